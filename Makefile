@@ -1,0 +1,100 @@
+# snapresume — build, install, test, demo.
+#
+#   make                 build build/snapwrite and build/snapresume
+#   make check           unit tests, then the QEMU end-to-end scenarios
+#   make check-unit      unit tests only (no QEMU)
+#   make demo            hibernate and resume a QEMU guest, print what survived
+#   make install         PREFIX=/usr/local DESTDIR=...
+#
+# Every target that needs Debian packages installs them first through
+# scripts/deps.sh (quiet when they are all there).
+
+VERSION     := 0.1
+PREFIX      ?= /usr/local
+SBINDIR     ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+DRACUTDIR   ?= $(PREFIX)/lib/dracut/modules.d
+SYSCONFDIR  ?= /etc
+DESTDIR     ?=
+
+CC          ?= cc
+B           := build
+PKGS        := liblz4 libxxhash blkid
+CFLAGS      ?= -O2 -g
+CFLAGS      += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing \
+               -DVERSION='"$(VERSION)"' -Isrc/lib -MMD -MP
+LDLIBS_PKG   = $(shell pkg-config --libs $(PKGS)) -lpthread
+CFLAGS_PKG   = $(shell pkg-config --cflags $(PKGS))
+
+LIB_SRC     := $(wildcard src/lib/*.c)
+LIB_OBJ     := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
+PROGS       := $(B)/snapwrite $(B)/snapresume
+
+all: $(B)/.deps $(PROGS)
+
+# The dependency check runs once per build folder, and again when the
+# package list changes.
+$(B)/.deps: scripts/deps.sh
+	@mkdir -p $(B)
+	@sh scripts/deps.sh build
+	@touch $@
+
+$(B)/obj/%.o: src/%.c | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CFLAGS_PKG) -c -o $@ $<
+
+$(B)/libsnap.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(B)/snapwrite: $(B)/obj/snapwrite/snapwrite.o $(B)/libsnap.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_PKG)
+
+$(B)/snapresume: $(B)/obj/resume/snapresume.o $(B)/libsnap.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_PKG)
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+# ---- tests -----------------------------------------------------------
+
+UNIT_SRC    := $(wildcard tests/unit/test-*.c)
+UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
+
+$(B)/unit/%: tests/unit/%.c $(B)/libsnap.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CFLAGS_PKG) $(shell pkg-config --cflags cmocka) -o $@ $< \
+		$(B)/libsnap.a $(LDLIBS_PKG) $(shell pkg-config --libs cmocka)
+
+check-unit: all $(UNIT_BIN)
+	@sh tests/unit/run $(UNIT_BIN)
+
+check-qemu: all
+	@sh scripts/deps.sh test
+	tests/qemu/run
+
+check: check-unit check-qemu
+
+demo: all
+	@sh scripts/deps.sh test
+	tests/qemu/demo
+
+# ---- install ---------------------------------------------------------
+
+install: all
+	install -D -m 0755 $(B)/snapwrite $(DESTDIR)$(SBINDIR)/snapwrite
+	install -D -m 0755 $(B)/snapresume $(DESTDIR)$(SBINDIR)/snapresume
+	install -D -m 0644 man/snapwrite.8 $(DESTDIR)$(MANDIR)/man8/snapwrite.8
+	install -D -m 0644 man/snapresume.8 $(DESTDIR)$(MANDIR)/man8/snapresume.8
+	install -D -m 0755 dracut-module/90snapresume/module-setup.sh \
+		$(DESTDIR)$(DRACUTDIR)/90snapresume/module-setup.sh
+	install -D -m 0755 dracut-module/90snapresume/snapresume-hook.sh \
+		$(DESTDIR)$(DRACUTDIR)/90snapresume/snapresume-hook.sh
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/snapwrite $(DESTDIR)$(SBINDIR)/snapresume
+	rm -f $(DESTDIR)$(MANDIR)/man8/snapwrite.8 $(DESTDIR)$(MANDIR)/man8/snapresume.8
+	rm -rf $(DESTDIR)$(DRACUTDIR)/90snapresume
+
+clean:
+	rm -rf $(B)/obj $(B)/unit $(B)/libsnap.a $(PROGS) $(B)/.deps
+
+.PHONY: all check check-unit check-qemu demo install uninstall clean

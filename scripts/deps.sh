@@ -1,0 +1,37 @@
+#!/bin/sh
+# Install the Debian packages that building, testing and the demo need.
+# Idempotent and quiet when everything is already there.
+# Usage: scripts/deps.sh [build|test]   (test implies build)
+set -eu
+
+build_pkgs="gcc make pkg-config liblz4-dev libxxhash-dev libcryptsetup-dev
+libdevmapper-dev libblkid-dev libcmocka-dev"
+test_pkgs="qemu-system-x86 qemu-utils dracut-core busybox-static e2fsprogs kmod
+cpio xz-utils zstd cryptsetup-bin udev util-linux"
+
+want=$build_pkgs
+case "${1:-build}" in
+build) ;;
+test) want="$build_pkgs $test_pkgs" ;;
+*)
+	echo "usage: $0 [build|test]" >&2
+	exit 2
+	;;
+esac
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages:$missing (run as root to install them)" >&2
+	exit 1
+fi
+echo "deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Finding and opening the device an image lives on.  A device is named by
+ * a "spec": an absolute path, or TAG=value with TAG one of UUID, PARTUUID,
+ * LABEL, PARTLABEL (the kernel's and fstab's conventions for resume=).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Syntax check only: 0 or -EINVAL. */
+int blockdev_spec_check(const char *spec);
+
+/* The device node a spec names right now; -ENOENT when there is none. */
+int blockdev_resolve(const char *spec, char **ret_path);
+
+/* Like blockdev_resolve, polling until the device appears or timeout_ms
+ * passed (-ENOENT, or -ETIMEDOUT if it never appeared). */
+int blockdev_wait(const char *spec, uint64_t timeout_ms, char **ret_path);
+
+/*
+ * Open a block device or regular file for image I/O.  flags: O_RDONLY or
+ * O_RDWR (O_CLOEXEC is added).  With direct, O_DIRECT is used where the
+ * file system allows it (regular files on tmpfs do not).  A block device
+ * opened O_RDWR also gets O_EXCL, which fails with EBUSY while it is
+ * mounted or held by another device.  *ret_size: usable bytes.
+ */
+int blockdev_open(const char *path, int flags, bool direct, int *ret_fd, uint64_t *ret_size);

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Parsers for the text that configures the programs: the kernel command
+ * line (/proc/cmdline) and key=value configuration files.  Pure functions
+ * on strings; the fuzz targets and unit tests drive them directly.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Split a kernel command line into words the way the kernel does: words are
+ * separated by white space, double quotes group white space into a word and
+ * are removed.  Each call yields the next word's key and value (value is
+ * NULL for a bare word such as "noresume"; "" for "key=").  The words are
+ * written into buf (at most bufsize bytes, including NULs).
+ * Returns 1 for a word, 0 at the end, -ENAMETOOLONG when a word does not
+ * fit into buf (that word is skipped).
+ */
+int cmdline_next(const char **cursor, char *buf, size_t bufsize, const char **ret_key,
+		 const char **ret_value);
+
+/*
+ * Configuration files: one key=value per line, '#' starts a comment line,
+ * white space around key and value is ignored, a value may be quoted with
+ * double quotes.  Each call yields the next assignment; *ret_line is its
+ * line number.  Returns 1, 0 at the end, or -EINVAL for a line that is not
+ * an assignment (*ret_line says which; the caller may go on).
+ */
+int conf_next(const char **cursor, char *buf, size_t bufsize, const char **ret_key,
+	      const char **ret_value, unsigned *ret_line);
+
+/* What snapresume takes from the kernel command line. */
+struct resume_opts {
+	char resume[256];      /* resume=: the device spec, "" when unset */
+	bool noresume;         /* noresume */
+	uint64_t resumedelay;  /* resumedelay=: seconds to wait before looking */
+	uint64_t timeout;      /* rd.snap.timeout=: seconds to wait for the device */
+	bool keep;             /* rd.snap.keep: never invalidate a refused image */
+	bool debug;            /* rd.snap.debug */
+};
+
+#define RESUME_DEFAULT_TIMEOUT 10
+
+void resume_opts_init(struct resume_opts *o);
+
+/* Apply one word; 1 if it was ours, 0 if not, -EINVAL / -ERANGE for an
+ * option of ours with a bad value (which is then left unchanged). */
+int resume_opts_apply(struct resume_opts *o, const char *key, const char *value);

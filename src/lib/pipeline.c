@@ -1,0 +1,594 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <lz4.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+enum slot_state {
+	SLOT_FREE,    /* owned by the producing edge */
+	SLOT_FILLED,  /* waiting for a worker */
+	SLOT_WORKING, /* a worker has it */
+	SLOT_DONE,    /* waiting for the consuming edge */
+};
+
+struct slot {
+	enum slot_state state;
+	uint64_t seq;
+	uint32_t pages;
+	uint32_t disk_len;  /* on-disk bytes: header + data + padding */
+	uint32_t stored;    /* data bytes after the chunk header */
+	uint64_t offset;    /* read: where the chunk was found */
+	uint8_t *raw;       /* chunk_pages pages */
+	uint8_t *disk;      /* the chunk as it is on disk */
+	const uint8_t *out; /* read: where the verified pages are */
+};
+
+enum pipe_mode { MODE_WRITE, MODE_READ };
+
+struct pipe {
+	unsigned workers, nslots, chunk_pages;
+	size_t raw_cap, disk_cap;
+	struct slot *slots;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+
+	/* Per run, under lock. */
+	enum pipe_mode mode;
+	bool abort;
+	int err;
+	uint64_t err_seq;
+	uint64_t next_work; /* next sequence number a worker claims */
+	uint64_t total;     /* chunks in the stream; UINT64_MAX: not yet known */
+	struct pipe_stats stats;
+
+	/* Per run, read-only while threads run. */
+	const uint8_t *uuid;
+	const struct image_header *hdr;
+	int fd;
+	uint64_t offset, limit;
+};
+
+static void *aligned_alloc_zero(size_t size)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, IMAGE_ALIGN, size) != 0)
+		return NULL;
+	memset(p, 0, size);
+	return p;
+}
+
+int pipe_new(const struct pipe_opts *o, struct pipe **ret)
+{
+	struct pipe *p;
+	long cpus;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	p->workers = o && o->workers ? o->workers : (cpus > 0 ? (unsigned)cpus : 1);
+	if (p->workers > PIPE_MAX_WORKERS)
+		p->workers = PIPE_MAX_WORKERS;
+	p->nslots = o && o->depth ? o->depth : 2 * p->workers + 2;
+	if (p->nslots < 2)
+		p->nslots = 2;
+	p->chunk_pages = o && o->chunk_pages ? o->chunk_pages : PIPE_DEFAULT_CHUNK_PAGES;
+	if (p->chunk_pages > CHUNK_MAX_PAGES) {
+		free(p);
+		return -EINVAL;
+	}
+	p->raw_cap = (size_t)p->chunk_pages * IMAGE_PAGE_SIZE;
+	p->disk_cap = chunk_disk_bytes(chunk_stored_bound(p->chunk_pages));
+
+	p->slots = calloc(p->nslots, sizeof(*p->slots));
+	if (!p->slots)
+		goto fail;
+	for (unsigned i = 0; i < p->nslots; i++) {
+		p->slots[i].raw = aligned_alloc_zero(p->raw_cap);
+		p->slots[i].disk = aligned_alloc_zero(p->disk_cap);
+		if (!p->slots[i].raw || !p->slots[i].disk)
+			goto fail;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	*ret = p;
+	return 0;
+fail:
+	if (p->slots)
+		for (unsigned i = 0; i < p->nslots; i++) {
+			free(p->slots[i].raw);
+			free(p->slots[i].disk);
+		}
+	free(p->slots);
+	free(p);
+	return -ENOMEM;
+}
+
+void pipe_free(struct pipe *p)
+{
+	if (!p)
+		return;
+	for (unsigned i = 0; i < p->nslots; i++) {
+		free(p->slots[i].raw);
+		free(p->slots[i].disk);
+	}
+	free(p->slots);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+	free(p);
+}
+
+uint64_t pipe_memory(const struct pipe *p)
+{
+	return (uint64_t)p->nslots * (p->raw_cap + p->disk_cap);
+}
+
+unsigned pipe_workers(const struct pipe *p)
+{
+	return p->workers;
+}
+
+unsigned pipe_chunk_pages(const struct pipe *p)
+{
+	return p->chunk_pages;
+}
+
+uint64_t pipe_error_chunk(const struct pipe *p)
+{
+	return p->err_seq;
+}
+
+/* Record the first failure and stop everyone.  Called with the lock held. */
+static void fail_locked(struct pipe *p, int err, uint64_t seq)
+{
+	if (!p->abort) {
+		p->abort = true;
+		p->err = err;
+		p->err_seq = seq;
+	}
+	pthread_cond_broadcast(&p->cond);
+}
+
+static void fail(struct pipe *p, int err, uint64_t seq)
+{
+	pthread_mutex_lock(&p->lock);
+	fail_locked(p, err, seq);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static struct slot *slot_of(struct pipe *p, uint64_t seq)
+{
+	return &p->slots[seq % p->nslots];
+}
+
+/* Wait, lock held, until slot s is in `state` holding `seq` (any seq when
+ * seq == UINT64_MAX) or the run is aborted.  true when the slot is ready. */
+static bool wait_slot_locked(struct pipe *p, struct slot *s, enum slot_state state, uint64_t seq)
+{
+	while (!p->abort && !(s->state == state && (seq == UINT64_MAX || s->seq == seq)))
+		pthread_cond_wait(&p->cond, &p->lock);
+	return !p->abort;
+}
+
+/* ---- the workers ------------------------------------------------------ */
+
+static int compress_chunk(struct pipe *p, struct slot *s)
+{
+	uint32_t raw_bytes = s->pages * IMAGE_PAGE_SIZE;
+	uint8_t *data = s->disk + CHUNK_HEADER_SIZE;
+	struct chunk_header c = {0};
+	int n;
+
+	/* Keep the compressed form only when it is smaller than the pages. */
+	n = LZ4_compress_default((const char *)s->raw, (char *)data, (int)raw_bytes,
+				 (int)raw_bytes - 1);
+	if (n > 0) {
+		c.stored_bytes = (uint32_t)n;
+	} else {
+		memcpy(data, s->raw, raw_bytes);
+		c.stored_bytes = raw_bytes;
+		c.flags |= CHUNK_FLAG_RAW;
+	}
+	c.seq = s->seq;
+	memcpy(c.uuid, p->uuid, 16);
+	c.raw_bytes = raw_bytes;
+	c.data_checksum = chunk_data_checksum(data, c.stored_bytes, s->seq);
+	chunk_header_encode(&c, s->disk);
+
+	s->stored = c.stored_bytes;
+	s->disk_len = (uint32_t)chunk_disk_bytes(c.stored_bytes);
+	/* Zero the padding: stale bytes from an earlier chunk never reach disk. */
+	memset(data + c.stored_bytes, 0, s->disk_len - CHUNK_HEADER_SIZE - c.stored_bytes);
+	return 0;
+}
+
+static int decompress_chunk(struct slot *s)
+{
+	struct chunk_header c;
+	const uint8_t *data = s->disk + CHUNK_HEADER_SIZE;
+	int r, n;
+
+	/* The reader thread validated the header; decode again for the fields. */
+	r = chunk_header_decode(s->disk, &c);
+	if (r < 0)
+		return r;
+	if (chunk_data_checksum(data, c.stored_bytes, c.seq) != c.data_checksum)
+		return -EBADMSG;
+	if (c.flags & CHUNK_FLAG_RAW) {
+		s->out = data;
+		return 0;
+	}
+	n = LZ4_decompress_safe((const char *)data, (char *)s->raw, (int)c.stored_bytes,
+				(int)c.raw_bytes);
+	if (n < 0 || (uint32_t)n != c.raw_bytes)
+		return -EBADMSG;
+	s->out = s->raw;
+	return 0;
+}
+
+static void *worker_main(void *arg)
+{
+	struct pipe *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		struct slot *s = NULL;
+		int r;
+
+		while (!p->abort) {
+			if (p->next_work >= p->total)
+				goto out;
+			s = slot_of(p, p->next_work);
+			if (s->state == SLOT_FILLED && s->seq == p->next_work)
+				break;
+			pthread_cond_wait(&p->cond, &p->lock);
+		}
+		if (p->abort)
+			break;
+		s->state = SLOT_WORKING;
+		p->next_work++;
+		pthread_mutex_unlock(&p->lock);
+
+		r = p->mode == MODE_WRITE ? compress_chunk(p, s) : decompress_chunk(s);
+
+		pthread_mutex_lock(&p->lock);
+		if (r < 0) {
+			fail_locked(p, r, s->seq);
+			break;
+		}
+		s->state = SLOT_DONE;
+		pthread_cond_broadcast(&p->cond);
+	}
+out:
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/* ---- the I/O edges ---------------------------------------------------- */
+
+/* write mode: put finished chunks on disk in sequence order. */
+static void *writer_main(void *arg)
+{
+	struct pipe *p = arg;
+	uint64_t off = p->offset;
+
+	for (uint64_t seq = 0;; seq++) {
+		struct slot *s = slot_of(p, seq);
+		int r;
+
+		pthread_mutex_lock(&p->lock);
+		while (!p->abort && seq < p->total && !(s->state == SLOT_DONE && s->seq == seq))
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (p->abort || seq >= p->total) {
+			pthread_mutex_unlock(&p->lock);
+			break;
+		}
+		pthread_mutex_unlock(&p->lock);
+
+		if (off + s->disk_len > p->limit || off + s->disk_len < off)
+			r = -ENOSPC;
+		else
+			r = pwrite_full(p->fd, s->disk, s->disk_len, off);
+
+		pthread_mutex_lock(&p->lock);
+		if (r < 0) {
+			fail_locked(p, r, seq);
+			pthread_mutex_unlock(&p->lock);
+			break;
+		}
+		p->stats.chunks++;
+		p->stats.stored_bytes += s->stored;
+		p->stats.disk_bytes += s->disk_len;
+		p->stats.last_seq = seq;
+		p->stats.last_offset = off;
+		p->stats.last_stored = s->stored;
+		off += s->disk_len;
+		s->state = SLOT_FREE;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+	}
+	return NULL;
+}
+
+/* Read one chunk at off into s and check that it is the one expected here.
+ * The header is checked before its sizes are trusted for the second read. */
+static int read_chunk(struct pipe *p, struct slot *s, uint64_t seq, uint64_t off, uint64_t end)
+{
+	const struct image_header *h = p->hdr;
+	struct chunk_header c;
+	uint64_t expect_pages, len;
+	int r;
+
+	if (off + IMAGE_ALIGN > end || off + IMAGE_ALIGN > p->limit)
+		return -EBADMSG;
+	r = pread_full(p->fd, s->disk, IMAGE_ALIGN, off);
+	if (r < 0)
+		return r;
+	r = chunk_header_decode(s->disk, &c);
+	if (r < 0)
+		return r;
+	expect_pages = h->image_pages - seq * h->chunk_pages;
+	if (expect_pages > h->chunk_pages)
+		expect_pages = h->chunk_pages;
+	if (c.seq != seq || memcmp(c.uuid, h->uuid, 16) != 0 ||
+	    c.raw_bytes != expect_pages * IMAGE_PAGE_SIZE)
+		return -EBADMSG;
+	len = chunk_disk_bytes(c.stored_bytes);
+	if (len > p->disk_cap || off + len > end || off + len > p->limit)
+		return -EBADMSG;
+	if (len > IMAGE_ALIGN) {
+		r = pread_full(p->fd, s->disk + IMAGE_ALIGN, len - IMAGE_ALIGN, off + IMAGE_ALIGN);
+		if (r < 0)
+			return r;
+	}
+	s->pages = (uint32_t)expect_pages;
+	s->stored = c.stored_bytes;
+	s->disk_len = (uint32_t)len;
+	s->offset = off;
+	return 0;
+}
+
+/* read mode: fetch chunks ahead of the workers, in order. */
+static void *reader_main(void *arg)
+{
+	struct pipe *p = arg;
+	uint64_t off = p->hdr->payload_offset;
+	uint64_t end = p->hdr->payload_offset + p->hdr->payload_bytes;
+
+	for (uint64_t seq = 0; seq < p->total; seq++) {
+		struct slot *s = slot_of(p, seq);
+		int r;
+
+		pthread_mutex_lock(&p->lock);
+		if (!wait_slot_locked(p, s, SLOT_FREE, UINT64_MAX)) {
+			pthread_mutex_unlock(&p->lock);
+			return NULL;
+		}
+		pthread_mutex_unlock(&p->lock);
+
+		r = read_chunk(p, s, seq, off, end);
+		if (r < 0) {
+			fail(p, r, seq);
+			return NULL;
+		}
+		off += s->disk_len;
+		pthread_mutex_lock(&p->lock);
+		s->seq = seq;
+		s->state = SLOT_FILLED;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+	}
+	/* Every byte the header claims must have been a chunk. */
+	if (off != end)
+		fail(p, -EBADMSG, UINT64_MAX);
+	return NULL;
+}
+
+/* ---- running ---------------------------------------------------------- */
+
+struct threads {
+	pthread_t t[PIPE_MAX_WORKERS + 1];
+	unsigned n;
+};
+
+static void run_reset(struct pipe *p, enum pipe_mode mode)
+{
+	p->mode = mode;
+	p->abort = false;
+	p->err = 0;
+	p->err_seq = UINT64_MAX;
+	p->next_work = 0;
+	p->total = UINT64_MAX;
+	memset(&p->stats, 0, sizeof(p->stats));
+	for (unsigned i = 0; i < p->nslots; i++) {
+		p->slots[i].state = SLOT_FREE;
+		p->slots[i].seq = UINT64_MAX;
+	}
+}
+
+static int start_threads(struct pipe *p, void *(*edge)(void *), struct threads *th)
+{
+	pthread_attr_t attr;
+	int r = 0;
+
+	th->n = 0;
+	pthread_attr_init(&attr);
+	/* Small stacks: under mlockall(MCL_FUTURE) a stack is resident whole. */
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	for (unsigned i = 0; i <= p->workers; i++) {
+		r = -pthread_create(&th->t[th->n], &attr, i == 0 ? edge : worker_main, p);
+		if (r < 0) {
+			fail(p, r, UINT64_MAX);
+			break;
+		}
+		th->n++;
+	}
+	pthread_attr_destroy(&attr);
+	return r;
+}
+
+static void join_threads(struct threads *th)
+{
+	for (unsigned i = 0; i < th->n; i++)
+		pthread_join(th->t[i], NULL);
+	th->n = 0;
+}
+
+static void stats_snapshot(struct pipe *p, uint64_t pages, struct pipe_stats *out)
+{
+	pthread_mutex_lock(&p->lock);
+	*out = p->stats;
+	pthread_mutex_unlock(&p->lock);
+	out->pages = pages;
+}
+
+int pipe_write(struct pipe *p, const uint8_t uuid[16], pipe_get_page_fn get_page,
+	       void *get_userdata, int fd, uint64_t offset, uint64_t limit,
+	       pipe_progress_fn progress, void *progress_userdata, struct pipe_stats *ret)
+{
+	struct threads th;
+	uint64_t seq = 0, pages = 0;
+	struct pipe_stats st;
+	bool eof = false;
+
+	if (offset % IMAGE_ALIGN)
+		return -EINVAL;
+	run_reset(p, MODE_WRITE);
+	p->uuid = uuid;
+	p->fd = fd;
+	p->offset = offset;
+	p->limit = limit;
+
+	if (start_threads(p, writer_main, &th) < 0)
+		goto done;
+
+	while (!eof) {
+		struct slot *s = slot_of(p, seq);
+		uint32_t n = 0;
+
+		pthread_mutex_lock(&p->lock);
+		bool ok = wait_slot_locked(p, s, SLOT_FREE, UINT64_MAX);
+		pthread_mutex_unlock(&p->lock);
+		if (!ok)
+			break;
+
+		while (n < p->chunk_pages) {
+			int r = get_page(get_userdata, s->raw + (size_t)n * IMAGE_PAGE_SIZE);
+			if (r < 0) {
+				fail(p, r, UINT64_MAX);
+				goto stop;
+			}
+			if (r == 0) {
+				eof = true;
+				break;
+			}
+			n++;
+		}
+		if (n == 0)
+			break;
+		pages += n;
+
+		pthread_mutex_lock(&p->lock);
+		s->seq = seq++;
+		s->pages = n;
+		s->state = SLOT_FILLED;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+
+		if (progress) {
+			stats_snapshot(p, pages, &st);
+			progress(progress_userdata, &st);
+		}
+	}
+stop:
+	pthread_mutex_lock(&p->lock);
+	p->total = seq;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+done:
+	join_threads(&th);
+
+	if (p->err == 0 && pages == 0)
+		p->err = -ENODATA; /* an empty snapshot is no image */
+	if (p->err < 0)
+		return p->err;
+	stats_snapshot(p, pages, &st);
+	if (ret)
+		*ret = st;
+	return 0;
+}
+
+int pipe_read(struct pipe *p, const struct image_header *h, int fd, uint64_t limit,
+	      pipe_put_page_fn put_page, void *put_userdata, pipe_progress_fn progress,
+	      void *progress_userdata, struct pipe_stats *ret)
+{
+	struct threads th;
+	uint64_t pages = 0;
+
+	if (h->chunk_pages > p->chunk_pages)
+		return -E2BIG;
+	run_reset(p, MODE_READ);
+	p->hdr = h;
+	p->fd = fd;
+	p->limit = limit;
+	p->total = h->chunk_count;
+
+	if (start_threads(p, reader_main, &th) < 0)
+		goto done;
+
+	for (uint64_t seq = 0; seq < h->chunk_count; seq++) {
+		struct slot *s = slot_of(p, seq);
+
+		pthread_mutex_lock(&p->lock);
+		bool ok = wait_slot_locked(p, s, SLOT_DONE, seq);
+		pthread_mutex_unlock(&p->lock);
+		if (!ok)
+			break;
+
+		for (uint32_t i = 0; put_page && i < s->pages; i++) {
+			int r = put_page(put_userdata, s->out + (size_t)i * IMAGE_PAGE_SIZE);
+			if (r < 0) {
+				fail(p, r, UINT64_MAX);
+				goto done;
+			}
+		}
+		pages += s->pages;
+
+		pthread_mutex_lock(&p->lock);
+		p->stats.chunks++;
+		p->stats.stored_bytes += s->stored;
+		p->stats.disk_bytes += s->disk_len;
+		p->stats.last_seq = seq;
+		p->stats.last_offset = s->offset;
+		p->stats.last_stored = s->stored;
+		s->state = SLOT_FREE;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+
+		if (progress) {
+			struct pipe_stats st;
+			stats_snapshot(p, pages, &st);
+			progress(progress_userdata, &st);
+		}
+	}
+done:
+	join_threads(&th);
+
+	if (p->err == 0 && pages != h->image_pages)
+		p->err = -EBADMSG;
+	if (p->err < 0)
+		return p->err;
+	if (ret)
+		stats_snapshot(p, pages, ret);
+	return 0;
+}

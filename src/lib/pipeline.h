@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The chunk pipeline: pages in, chunks on disk out (pipe_write), and back
+ * (pipe_read).
+ *
+ *   write:  caller thread     worker threads          writer thread
+ *           get_page() x N -> lz4 + xxh3 per chunk -> pwrite in order
+ *   read:   reader thread     worker threads          caller thread
+ *           pread in order -> verify + decompress   -> put_page() x N
+ *
+ * Chunks travel through a fixed ring of slots, so memory is bounded by
+ * pipe_memory() whatever the image size.  A chunk's slot is reused only
+ * after the chunk left the pipeline, and the edges walk the sequence
+ * numbers in order, so chunks can be neither reordered nor skipped.
+ *
+ * The worker threads are started inside pipe_write()/pipe_read() and have
+ * all exited when they return.  snapwrite depends on that: the kernel
+ * freezes every thread but the caller at SNAPSHOT_FREEZE, so the workers
+ * may only exist between SNAPSHOT_CREATE_IMAGE and SNAPSHOT_UNFREEZE.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "image.h"
+
+struct pipe_opts {
+	unsigned workers;     /* compression threads; 0: one per online CPU */
+	unsigned depth;       /* slots in the ring; 0: 2 * workers + 2 */
+	unsigned chunk_pages; /* pages per chunk; 0: PIPE_DEFAULT_CHUNK_PAGES */
+};
+
+#define PIPE_DEFAULT_CHUNK_PAGES 256u /* 1 MiB of pages */
+#define PIPE_MAX_WORKERS 64u
+
+struct pipe;
+
+/* Source of pages for pipe_write: fill `page` (IMAGE_PAGE_SIZE bytes) and
+ * return 1, return 0 at the end of the stream, or a negative errno. */
+typedef int (*pipe_get_page_fn)(void *userdata, void *page);
+
+/* Sink of pages for pipe_read: consume one page (the buffer is the
+ * pipeline's, valid only during the call); 0 or a negative errno. */
+typedef int (*pipe_put_page_fn)(void *userdata, const void *page);
+
+struct pipe_stats {
+	uint64_t pages;        /* pages through the pipeline so far */
+	uint64_t chunks;       /* chunks completely written / consumed */
+	uint64_t stored_bytes; /* compressed data bytes of those chunks */
+	uint64_t disk_bytes;   /* on-disk bytes of those chunks */
+	/* The chunk just completed (read side: for listings). */
+	uint64_t last_seq;
+	uint64_t last_offset;
+	uint32_t last_stored;
+};
+
+/* Called on the caller's thread after each chunk it handled. */
+typedef void (*pipe_progress_fn)(void *userdata, const struct pipe_stats *st);
+
+/* Allocate a pipeline and all its buffers (no threads yet). */
+int pipe_new(const struct pipe_opts *opts, struct pipe **ret);
+void pipe_free(struct pipe *p);
+static inline void pipe_freep(struct pipe **p)
+{
+	if (*p)
+		pipe_free(*p);
+}
+
+/* Bytes of buffers the pipeline holds. */
+uint64_t pipe_memory(const struct pipe *p);
+unsigned pipe_workers(const struct pipe *p);
+unsigned pipe_chunk_pages(const struct pipe *p);
+
+/*
+ * Stream pages from get_page into chunks tagged with uuid, written to fd
+ * from byte `offset` on, never at or beyond byte `limit` (-ENOSPC).  All
+ * buffers handed to pwrite are IMAGE_ALIGN-aligned in address, length and
+ * offset, so fd may be opened with O_DIRECT.  Nothing is synced.
+ * On success *ret (optional) holds the totals.
+ */
+int pipe_write(struct pipe *p, const uint8_t uuid[16], pipe_get_page_fn get_page,
+	       void *get_userdata, int fd, uint64_t offset, uint64_t limit,
+	       pipe_progress_fn progress, void *progress_userdata, struct pipe_stats *ret);
+
+/*
+ * Read the payload that header h describes from fd (device size `limit`),
+ * verify every chunk and hand the pages to put_page in order.  put_page may
+ * be NULL (verify only).  -EBADMSG when any chunk is damaged, misplaced or
+ * missing, or the totals disagree with the header; pipe_error_chunk() then
+ * names the chunk.  h->chunk_pages must not exceed the pipeline's.
+ */
+int pipe_read(struct pipe *p, const struct image_header *h, int fd, uint64_t limit,
+	      pipe_put_page_fn put_page, void *put_userdata, pipe_progress_fn progress,
+	      void *progress_userdata, struct pipe_stats *ret);
+
+/* After a failed pipe_read/pipe_write: the sequence number of the chunk
+ * that failed, or UINT64_MAX when the failure was not a chunk's. */
+uint64_t pipe_error_chunk(const struct pipe *p);

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "snapdev.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/suspend_ioctls.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "image.h"
+#include "util.h"
+
+int snapdev_open(const char *path, int mode, int *ret_fd)
+{
+	int fd;
+
+	/* The open mode is the direction: read-only to take a snapshot,
+	 * write-only to restore one; the kernel refuses O_RDWR.  Under
+	 * lockdown (or nohibernate) the open fails with EPERM. */
+	if (mode != O_RDONLY && mode != O_WRONLY)
+		return -EINVAL;
+	fd = open(path ? path : SNAPDEV_PATH, mode | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*ret_fd = fd;
+	return 0;
+}
+
+static int snap_ioctl(int fd, unsigned long req, unsigned long arg)
+{
+	if (ioctl(fd, req, arg) < 0)
+		return -errno;
+	return 0;
+}
+
+int snapdev_freeze(int fd)
+{
+	/* The kernel syncs filesystems, then freezes every user task except
+	 * the calling thread (sibling threads included). */
+	return snap_ioctl(fd, SNAPSHOT_FREEZE, 0);
+}
+
+int snapdev_unfreeze(int fd)
+{
+	return snap_ioctl(fd, SNAPSHOT_UNFREEZE, 0);
+}
+
+int snapdev_free(int fd)
+{
+	/* Drops the image the kernel holds; needed before unfreezing after a
+	 * snapshot that will not be used. */
+	return snap_ioctl(fd, SNAPSHOT_FREE, 0);
+}
+
+int snapdev_platform_support(int fd, bool on)
+{
+	return snap_ioctl(fd, SNAPSHOT_PLATFORM_SUPPORT, on ? 1 : 0);
+}
+
+int snapdev_pref_image_size(int fd, uint64_t bytes)
+{
+	/* Preferred upper bound for the image: the kernel frees memory down to
+	 * it before the snapshot.  Only a preference. */
+	return snap_ioctl(fd, SNAPSHOT_PREF_IMAGE_SIZE, (unsigned long)bytes);
+}
+
+int snapdev_image_size(int fd, uint64_t *ret_bytes)
+{
+	loff_t size = 0;
+
+	if (ioctl(fd, SNAPSHOT_GET_IMAGE_SIZE, &size) < 0)
+		return -errno;
+	*ret_bytes = (uint64_t)size;
+	return 0;
+}
+
+int snapdev_create_image(int fd, bool *ret_in_suspend)
+{
+	int in_suspend = 0;
+
+	/* The kernel stores 1 here in the instance that must now save the
+	 * image, and 0 when this call "returns" a second time, in the system
+	 * restored from that image.  Processes stay frozen either way. */
+	if (ioctl(fd, SNAPSHOT_CREATE_IMAGE, &in_suspend) < 0)
+		return -errno;
+	*ret_in_suspend = in_suspend != 0;
+	return 0;
+}
+
+int snapdev_read_page(int fd, void *page)
+{
+	/* The kernel hands out at most one page per read(); 0 ends the image. */
+	for (;;) {
+		ssize_t n = read(fd, page, IMAGE_PAGE_SIZE);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return 0;
+		if (n != IMAGE_PAGE_SIZE)
+			return -EIO; /* the stream is made of whole pages */
+		return 1;
+	}
+}
+
+int snapdev_write_page(int fd, const void *page)
+{
+	/* Pages go back unaltered and in the order they were read. */
+	for (;;) {
+		ssize_t n = write(fd, page, IMAGE_PAGE_SIZE);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n != IMAGE_PAGE_SIZE)
+			return -EIO;
+		return 0;
+	}
+}
+
+int snapdev_finish_write(int fd)
+{
+	static const uint8_t dummy[IMAGE_PAGE_SIZE] __attribute__((aligned(64)));
+
+	/* Kernels that leave zero pages out of the stream fill them in when
+	 * asked for the next page after the last one; until then they do not
+	 * consider the image loaded and refuse SNAPSHOT_ATOMIC_RESTORE.  One
+	 * more write() does it and returns 0 when the image is complete; the
+	 * buffer's contents are not used. */
+	for (;;) {
+		ssize_t n = write(fd, dummy, IMAGE_PAGE_SIZE);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		/* Anything but 0 means the kernel wanted more pages than we had. */
+		return n == 0 ? 0 : -EBADMSG;
+	}
+}
+
+int snapdev_atomic_restore(int fd)
+{
+	/* Requires frozen processes and a completely loaded image. */
+	return snap_ioctl(fd, SNAPSHOT_ATOMIC_RESTORE, 0);
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The kernel's userland hibernation interface, /dev/snapshot
+ * (Documentation/power/userland-swsusp.rst, kernel/power/user.c).
+ *
+ * Writing an image:   snapdev_open(O_RDONLY) -> freeze -> create_image
+ *                     -> read_page until 0 -> power off (or free+unfreeze)
+ * Restoring an image: snapdev_open(O_WRONLY) -> write_page for every page
+ *                     -> finish_write -> freeze -> atomic_restore
+ *
+ * Every function returns 0 (or a count) on success and a negative errno on
+ * failure, and prints nothing.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SNAPDEV_PATH "/dev/snapshot"
+
+/* mode is O_RDONLY (to take a snapshot) or O_WRONLY (to restore one). */
+int snapdev_open(const char *path, int mode, int *ret_fd);
+
+int snapdev_freeze(int fd);
+int snapdev_unfreeze(int fd);
+int snapdev_free(int fd);
+int snapdev_platform_support(int fd, bool on);
+int snapdev_pref_image_size(int fd, uint64_t bytes);
+int snapdev_image_size(int fd, uint64_t *ret_bytes);
+
+/* Make the snapshot.  *ret_in_suspend is true in the instance that has an
+ * image to save, false in the instance that was just restored from one. */
+int snapdev_create_image(int fd, bool *ret_in_suspend);
+
+/* One page of the image: 1 (page filled), 0 (end of image) or -errno. */
+int snapdev_read_page(int fd, void *page);
+
+/* Hand one page back to the kernel. */
+int snapdev_write_page(int fd, const void *page);
+
+/* After the last page: let the kernel finish loading (see the .c file). */
+int snapdev_finish_write(int fd);
+
+/* Jump into the loaded image.  Returns only on failure. */
+int snapdev_atomic_restore(int fd);

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "target.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* O_DIRECT wants an aligned buffer. */
+static uint8_t *block_alloc(void)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, IMAGE_ALIGN, IMAGE_HEADER_SIZE) != 0)
+		return NULL;
+	memset(p, 0, IMAGE_HEADER_SIZE);
+	return p;
+}
+
+int target_read_header(int fd, enum image_state *ret_state, struct image_header *ret,
+		       const char **ret_why)
+{
+	_cleanup_(freep) uint8_t *b = block_alloc();
+	int r;
+
+	if (!b)
+		return -ENOMEM;
+	r = pread_full(fd, b, IMAGE_HEADER_SIZE, 0);
+	if (r < 0)
+		return r;
+	*ret_state = image_header_decode(b, ret, ret_why);
+	return 0;
+}
+
+static int write_block(int fd, const uint8_t *b)
+{
+	int r = pwrite_full(fd, b, IMAGE_HEADER_SIZE, 0);
+	if (r < 0)
+		return r;
+	if (fdatasync(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+int target_write_header(int fd, const struct image_header *h)
+{
+	_cleanup_(freep) uint8_t *b = block_alloc();
+
+	if (!b)
+		return -ENOMEM;
+	image_header_encode(h, b);
+	return write_block(fd, b);
+}
+
+int target_clear_header(int fd)
+{
+	_cleanup_(freep) uint8_t *b = block_alloc();
+
+	if (!b)
+		return -ENOMEM;
+	return write_block(fd, b);
+}
+
+int target_invalidate(int fd, const struct image_header *h, uint32_t reason,
+		      uint64_t restore_read_ns)
+{
+	struct image_header d = *h;
+
+	if (reason == IMAGE_DEAD_NONE)
+		return -EINVAL;
+	d.dead_reason = reason;
+	d.dead_unix = (uint64_t)time(NULL);
+	d.restore_read_ns = restore_read_ns;
+	return target_write_header(fd, &d);
+}
+
+int identity_read(struct identity *ret)
+{
+	struct utsname u;
+	FILE *f;
+	char line[256];
+	struct identity id = {0};
+
+	if (uname(&u) < 0)
+		return -errno;
+	strncpy_pad(id.kernel_release, u.release, sizeof(id.kernel_release));
+	strncpy_pad(id.kernel_version, u.version, sizeof(id.kernel_version));
+
+	f = fopen("/proc/meminfo", "re");
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "MemTotal: %" SCNu64 " kB", &id.mem_total_kib) == 1)
+				break;
+		fclose(f);
+	}
+	*ret = id;
+	return 0;
+}

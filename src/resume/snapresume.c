@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * snapresume: in the initramfs, before the root file system is mounted,
+ * find a snapresume image, check it, and hand it to the kernel to resume.
+ *
+ * Whatever happens, the boot goes on: a missing device or image is normal,
+ * a bad image is refused (and invalidated, because the file systems are
+ * about to move on without it), and every refusal says why on the console.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "blockdev.h"
+#include "image.h"
+#include "log.h"
+#include "parse.h"
+#include "pipeline.h"
+#include "snapdev.h"
+#include "target.h"
+#include "util.h"
+
+#ifndef VERSION
+#define VERSION "0.1"
+#endif
+
+/* Exit codes (documented in snapresume(8)).  On success the program does
+ * not return at all: the kernel jumps into the restored system. */
+enum {
+	EXIT_NOTHING = 0, /* no resume configured, no device or no image */
+	EXIT_FAIL = 1,    /* an error while restoring; boot goes on */
+	EXIT_USAGE = 2,
+	EXIT_REFUSED = 3, /* an image was found and refused */
+};
+
+struct args {
+	const char *cmdline_file;
+	const char *device; /* overrides resume= */
+	bool dry_run;       /* check everything, restore nothing */
+};
+
+static void help(void)
+{
+	printf("Usage: snapresume [OPTIONS]\n"
+	       "\n"
+	       "Resume a system from a snapwrite image.  Runs in the initramfs before the\n"
+	       "root file system is mounted; reads its settings from the kernel command line.\n"
+	       "\n"
+	       "Kernel command line:\n"
+	       "  resume=SPEC          the image's device: /dev/..., UUID=, PARTUUID=, LABEL=\n"
+	       "                       or PARTLABEL=\n"
+	       "  noresume             do not resume; an image found is invalidated\n"
+	       "  resumedelay=SECONDS  wait before looking for the device\n"
+	       "  rd.snap.timeout=SECONDS  how long to wait for the device (default %d)\n"
+	       "  rd.snap.keep         never invalidate a refused image\n"
+	       "  rd.snap.debug        more messages\n"
+	       "\n"
+	       "Options:\n"
+	       "      --cmdline=FILE   read the command line from FILE, not /proc/cmdline\n"
+	       "      --device=SPEC    use this device instead of resume=\n"
+	       "      --dry-run        check the image, do not restore or invalidate it\n"
+	       "  -h, --help           show this help\n"
+	       "  -V, --version        show the version\n"
+	       "\n"
+	       "Exit status: 0 nothing to resume, 1 restore failed, 2 usage error,\n"
+	       "3 image refused.  After a successful resume the program does not return.\n",
+	       RESUME_DEFAULT_TIMEOUT);
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	enum { OPT_CMDLINE = 256, OPT_DEVICE, OPT_DRY_RUN };
+	static const struct option opts[] = {
+		{"cmdline", required_argument, NULL, OPT_CMDLINE},
+		{"device", required_argument, NULL, OPT_DEVICE},
+		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) >= 0) {
+		switch (c) {
+		case OPT_CMDLINE:
+			a->cmdline_file = optarg;
+			break;
+		case OPT_DEVICE:
+			if (blockdev_spec_check(optarg) < 0) {
+				fprintf(stderr, "snapresume: invalid device '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			a->device = optarg;
+			break;
+		case OPT_DRY_RUN:
+			a->dry_run = true;
+			break;
+		case 'h':
+			help();
+			return -1;
+		case 'V':
+			printf("snapresume " VERSION "\n");
+			return -1;
+		default:
+			fprintf(stderr, "Try 'snapresume --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "snapresume: unexpected argument '%s'\nTry 'snapresume --help'.\n",
+			argv[optind]);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int read_cmdline(const char *file, struct resume_opts *o)
+{
+	char text[4096], word[512];
+	const char *cursor, *key, *value;
+	size_t n;
+	FILE *f;
+	int r;
+
+	f = fopen(file, "re");
+	if (!f)
+		return -errno;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+
+	cursor = text;
+	while ((r = cmdline_next(&cursor, word, sizeof(word), &key, &value)) != 0) {
+		if (r < 0)
+			continue;
+		r = resume_opts_apply(o, key, value);
+		if (r < 0)
+			log_msg("bad value for '%s' on the kernel command line, ignoring", key);
+	}
+	return 0;
+}
+
+static void sleep_seconds(uint64_t s)
+{
+	struct timespec ts = {.tv_sec = (time_t)s};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+struct restore_ctx {
+	int snapfd;
+	uint64_t total_pages;
+	unsigned next_tenth;
+	uint64_t start_ns;
+};
+
+static int put_snapshot_page(void *userdata, const void *page)
+{
+	struct restore_ctx *c = userdata;
+	return snapdev_write_page(c->snapfd, page);
+}
+
+static void on_restore_progress(void *userdata, const struct pipe_stats *st)
+{
+	struct restore_ctx *c = userdata;
+	unsigned tenth = (unsigned)(st->pages * 10 / c->total_pages);
+
+	if (tenth < c->next_tenth || tenth == 0 || tenth >= 10)
+		return;
+	c->next_tenth = tenth + 1;
+	uint64_t ns = now_ns() - c->start_ns;
+	log_msg("progress %u%% (%.0f MB/s)", tenth * 10,
+		ns ? (double)(st->pages * IMAGE_PAGE_SIZE) / 1e3 / ((double)ns / 1e6) : 0.0);
+}
+
+/* Refuse the image: say why and (unless told to keep it) invalidate it. */
+static int refuse(int fd, const char *path, const struct image_header *h,
+		  const struct resume_opts *o, const struct args *a, const char *why)
+{
+	int r;
+
+	log_error("refusing image on %s: %s", path, why);
+	if (o->keep || a->dry_run) {
+		log_msg("image on %s kept (%s); booting without resuming", path,
+			a->dry_run ? "--dry-run" : "rd.snap.keep");
+		return EXIT_REFUSED;
+	}
+	r = h ? target_invalidate(fd, h, IMAGE_DEAD_REFUSED, 0) : target_clear_header(fd);
+	if (r < 0)
+		log_error("Failed to invalidate the image on %s: %s", path, strerror(-r));
+	else
+		log_msg("image on %s invalidated; booting without resuming", path);
+	return EXIT_REFUSED;
+}
+
+static int resume_from(const char *path, const struct resume_opts *o, const struct args *a)
+{
+	_cleanup_(closep) int fd = -1, snapfd = -1;
+	_cleanup_(pipe_freep) struct pipe *p = NULL;
+	struct pipe_opts po = {0};
+	struct image_header h;
+	struct identity id;
+	struct restore_ctx rc;
+	enum image_state state;
+	const char *why = NULL;
+	char msg[1024], u[37];
+	uint64_t size, t0, t1;
+	int r;
+
+	r = blockdev_open(path, a->dry_run ? O_RDONLY : O_RDWR, true, &fd, &size);
+	if (r < 0) {
+		log_error("Failed to open %s: %s; booting without resuming", path, strerror(-r));
+		return EXIT_FAIL;
+	}
+	r = target_read_header(fd, &state, &h, &why);
+	if (r < 0) {
+		log_error("Failed to read %s: %s; booting without resuming", path, strerror(-r));
+		return EXIT_FAIL;
+	}
+	switch (state) {
+	case IMAGE_NONE:
+		log_msg("no image on %s", path);
+		return EXIT_NOTHING;
+	case IMAGE_INVALIDATED:
+		log_msg("no image on %s (the last one was %s)", path,
+			image_dead_reason_to_string(h.dead_reason));
+		return EXIT_NOTHING;
+	case IMAGE_DAMAGED:
+		snprintf(msg, sizeof(msg), "damaged header: %s", why);
+		return refuse(fd, path, NULL, o, a, msg);
+	case IMAGE_UNSUPPORTED:
+		snprintf(msg, sizeof(msg), "%s", why);
+		return refuse(fd, path, &h, o, a, msg);
+	case IMAGE_VALID:
+		break;
+	}
+	image_uuid_format(h.uuid, u);
+
+	if (o->noresume) {
+		log_msg("noresume given: not resuming image %s on %s", u, path);
+		if (a->dry_run)
+			return EXIT_NOTHING;
+		r = target_invalidate(fd, &h, IMAGE_DEAD_NORESUME, 0);
+		if (r < 0)
+			log_error("Failed to invalidate the image on %s: %s", path, strerror(-r));
+		else
+			log_msg("image on %s invalidated (noresume): the file systems will "
+				"move on without it",
+				path);
+		return EXIT_NOTHING;
+	}
+
+	r = identity_read(&id);
+	if (r < 0) {
+		log_error("Failed to identify the running kernel: %s", strerror(-r));
+		return EXIT_FAIL;
+	}
+	/* An image only fits the exact kernel build that wrote it. */
+	if (strcmp(h.kernel_release, id.kernel_release) != 0 ||
+	    strcmp(h.kernel_version, id.kernel_version) != 0) {
+		snprintf(msg, sizeof(msg), "written by kernel %s %s, running %s %s",
+			 h.kernel_release, h.kernel_version, id.kernel_release, id.kernel_version);
+		return refuse(fd, path, &h, o, a, msg);
+	}
+	if (h.payload_offset + h.payload_bytes > size) {
+		snprintf(msg, sizeof(msg), "image of %" PRIu64 " bytes does not fit on the device "
+			 "(%" PRIu64 " bytes): truncated target?",
+			 h.payload_offset + h.payload_bytes, size);
+		return refuse(fd, path, &h, o, a, msg);
+	}
+
+	po.chunk_pages = h.chunk_pages;
+	r = pipe_new(&po, &p);
+	if (r < 0) {
+		log_error("Failed to set up the pipeline: %s; booting without resuming",
+			  strerror(-r));
+		return EXIT_FAIL;
+	}
+
+	if (!a->dry_run) {
+		r = snapdev_open(NULL, O_WRONLY, &snapfd);
+		if (r < 0) {
+			snprintf(msg, sizeof(msg), "cannot open %s: %s%s", SNAPDEV_PATH,
+				 strerror(-r),
+				 r == -EPERM ? " (kernel lockdown under Secure Boot, or nohibernate)"
+					     : "");
+			return refuse(fd, path, &h, o, a, msg);
+		}
+		/* Rule: lock our memory before loading the image. */
+		if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+			log_msg("Failed to lock memory: %s, ignoring", strerror(errno));
+	}
+
+	log_msg("resuming image %s from %s (%" PRIu64 " pages, %" PRIu64 " MiB stored)", u, path,
+		h.image_pages, h.payload_bytes >> 20);
+	rc = (struct restore_ctx){.snapfd = snapfd, .total_pages = h.image_pages};
+	t0 = now_ns();
+	rc.start_ns = t0;
+	r = pipe_read(p, &h, fd, size, a->dry_run ? NULL : put_snapshot_page, &rc,
+		      on_restore_progress, &rc, NULL);
+	if (r == 0 && !a->dry_run)
+		r = snapdev_finish_write(snapfd);
+	if (r < 0) {
+		uint64_t bad = pipe_error_chunk(p);
+
+		/* Closing /dev/snapshot makes the kernel drop what was loaded. */
+		closep(&snapfd);
+		if (bad != UINT64_MAX)
+			snprintf(msg, sizeof(msg), "chunk %" PRIu64 " of %" PRIu64 " is damaged: %s",
+				 bad, h.chunk_count,
+				 r == -EBADMSG ? "checksum or framing mismatch" : strerror(-r));
+		else
+			snprintf(msg, sizeof(msg), "loading the image failed: %s",
+				 r == -EBADMSG ? "payload does not match the header" : strerror(-r));
+		return refuse(fd, path, &h, o, a, msg);
+	}
+	t1 = now_ns();
+	if (a->dry_run) {
+		log_msg("image %s on %s checked: it would resume (%.2f s)", u, path,
+			(double)(t1 - t0) / 1e9);
+		return EXIT_NOTHING;
+	}
+
+	/* Invalidate before the jump: an image is resumed at most once, and a
+	 * restore that fails or crashes from here on never loops. */
+	r = target_invalidate(fd, &h, IMAGE_DEAD_RESUMED, t1 - t0);
+	if (r < 0) {
+		closep(&snapfd);
+		log_error("Failed to invalidate the image on %s before restoring: %s; "
+			  "booting without resuming",
+			  path, strerror(-r));
+		return EXIT_FAIL;
+	}
+	log_msg("image loaded in %.2f s; restoring", (double)(t1 - t0) / 1e9);
+
+	r = snapdev_freeze(snapfd);
+	if (r < 0) {
+		log_error("Failed to freeze processes: %s; booting without resuming",
+			  strerror(-r));
+		return EXIT_FAIL;
+	}
+	r = snapdev_atomic_restore(snapfd);
+	/* Only reached when the kernel could not jump into the image. */
+	snapdev_unfreeze(snapfd);
+	log_error("The kernel could not restore the image: %s; booting without resuming",
+		  strerror(-r));
+	return EXIT_FAIL;
+}
+
+int main(int argc, char **argv)
+{
+	_cleanup_(freep) char *path = NULL;
+	struct args a = {0};
+	struct resume_opts o;
+	const char *spec;
+	int r;
+
+	log_init("snapresume");
+	r = parse_args(argc, argv, &a);
+	if (r < 0)
+		return EXIT_NOTHING;
+	if (r > 0)
+		return r;
+
+	resume_opts_init(&o);
+	r = read_cmdline(a.cmdline_file ? a.cmdline_file : "/proc/cmdline", &o);
+	if (r < 0) {
+		log_error("Failed to read the kernel command line: %s", strerror(-r));
+		return EXIT_FAIL;
+	}
+	log_set_debug(o.debug);
+
+	spec = a.device ? a.device : o.resume;
+	if (!spec[0]) {
+		log_debug("no resume= on the kernel command line: nothing to do");
+		return EXIT_NOTHING;
+	}
+	if (o.resumedelay)
+		sleep_seconds(o.resumedelay);
+
+	r = blockdev_wait(spec, o.timeout * 1000, &path);
+	if (r < 0) {
+		log_msg("resume device %s not found (waited %" PRIu64 " s); booting normally", spec,
+			o.timeout);
+		return EXIT_NOTHING;
+	}
+	return resume_from(path, &o, &a);
+}

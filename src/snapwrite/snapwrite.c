@@ -1,0 +1,684 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * snapwrite: take a snapshot of the running system through /dev/snapshot
+ * and store it as a snapresume image, then power off.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/reboot.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "blockdev.h"
+#include "image.h"
+#include "log.h"
+#include "parse.h"
+#include "pipeline.h"
+#include "snapdev.h"
+#include "target.h"
+#include "util.h"
+
+#ifndef VERSION
+#define VERSION "0.1"
+#endif
+
+#define DEFAULT_CONFIG "/etc/snapwrite.conf"
+
+/* Exit codes (documented in snapwrite(8)). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,     /* the operation failed; the system runs on */
+	EXIT_USAGE = 2,    /* bad command line or configuration */
+	EXIT_TARGET = 3,   /* target missing, busy, too small or failing */
+	EXIT_KERNEL = 4,   /* the kernel cannot or will not hibernate */
+	EXIT_NOIMAGE = 5,  /* status/verify: no valid image on the target */
+};
+
+struct args {
+	const char *command;
+	char target[256];
+	const char *config;
+	bool config_given;
+	bool reboot;
+	bool list;
+	bool quiet;
+	uint64_t workers;
+	uint64_t image_size; /* SNAPSHOT_PREF_IMAGE_SIZE, 0: kernel default */
+};
+
+static void help(void)
+{
+	printf("Usage: snapwrite [OPTIONS] COMMAND\n"
+	       "\n"
+	       "Take a snapshot of the running system and store it as an image that\n"
+	       "snapresume restores at the next boot.\n"
+	       "\n"
+	       "Commands:\n"
+	       "  hibernate        snapshot, write the image to the target, power off\n"
+	       "  status           show the image on the target\n"
+	       "  verify           check every chunk of the image on the target\n"
+	       "\n"
+	       "Options:\n"
+	       "  -t, --target=SPEC     device for the image: /dev/..., UUID=, PARTUUID=,\n"
+	       "                        LABEL= or PARTLABEL= (default: target= in the\n"
+	       "                        configuration file)\n"
+	       "  -c, --config=FILE     configuration file (default " DEFAULT_CONFIG ")\n"
+	       "      --reboot          reboot instead of powering off after hibernate\n"
+	       "      --workers=N       compression threads (default: one per CPU)\n"
+	       "      --image-size=SIZE preferred image size passed to the kernel\n"
+	       "      --list            verify: print every chunk\n"
+	       "  -q, --quiet           no progress messages\n"
+	       "  -h, --help            show this help\n"
+	       "  -V, --version         show the version\n"
+	       "\n"
+	       "Exit status: 0 success (for hibernate: the system was resumed), 1 failure,\n"
+	       "2 usage error, 3 target problem, 4 the kernel cannot hibernate,\n"
+	       "5 no valid image (status, verify).\n");
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "snapwrite: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'snapwrite --help'.\n");
+	return EXIT_USAGE;
+}
+
+static int load_config(struct args *a)
+{
+	_cleanup_(freep) char *text = NULL;
+	const char *cursor, *key, *value;
+	char buf[512];
+	unsigned line = 0;
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	f = fopen(a->config, "re");
+	if (!f) {
+		if (errno == ENOENT && !a->config_given)
+			return 0;
+		log_error("Failed to open configuration '%s': %s", a->config, strerror(errno));
+		return EXIT_USAGE;
+	}
+	text = calloc(1, 65536);
+	if (text)
+		len = fread(text, 1, 65535, f);
+	fclose(f);
+	if (!text)
+		return EXIT_FAIL;
+	text[len] = '\0';
+
+	cursor = text;
+	while ((r = conf_next(&cursor, buf, sizeof(buf), &key, &value, &line)) != 0) {
+		uint64_t v;
+
+		if (r < 0) {
+			log_error("%s:%u: not a key=value line", a->config, line);
+			return EXIT_USAGE;
+		}
+		if (strcmp(key, "target") == 0) {
+			if (blockdev_spec_check(value) < 0 || strlen(value) >= sizeof(a->target)) {
+				log_error("%s:%u: bad target '%s'", a->config, line, value);
+				return EXIT_USAGE;
+			}
+			if (!a->target[0])
+				strcpy(a->target, value);
+		} else if (strcmp(key, "workers") == 0) {
+			if (parse_u64(value, 1, PIPE_MAX_WORKERS, &v) < 0) {
+				log_error("%s:%u: bad workers '%s'", a->config, line, value);
+				return EXIT_USAGE;
+			}
+			if (!a->workers)
+				a->workers = v;
+		} else if (strcmp(key, "image_size") == 0) {
+			if (parse_size(value, 0, UINT64_MAX, &v) < 0) {
+				log_error("%s:%u: bad image_size '%s'", a->config, line, value);
+				return EXIT_USAGE;
+			}
+			if (!a->image_size)
+				a->image_size = v;
+		} else {
+			log_msg("%s:%u: unknown key '%s', ignoring", a->config, line, key);
+		}
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	enum { OPT_REBOOT = 256, OPT_WORKERS, OPT_LIST, OPT_IMAGE_SIZE };
+	static const struct option opts[] = {
+		{"target", required_argument, NULL, 't'},
+		{"config", required_argument, NULL, 'c'},
+		{"reboot", no_argument, NULL, OPT_REBOOT},
+		{"workers", required_argument, NULL, OPT_WORKERS},
+		{"image-size", required_argument, NULL, OPT_IMAGE_SIZE},
+		{"list", no_argument, NULL, OPT_LIST},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{},
+	};
+	int c;
+
+	a->config = DEFAULT_CONFIG;
+	while ((c = getopt_long(argc, argv, "t:c:qhV", opts, NULL)) >= 0) {
+		switch (c) {
+		case 't':
+			if (blockdev_spec_check(optarg) < 0 || strlen(optarg) >= sizeof(a->target))
+				return usage_error("invalid target '%s' (want /dev/..., UUID=, "
+						   "PARTUUID=, LABEL= or PARTLABEL=)",
+						   optarg);
+			strcpy(a->target, optarg);
+			break;
+		case 'c':
+			a->config = optarg;
+			a->config_given = true;
+			break;
+		case OPT_REBOOT:
+			a->reboot = true;
+			break;
+		case OPT_WORKERS:
+			if (parse_u64(optarg, 1, PIPE_MAX_WORKERS, &a->workers) < 0)
+				return usage_error("invalid --workers '%s'", optarg);
+			break;
+		case OPT_IMAGE_SIZE:
+			if (parse_size(optarg, 0, UINT64_MAX, &a->image_size) < 0)
+				return usage_error("invalid --image-size '%s'", optarg);
+			break;
+		case OPT_LIST:
+			a->list = true;
+			break;
+		case 'q':
+			a->quiet = true;
+			break;
+		case 'h':
+			help();
+			return -1;
+		case 'V':
+			printf("snapwrite " VERSION "\n");
+			return -1;
+		default:
+			fprintf(stderr, "Try 'snapwrite --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s", "missing command (hibernate, status or verify)");
+	a->command = argv[optind++];
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+/* ---- progress while frozen ------------------------------------------- */
+
+/*
+ * While processes are frozen, whatever reads our stderr may be frozen too
+ * (a pty's sshd, a pipe to the journal): a blocking write would hang the
+ * machine for good.  So progress goes only to a terminal, through a
+ * separate non-blocking open of it, and is dropped when it would block.
+ */
+struct progress {
+	int fd;
+	uint64_t expect_pages;
+	uint64_t start_ns;
+	unsigned next_tenth;
+};
+
+static void progress_open(struct progress *pr, bool quiet)
+{
+	pr->fd = -1;
+	if (quiet || !isatty(STDERR_FILENO))
+		return;
+	pr->fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+}
+
+static void progress_say(const struct progress *pr, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void progress_say(const struct progress *pr, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	if (pr->fd < 0)
+		return;
+	n = snprintf(buf, sizeof(buf), "snapwrite: ");
+	va_start(ap, fmt);
+	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	(void)!write(pr->fd, buf, (size_t)n);
+}
+
+static double mb_per_s(uint64_t bytes, uint64_t ns)
+{
+	return ns ? (double)bytes / 1e6 / ((double)ns / 1e9) : 0.0;
+}
+
+static void on_write_progress(void *userdata, const struct pipe_stats *st)
+{
+	struct progress *pr = userdata;
+	unsigned tenth;
+
+	if (!pr->expect_pages)
+		return;
+	tenth = (unsigned)(st->pages * 10 / pr->expect_pages);
+	if (tenth < pr->next_tenth || tenth >= 10)
+		return;
+	pr->next_tenth = tenth + 1;
+	if (tenth == 0)
+		return;
+	progress_say(pr, "progress %u%% (%.0f MB/s)", tenth * 10,
+		     mb_per_s(st->pages * IMAGE_PAGE_SIZE, now_ns() - pr->start_ns));
+}
+
+/* ---- hibernate ------------------------------------------------------- */
+
+struct page_source {
+	int snapfd;
+};
+
+static int read_snapshot_page(void *userdata, void *page)
+{
+	struct page_source *src = userdata;
+	return snapdev_read_page(src->snapfd, page);
+}
+
+/* Let the system run on after a snapshot that will not be used.  After
+ * SNAPSHOT_CREATE_IMAGE the kernel ignores UNFREEZE until FREE. */
+static void snapshot_cancel(int snapfd)
+{
+	int r = snapdev_free(snapfd);
+	if (r < 0)
+		log_error("Failed to free the snapshot: %s", strerror(-r));
+	r = snapdev_unfreeze(snapfd);
+	if (r < 0)
+		log_error("Failed to thaw processes: %s", strerror(-r));
+}
+
+static void report_resumed(int fd, const uint8_t uuid[16])
+{
+	struct image_header h;
+	enum image_state st;
+	char u[37];
+
+	image_uuid_format(uuid, u);
+	if (target_read_header(fd, &st, &h, NULL) < 0 || st != IMAGE_INVALIDATED ||
+	    memcmp(h.uuid, uuid, 16) != 0 || h.dead_reason != IMAGE_DEAD_RESUMED) {
+		log_msg("resumed (image %s)", u);
+		return;
+	}
+	uint64_t mem = h.image_pages * IMAGE_PAGE_SIZE;
+	log_msg("resumed (image %s): %" PRIu64 " MiB of memory, %" PRIu64
+		" MiB on disk; snapshot %.2f s, written in %.2f s (%.0f MB/s), "
+		"restored in %.2f s (%.0f MB/s)",
+		u, mem >> 20, h.payload_bytes >> 20, (double)h.snapshot_ns / 1e9,
+		(double)h.write_ns / 1e9, mb_per_s(mem, h.write_ns),
+		(double)h.restore_read_ns / 1e9, mb_per_s(mem, h.restore_read_ns));
+}
+
+static int open_target(const struct args *a, int flags, char **ret_path, int *ret_fd,
+		       uint64_t *ret_size)
+{
+	_cleanup_(freep) char *path = NULL;
+	int r;
+
+	if (!a->target[0]) {
+		log_error("No target: give --target or set target= in %s", a->config);
+		return EXIT_USAGE;
+	}
+	r = blockdev_resolve(a->target, &path);
+	if (r < 0) {
+		log_error("Failed to find target '%s': %s", a->target, strerror(-r));
+		return EXIT_TARGET;
+	}
+	r = blockdev_open(path, flags, true, ret_fd, ret_size);
+	if (r == -EBUSY) {
+		log_error("Target '%s' is in use (mounted, or held by another device)", path);
+		return EXIT_TARGET;
+	}
+	if (r < 0) {
+		log_error("Failed to open target '%s': %s", path, strerror(-r));
+		return EXIT_TARGET;
+	}
+	*ret_path = TAKE_PTR(path);
+	return 0;
+}
+
+static int do_hibernate(const struct args *a)
+{
+	_cleanup_(freep) char *path = NULL;
+	_cleanup_(closep) int fd = -1, snapfd = -1;
+	_cleanup_(pipe_freep) struct pipe *p = NULL;
+	struct pipe_opts po = {.workers = (unsigned)a->workers};
+	struct progress pr = {.fd = -1};
+	struct page_source src;
+	struct pipe_stats st;
+	struct image_header h = {0};
+	struct identity id;
+	uint64_t size, t_freeze, t_snap, t_done, image_bytes = 0;
+	bool in_suspend;
+	char u[37];
+	int r;
+
+	r = open_target(a, O_RDWR, &path, &fd, &size);
+	if (r)
+		return r;
+	if (size < IMAGE_HEADER_SIZE + 2 * (uint64_t)IMAGE_ALIGN) {
+		log_error("Target '%s' is too small (%" PRIu64 " bytes)", path, size);
+		return EXIT_TARGET;
+	}
+	r = identity_read(&id);
+	if (r < 0) {
+		log_error("Failed to identify the running kernel: %s", strerror(-r));
+		return EXIT_FAIL;
+	}
+	r = image_uuid_generate(h.uuid);
+	if (r < 0) {
+		log_error("Failed to generate an image UUID: %s", strerror(-r));
+		return EXIT_FAIL;
+	}
+	image_uuid_format(h.uuid, u);
+
+	/* Every buffer is allocated now: nothing large is allocated while the
+	 * system is frozen. */
+	r = pipe_new(&po, &p);
+	if (r < 0) {
+		log_error("Failed to set up the pipeline: %s", strerror(-r));
+		return EXIT_FAIL;
+	}
+
+	r = snapdev_open(NULL, O_RDONLY, &snapfd);
+	if (r == -EPERM) {
+		log_error("The kernel refuses hibernation (kernel lockdown under Secure Boot, "
+			  "or 'nohibernate'): %s not available", SNAPDEV_PATH);
+		return EXIT_KERNEL;
+	}
+	if (r < 0) {
+		log_error("Failed to open %s: %s (kernel without "
+			  "CONFIG_HIBERNATION_SNAPSHOT_DEV, or another user has it)",
+			  SNAPDEV_PATH, strerror(-r));
+		return EXIT_KERNEL;
+	}
+
+	/* The header is the commit record: destroy the old one before the new
+	 * payload overwrites the old payload, so that no crash from here on
+	 * leaves a header that describes bytes which are no longer there. */
+	r = target_clear_header(fd);
+	if (r < 0) {
+		log_error("Failed to clear the header of '%s': %s", path, strerror(-r));
+		return EXIT_TARGET;
+	}
+
+	progress_open(&pr, a->quiet);
+
+	/* Rule: mlockall() before the snapshot, so that the image's writer
+	 * never needs to page anything in while the system is frozen. */
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0) {
+		log_error("Failed to lock memory: %s", strerror(errno));
+		return EXIT_FAIL;
+	}
+
+	log_msg("freezing the system");
+	t_freeze = now_ns();
+	r = snapdev_freeze(snapfd);
+	if (r < 0) {
+		munlockall();
+		log_error("Failed to freeze processes: %s", strerror(-r));
+		return EXIT_KERNEL;
+	}
+	if (a->image_size) {
+		r = snapdev_pref_image_size(snapfd, a->image_size);
+		if (r < 0)
+			log_msg("Failed to set the preferred image size: %s, ignoring",
+				strerror(-r));
+	}
+
+	r = snapdev_create_image(snapfd, &in_suspend);
+	if (r < 0) {
+		snapdev_unfreeze(snapfd);
+		munlockall();
+		if (r == -ENOMEM || r == -ENOSPC)
+			log_error("The kernel could not make a snapshot: not enough free memory");
+		else
+			log_error("The kernel could not make a snapshot: %s", strerror(-r));
+		return EXIT_KERNEL;
+	}
+
+	if (!in_suspend) {
+		/* This is the system restored from the image: the same call
+		 * returns a second time. */
+		snapshot_cancel(snapfd);
+		munlockall();
+		report_resumed(fd, h.uuid);
+		return EXIT_OK;
+	}
+
+	/* From here until power-off every other task is frozen: write only to
+	 * the raw target, never to a file system, never wait for udev. */
+	t_snap = now_ns();
+	if (snapdev_image_size(snapfd, &image_bytes) < 0)
+		image_bytes = 0;
+	pr.expect_pages = image_bytes / IMAGE_PAGE_SIZE;
+	pr.start_ns = t_snap;
+	progress_say(&pr, "writing image to %s (%" PRIu64 " pages)", path, pr.expect_pages);
+
+	src.snapfd = snapfd;
+	r = pipe_write(p, h.uuid, read_snapshot_page, &src, fd, IMAGE_HEADER_SIZE, size,
+		       on_write_progress, &pr, &st);
+	if (r == 0 && fdatasync(fd) < 0)
+		r = -errno;
+	if (r < 0) {
+		snapshot_cancel(snapfd);
+		munlockall();
+		if (r == -ENOSPC)
+			log_error("Target '%s' (%" PRIu64 " MiB) is too small for the image; "
+				  "nothing was committed",
+				  path, size >> 20);
+		else
+			log_error("Failed to write the image to '%s': %s; nothing was committed",
+				  path, strerror(-r));
+		return r == -ENOSPC ? EXIT_TARGET : EXIT_FAIL;
+	}
+
+	t_done = now_ns();
+	h.version = IMAGE_VERSION;
+	h.created_unix = (uint64_t)time(NULL);
+	h.page_size = IMAGE_PAGE_SIZE;
+	h.chunk_pages = pipe_chunk_pages(p);
+	h.image_pages = st.pages;
+	h.payload_offset = IMAGE_HEADER_SIZE;
+	h.payload_bytes = st.disk_bytes;
+	h.chunk_count = st.chunks;
+	h.compression = IMAGE_COMPRESS_LZ4;
+	h.checksum = IMAGE_CHECKSUM_XXH3;
+	h.mem_total_kib = id.mem_total_kib;
+	h.snapshot_ns = t_snap - t_freeze;
+	h.write_ns = t_done - t_snap;
+	memcpy(h.kernel_release, id.kernel_release, sizeof(h.kernel_release));
+	memcpy(h.kernel_version, id.kernel_version, sizeof(h.kernel_version));
+
+	/* Commit: the payload is on stable storage, now the header. */
+	r = target_write_header(fd, &h);
+	if (r < 0) {
+		/* A torn header fails its checksum; clear it anyway. */
+		target_clear_header(fd);
+		snapshot_cancel(snapfd);
+		munlockall();
+		log_error("Failed to commit the image header on '%s': %s", path, strerror(-r));
+		return EXIT_TARGET;
+	}
+	progress_say(&pr,
+		     "image committed: %s, %" PRIu64 " pages (%" PRIu64 " MiB) in %" PRIu64
+		     " MiB, %" PRIu64 " chunks, %.2f s (%.0f MB/s); %s",
+		     u, st.pages, (st.pages * IMAGE_PAGE_SIZE) >> 20, st.disk_bytes >> 20,
+		     st.chunks, (double)(t_done - t_snap) / 1e9,
+		     mb_per_s(st.pages * IMAGE_PAGE_SIZE, t_done - t_snap),
+		     a->reboot ? "rebooting" : "powering off");
+
+	/* The devices were thawed for writing; power off from this state. */
+	reboot(a->reboot ? RB_AUTOBOOT : RB_POWER_OFF);
+
+	/* Still here: the image must not be resumed after the system ran on. */
+	r = -errno;
+	target_invalidate(fd, &h, IMAGE_DEAD_CANCELLED, 0);
+	snapshot_cancel(snapfd);
+	munlockall();
+	log_error("Failed to power off: %s; image invalidated", strerror(-r));
+	return EXIT_FAIL;
+}
+
+/* ---- status and verify ----------------------------------------------- */
+
+static void print_header(const char *path, enum image_state state, const struct image_header *h,
+			 const char *why)
+{
+	char u[37], t[64];
+	time_t created;
+
+	printf("target: %s\n", path);
+	printf("state: %s\n", image_state_to_string(state));
+	if (why && state != IMAGE_NONE)
+		printf("problem: %s\n", why);
+	if (state != IMAGE_VALID && state != IMAGE_INVALIDATED && state != IMAGE_UNSUPPORTED)
+		return;
+	image_uuid_format(h->uuid, u);
+	created = (time_t)h->created_unix;
+	strftime(t, sizeof(t), "%Y-%m-%d %H:%M:%S UTC", gmtime(&created));
+	printf("uuid: %s\n", u);
+	printf("version: %" PRIu32 "\n", h->version);
+	printf("created: %s\n", t);
+	printf("kernel: %s %s\n", h->kernel_release, h->kernel_version);
+	printf("pages: %" PRIu64 "\n", h->image_pages);
+	printf("memory_bytes: %" PRIu64 "\n", h->image_pages * IMAGE_PAGE_SIZE);
+	printf("stored_bytes: %" PRIu64 "\n", h->payload_bytes);
+	printf("chunks: %" PRIu64 "\n", h->chunk_count);
+	printf("chunk_pages: %" PRIu32 "\n", h->chunk_pages);
+	printf("compression: lz4\n");
+	printf("checksum: xxh3-64\n");
+	printf("write_seconds: %.3f\n", (double)h->write_ns / 1e9);
+	if (state == IMAGE_INVALIDATED) {
+		printf("invalidated: %s\n", image_dead_reason_to_string(h->dead_reason));
+		if (h->restore_read_ns)
+			printf("restore_seconds: %.3f\n", (double)h->restore_read_ns / 1e9);
+	}
+}
+
+static int do_status(const struct args *a)
+{
+	_cleanup_(freep) char *path = NULL;
+	_cleanup_(closep) int fd = -1;
+	struct image_header h;
+	enum image_state state;
+	const char *why = NULL;
+	uint64_t size;
+	int r;
+
+	r = open_target(a, O_RDONLY, &path, &fd, &size);
+	if (r)
+		return r;
+	r = target_read_header(fd, &state, &h, &why);
+	if (r < 0) {
+		log_error("Failed to read the header of '%s': %s", path, strerror(-r));
+		return EXIT_TARGET;
+	}
+	print_header(path, state, &h, why);
+	return state == IMAGE_VALID ? EXIT_OK : EXIT_NOIMAGE;
+}
+
+static void on_verify_chunk(void *userdata, const struct pipe_stats *st)
+{
+	const struct args *a = userdata;
+
+	if (a->list)
+		printf("chunk %" PRIu64 " offset %" PRIu64 " data_offset %" PRIu64
+		       " stored %" PRIu32 "\n",
+		       st->last_seq, st->last_offset, st->last_offset + CHUNK_HEADER_SIZE,
+		       st->last_stored);
+}
+
+static int do_verify(const struct args *a)
+{
+	_cleanup_(freep) char *path = NULL;
+	_cleanup_(closep) int fd = -1;
+	_cleanup_(pipe_freep) struct pipe *p = NULL;
+	struct pipe_opts po = {.workers = (unsigned)a->workers};
+	struct image_header h;
+	enum image_state state;
+	struct pipe_stats st;
+	const char *why = NULL;
+	uint64_t size;
+	int r;
+
+	r = open_target(a, O_RDONLY, &path, &fd, &size);
+	if (r)
+		return r;
+	r = target_read_header(fd, &state, &h, &why);
+	if (r < 0) {
+		log_error("Failed to read the header of '%s': %s", path, strerror(-r));
+		return EXIT_TARGET;
+	}
+	/* An invalidated image still has its payload: verify that too. */
+	if (state != IMAGE_VALID && state != IMAGE_INVALIDATED) {
+		log_error("No image to verify on '%s': %s", path,
+			  why ? why : image_state_to_string(state));
+		return EXIT_NOIMAGE;
+	}
+	po.chunk_pages = h.chunk_pages;
+	r = pipe_new(&po, &p);
+	if (r < 0) {
+		log_error("Failed to set up the pipeline: %s", strerror(-r));
+		return EXIT_FAIL;
+	}
+	r = pipe_read(p, &h, fd, size, NULL, NULL, on_verify_chunk, (void *)a, &st);
+	if (r < 0) {
+		uint64_t bad = pipe_error_chunk(p);
+		if (bad != UINT64_MAX)
+			log_error("Image on '%s' is damaged: chunk %" PRIu64 ": %s", path, bad,
+				  r == -EBADMSG ? "checksum or framing mismatch" : strerror(-r));
+		else
+			log_error("Image on '%s' is damaged: %s", path,
+				  r == -EBADMSG ? "payload does not match the header" : strerror(-r));
+		return EXIT_NOIMAGE;
+	}
+	log_msg("image on '%s' verified: %" PRIu64 " chunks, %" PRIu64 " pages%s", path,
+		st.chunks, st.pages, state == IMAGE_INVALIDATED ? " (invalidated)" : "");
+	return state == IMAGE_VALID ? EXIT_OK : EXIT_NOIMAGE;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = {0};
+	int r;
+
+	log_init("snapwrite");
+	r = parse_args(argc, argv, &a);
+	if (r < 0)
+		return EXIT_OK; /* --help, --version */
+	if (r > 0)
+		return r;
+	log_set_quiet(a.quiet);
+	r = load_config(&a);
+	if (r)
+		return r;
+
+	if (strcmp(a.command, "hibernate") == 0)
+		return do_hibernate(&a);
+	if (strcmp(a.command, "status") == 0)
+		return do_status(&a);
+	if (strcmp(a.command, "verify") == 0)
+		return do_verify(&a);
+	return usage_error("unknown command '%s'", a.command);
+}
