@@ -77,6 +77,35 @@ demo: all
 	@sh scripts/deps.sh test
 	tests/qemu/demo
 
+# ---- fuzzing (clang's libFuzzer, with ASan and UBSan) ---------------------
+
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := header chunks cmdline conf
+FUZZ_CC      ?= clang
+FUZZ_FLAGS   := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc/lib \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+
+$(B)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(LIB_SRC) | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(CFLAGS_PKG) -o $@ $< $(LIB_SRC) $(LDLIBS_PKG)
+
+# Regenerate the binary seeds of the corpus (committed).
+fuzz-seeds: $(B)/libsnap.a
+	$(CC) $(CFLAGS) $(CFLAGS_PKG) -o $(B)/mkseeds tests/fuzz/mkseeds.c $(B)/libsnap.a $(LDLIBS_PKG)
+	$(B)/mkseeds tests/fuzz/corpus
+
+# Each target runs FUZZ_SECONDS on a copy of its seed corpus.
+fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz-%)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		rm -rf $(B)/fuzz/corpus-$$t; mkdir -p $(B)/fuzz/corpus-$$t; \
+		cp tests/fuzz/corpus/$$t/* $(B)/fuzz/corpus-$$t/; \
+		echo "fuzz-$$t: $(FUZZ_SECONDS) s"; \
+		$(B)/fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(B)/fuzz/corpus-$$t > $(B)/fuzz/fuzz-$$t.log 2>&1 || \
+			{ tail -40 $(B)/fuzz/fuzz-$$t.log; exit 1; }; \
+		grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' $(B)/fuzz/fuzz-$$t.log; \
+	done
+
 # ---- install ---------------------------------------------------------
 
 install: all
@@ -97,4 +126,4 @@ uninstall:
 clean:
 	rm -rf $(B)/obj $(B)/unit $(B)/libsnap.a $(PROGS) $(B)/.deps
 
-.PHONY: all check check-unit check-qemu demo install uninstall clean
+.PHONY: all check check-unit check-qemu demo fuzz fuzz-seeds install uninstall clean

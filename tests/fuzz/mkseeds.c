@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Writes the binary seeds of the fuzz corpus (tests/fuzz/corpus/): valid
+ * and invalidated headers, and valid chunk payloads in the geometry
+ * fuzz-chunks uses.  Run by `make fuzz-seeds`; the output is committed. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "image.h"
+#include "pipeline.h"
+
+static void put(const char *path, const void *buf, size_t len)
+{
+	FILE *f = fopen(path, "we");
+	if (!f || fwrite(buf, 1, len, f) != len) {
+		perror(path);
+		exit(1);
+	}
+	fclose(f);
+}
+
+struct src {
+	unsigned left, n;
+	unsigned kind;
+};
+
+static int next_page(void *ud, void *page)
+{
+	struct src *s = ud;
+	if (!s->left)
+		return 0;
+	s->left--;
+	s->n++;
+	if (s->kind == 0)
+		memset(page, 0, IMAGE_PAGE_SIZE);
+	else
+		for (unsigned i = 0; i < IMAGE_PAGE_SIZE; i++)
+			((unsigned char *)page)[i] = (unsigned char)(s->kind == 1 ? i * 7 + s->n : (unsigned)rand());
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	static uint8_t block[IMAGE_HEADER_SIZE];
+	struct image_header h = {0};
+	const char *dir = argc > 1 ? argv[1] : "tests/fuzz/corpus";
+	char path[512];
+
+	srand(1);
+	h.version = IMAGE_VERSION;
+	memset(h.uuid, 0x5a, 16);
+	h.created_unix = 1800000000;
+	h.page_size = IMAGE_PAGE_SIZE;
+	h.chunk_pages = 256;
+	h.image_pages = 40000;
+	h.chunk_count = (h.image_pages + 255) / 256;
+	h.payload_offset = IMAGE_HEADER_SIZE;
+	h.payload_bytes = h.chunk_count * 65536;
+	h.compression = IMAGE_COMPRESS_LZ4;
+	h.checksum = IMAGE_CHECKSUM_XXH3;
+	strcpy(h.kernel_release, "6.12.0-test-amd64");
+	strcpy(h.kernel_version, "#1 SMP PREEMPT_DYNAMIC Debian 6.12.0-1");
+	image_header_encode(&h, block);
+	snprintf(path, sizeof(path), "%s/header/valid", dir);
+	put(path, block, sizeof(block));
+	h.dead_reason = IMAGE_DEAD_RESUMED;
+	h.restore_read_ns = 123456789;
+	image_header_encode(&h, block);
+	snprintf(path, sizeof(path), "%s/header/invalidated", dir);
+	put(path, block, sizeof(block));
+
+	/* Chunk payloads: the first two bytes pick chunk_pages (1 + b0 % 4)
+	 * and image_pages (1 + b1 % 12), as fuzz-chunks reads them. */
+	for (unsigned kind = 0; kind < 3; kind++) {
+		struct pipe *p;
+		struct pipe_stats st;
+		unsigned cp = 1 + kind, pages = 3 + 4 * kind;
+		uint8_t uuid[16];
+		struct src s = {.left = pages, .kind = kind};
+		int fd = memfd_create("seed", 0);
+		memset(uuid, 0x5a, 16);
+		if (fd < 0 || pipe_new(&(struct pipe_opts){.workers = 1, .chunk_pages = cp}, &p) < 0)
+			return 1;
+		if (pipe_write(p, uuid, next_page, &s, fd, 0, UINT64_MAX, NULL, NULL, &st) < 0)
+			return 1;
+		size_t len = (size_t)st.disk_bytes;
+		uint8_t *buf = malloc(len + 2);
+		buf[0] = (uint8_t)(cp - 1);
+		buf[1] = (uint8_t)(pages - 1);
+		if (pread(fd, buf + 2, len, 0) != (ssize_t)len)
+			return 1;
+		snprintf(path, sizeof(path), "%s/chunks/kind%u", dir, kind);
+		put(path, buf, len + 2);
+		free(buf);
+		pipe_free(p);
+		close(fd);
+	}
+	return 0;
+}
