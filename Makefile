@@ -21,7 +21,8 @@ CC          ?= cc
 B           := build
 PKGS        := liblz4 libxxhash blkid
 CFLAGS      ?= -O2 -g
-CFLAGS      += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing \
+# The project's own flags stay even when CFLAGS is given on the command line.
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing \
                -DVERSION='"$(VERSION)"' -Isrc/lib -MMD -MP
 LDLIBS_PKG   = $(shell pkg-config --libs $(PKGS)) -lpthread
 CFLAGS_PKG   = $(shell pkg-config --cflags $(PKGS))
@@ -61,7 +62,7 @@ UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 
 $(B)/unit/%: tests/unit/%.c $(B)/libsnap.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CFLAGS_PKG) $(shell pkg-config --cflags cmocka) -o $@ $< \
+	$(CC) $(CFLAGS) $(CFLAGS_PKG) $(shell pkg-config --cflags cmocka) $(LDFLAGS) -o $@ $< \
 		$(B)/libsnap.a $(LDLIBS_PKG) $(shell pkg-config --libs cmocka)
 
 check-unit: all $(UNIT_BIN)
@@ -71,7 +72,15 @@ check-qemu: all
 	@sh scripts/deps.sh test
 	tests/qemu/run
 
-check: check-unit check-qemu
+# The unit tests again under AddressSanitizer and UBSan, in a build folder
+# of their own.
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+             -fno-omit-frame-pointer
+check-unit-san:
+	@$(MAKE) --no-print-directory B=$(B)/san CFLAGS='$(SAN_FLAGS)' \
+		LDFLAGS='-fsanitize=address,undefined' check-unit
+
+check: check-unit check-unit-san check-qemu
 
 demo: all
 	@sh scripts/deps.sh test
@@ -126,4 +135,4 @@ uninstall:
 clean:
 	rm -rf $(B)/obj $(B)/unit $(B)/libsnap.a $(PROGS) $(B)/.deps
 
-.PHONY: all check check-unit check-qemu demo fuzz fuzz-seeds install uninstall clean
+.PHONY: all check check-unit check-unit-san check-qemu demo fuzz fuzz-seeds install uninstall clean

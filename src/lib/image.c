@@ -209,8 +209,10 @@ enum image_state image_header_decode(const void *in, struct image_header *ret,
 		/* The geometry must be self-consistent before anyone trusts it. */
 		if (h.chunk_pages == 0 || h.chunk_pages > CHUNK_MAX_PAGES)
 			FAIL(IMAGE_DAMAGED, "chunk size out of range");
+		/* Ceiling division written so that it cannot wrap around. */
 		if (h.image_pages == 0 ||
-		    h.chunk_count != (h.image_pages + h.chunk_pages - 1) / h.chunk_pages)
+		    h.chunk_count != h.image_pages / h.chunk_pages +
+					     (h.image_pages % h.chunk_pages != 0))
 			FAIL(IMAGE_DAMAGED, "page and chunk counts disagree");
 		if (h.payload_offset < IMAGE_HEADER_SIZE || h.payload_offset % IMAGE_ALIGN ||
 		    h.payload_bytes % IMAGE_ALIGN)

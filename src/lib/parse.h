@@ -26,8 +26,9 @@ int cmdline_next(const char **cursor, char *buf, size_t bufsize, const char **re
  * Configuration files: one key=value per line, '#' starts a comment line,
  * white space around key and value is ignored, a value may be quoted with
  * double quotes.  Each call yields the next assignment; *ret_line is its
- * line number.  Returns 1, 0 at the end, or -EINVAL for a line that is not
- * an assignment (*ret_line says which; the caller may go on).
+ * line number.  Returns 1, 0 at the end, -EINVAL for a line that is not
+ * an assignment, or -ENAMETOOLONG for a line longer than buf (*ret_line
+ * says which; the caller may go on with the next line).
  */
 int conf_next(const char **cursor, char *buf, size_t bufsize, const char **ret_key,
 	      const char **ret_value, unsigned *ret_line);
