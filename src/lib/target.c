@@ -102,3 +102,18 @@ int identity_read(struct identity *ret)
 	*ret = id;
 	return 0;
 }
+
+uint64_t peak_rss_kib(void)
+{
+	char line[256];
+	uint64_t v = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %" SCNu64 " kB", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}

@@ -34,3 +34,7 @@ struct identity {
 };
 
 int identity_read(struct identity *ret);
+
+/* Peak resident memory of this process (VmHWM) in KiB; 0 if unknown.
+ * Reads procfs only, so it is safe while the system is frozen. */
+uint64_t peak_rss_kib(void);

@@ -338,7 +338,10 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 			  path, strerror(-r));
 		return EXIT_FAIL;
 	}
-	log_msg("image loaded in %.2f s; restoring", (double)(t1 - t0) / 1e9);
+	log_msg("image loaded in %.2f s (%.0f MB/s), peak memory %" PRIu64 " KiB; restoring",
+		(double)(t1 - t0) / 1e9,
+		(double)(h.image_pages * IMAGE_PAGE_SIZE) / 1e3 / ((double)(t1 - t0) / 1e6),
+		peak_rss_kib());
 
 	r = snapdev_freeze(snapfd);
 	if (r < 0) {

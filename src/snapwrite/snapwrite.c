@@ -522,10 +522,11 @@ static int do_hibernate(const struct args *a)
 	}
 	progress_say(&pr,
 		     "image committed: %s, %" PRIu64 " pages (%" PRIu64 " MiB) in %" PRIu64
-		     " MiB, %" PRIu64 " chunks, %.2f s (%.0f MB/s); %s",
+		     " MiB, %" PRIu64 " chunks, %.2f s (%.0f MB/s), peak memory %" PRIu64
+		     " KiB; %s",
 		     u, st.pages, (st.pages * IMAGE_PAGE_SIZE) >> 20, st.disk_bytes >> 20,
 		     st.chunks, (double)(t_done - t_snap) / 1e9,
-		     mb_per_s(st.pages * IMAGE_PAGE_SIZE, t_done - t_snap),
+		     mb_per_s(st.pages * IMAGE_PAGE_SIZE, t_done - t_snap), peak_rss_kib(),
 		     a->reboot ? "rebooting" : "powering off");
 
 	/* The devices were thawed for writing; power off from this state. */
