@@ -1,0 +1,177 @@
+#!/bin/sh
+# /sbin/init of the test guest (busybox sh; POSIX sh only).
+#
+# Reads snaptest.action= from the kernel command line, performs that step of
+# a scenario and powers the machine off. Every line meant for the host starts
+# with "SNAPTEST: "; the final verdict of a step is one "SNAPTEST: RESULT"
+# line of key=value words.
+#
+# Actions:
+#   hibernate  start the workload, put a file in tmpfs and one on the root
+#              filesystem, run "snapwrite hibernate"; when snapwrite returns
+#              0 we are in the resumed system: check the workload and the
+#              tmpfs file and report.
+#   check      report a fresh boot and whether the root file is intact.
+#
+# Other parameters: snaptest.target= (default /dev/vdb), snaptest.mib=
+# (workload size, default 128), snaptest.seed= (default 1).
+
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+
+say() {
+	echo "SNAPTEST: $*"
+}
+
+power_off() {
+	sync
+	mount -o remount,ro / 2> /dev/null
+	poweroff -f
+	# poweroff should not return; make sure the machine still goes down.
+	sleep 5
+	echo o > /proc/sysrq-trigger
+	sleep 60
+}
+
+ensure_mount() { # TYPE DIR [OPTIONS]
+	mkdir -p "$2"
+	if [ "$2" = /proc ]; then
+		[ -e /proc/self ] && return 0
+	elif grep -q "^[^ ]* $2 " /proc/mounts; then
+		return 0
+	fi
+	mount -t "$1" -o "${3:-defaults}" "$1" "$2"
+}
+
+# cmdline_value NAME DEFAULT: value of NAME= on the kernel command line.
+cmdline_value() {
+	read -r _cmdline < /proc/cmdline
+	set -f
+	for _w in $_cmdline; do
+		case $_w in
+		"$1="*)
+			set +f
+			echo "${_w#*=}"
+			return 0
+			;;
+		esac
+	done
+	set +f
+	echo "$2"
+}
+
+# wait_for_line FILE PATTERN SECONDS: wait until FILE has a line matching the
+# basic regular expression PATTERN.
+wait_for_line() {
+	_i=0
+	while [ "$_i" -lt "$(($3 * 10))" ]; do
+		grep -q -e "$2" "$1" 2> /dev/null && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# last_counter PID: the last counter the workload printed.
+last_counter() {
+	sed -n "s/^workload: pid=$1 counter=\([0-9]*\)$/\1/p" /tmp/workload.log | tail -n 1
+}
+
+file_sum() {
+	sha256sum "$1" | cut -d ' ' -f 1
+}
+
+do_hibernate() {
+	target=$(cmdline_value snaptest.target /dev/vdb)
+	mib=$(cmdline_value snaptest.mib 128)
+	seed=$(cmdline_value snaptest.seed 1)
+
+	/usr/bin/workload "$mib" "$seed" > /tmp/workload.log 2>&1 &
+	wpid=$!
+	if ! wait_for_line /tmp/workload.log "^workload: pid=$wpid counter=2$" 120; then
+		cat /tmp/workload.log
+		say "RESULT action=hibernate error=workload-not-running"
+		return
+	fi
+	say "workload started pid=$wpid mib=$mib"
+
+	dd if=/dev/urandom of=/tmp/tmpfile bs=64k count=64 2> /dev/null
+	tmp_sum=$(file_sum /tmp/tmpfile)
+	say "tmpfs file sha256=$tmp_sum"
+
+	# A file on the root filesystem, on disk before the snapshot: a refused
+	# or torn image must never cost it.
+	mkdir -p /var/snaptest
+	dd if=/dev/urandom of=/var/snaptest/rootfile bs=64k count=16 2> /dev/null
+	(cd /var/snaptest && sha256sum rootfile > rootfile.sha256)
+	sync
+	say "root file sha256=$(file_sum /var/snaptest/rootfile)"
+
+	before=$(last_counter "$wpid")
+	say "before hibernate pid=$wpid counter=$before"
+	say "running snapwrite hibernate --target $target"
+	snapwrite hibernate --target "$target"
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		say "RESULT action=hibernate hibernated=no snapwrite_rc=$rc"
+		return
+	fi
+
+	# Only the resumed system gets here: the powered-off one never returns.
+	say "resumed: snapwrite returned 0"
+	if kill -0 "$wpid" 2> /dev/null; then alive=yes; else alive=no; fi
+
+	# The counter lives in the workload's memory: after the resume it must
+	# go on above the value printed before the snapshot.
+	after=$before
+	_i=0
+	while [ "$_i" -lt 100 ] && [ "${after:-0}" -le "${before:-0}" ]; do
+		sleep 0.1
+		after=$(last_counter "$wpid")
+		_i=$((_i + 1))
+	done
+
+	kill -USR1 "$wpid" 2> /dev/null
+	verify=none
+	if wait_for_line /tmp/workload.log "^workload: verify pid=$wpid " 120; then
+		if grep -q "^workload: verify pid=$wpid counter=[0-9]* ok$" /tmp/workload.log; then
+			verify=ok
+		else
+			verify=BAD
+		fi
+	fi
+	grep '^workload: verify' /tmp/workload.log
+
+	tmp_now=$(file_sum /tmp/tmpfile)
+	if [ "$tmp_now" = "$tmp_sum" ]; then tmpfs=ok; else tmpfs=BAD; fi
+
+	say "RESULT action=hibernate resumed=yes pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs tmpfs_sha256=$tmp_now"
+}
+
+do_check() {
+	if [ ! -e /var/snaptest/rootfile.sha256 ]; then
+		rootfile=absent
+	elif (cd /var/snaptest && sha256sum -c -s rootfile.sha256); then
+		rootfile=ok
+	else
+		rootfile=BAD
+	fi
+	say "RESULT action=check fresh=yes rootfile=$rootfile"
+}
+
+ensure_mount proc /proc
+ensure_mount sysfs /sys
+ensure_mount devtmpfs /dev mode=0755
+ensure_mount tmpfs /run mode=0755
+ensure_mount tmpfs /tmp mode=1777,size=64m
+exec < /dev/console > /dev/console 2>&1
+
+action=$(cmdline_value snaptest.action check)
+say "fresh boot action=$action kernel=$(uname -r)"
+case $action in
+hibernate) do_hibernate ;;
+check) do_check ;;
+*) say "RESULT error=unknown-action action=$action" ;;
+esac
+say "powering off"
+power_off

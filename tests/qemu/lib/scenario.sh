@@ -1,0 +1,173 @@
+# shellcheck shell=bash
+# Helpers for scenario scripts (tests/qemu/scenarios/NAME/test.sh).
+#
+# A scenario runs in its own subshell with WORKDIR (its log folder),
+# ROOT_IMG and TARGET_IMG (fresh copies) set. It calls boot to start the
+# guest and the expect_* helpers to check; the first failed check calls
+# fail, which records the reason and ends the subshell.
+
+# fail REASON: the scenario failed.
+fail() {
+	printf '%s\n' "$*" > "$WORKDIR/reason"
+	note "FAIL: $*"
+	exit 1
+}
+
+# note TEXT: a line for the scenario's own log.
+note() {
+	printf '%s\n' "$*" >> "$WORKDIR/scenario.log"
+}
+
+# boot LABEL ACTION [APPEND [KILL_ERE]]: one guest boot; the serial log is
+# $WORKDIR/LABEL.log, which becomes LOG. A boot must end by itself (power
+# off), or by the KILL_ERE kill when one is given; a timeout fails.
+boot() {
+	local label=$1 action=$2 append=${3:-} kill_ere=${4:-}
+	LOG=$WORKDIR/$label.log
+	note "boot $label: snaptest.action=$action $append${kill_ere:+ (kill on /$kill_ere/)}"
+	vm_boot "$LOG" "snaptest.action=$action $append" "$kill_ere"
+	note "boot $label: ended by $BOOT_END after ${BOOT_SECONDS}s"
+	printf '%s=%ss ' "$label" "$BOOT_SECONDS" >> "$WORKDIR/timings"
+	if [ "$BOOT_RETRIED" = 1 ]; then
+		printf '%s\n' "boot $label was retried after an early kernel panic (first try: $LOG.panic)" >> "$WORKDIR/retries"
+		note "boot $label: retried after an early kernel panic"
+	fi
+	if [ "$BOOT_END" = timeout ]; then
+		fail "boot $label: no power-off within ${SNAPTEST_BOOT_TIMEOUT}s (log $LOG)"
+	fi
+	if [ -z "$kill_ere" ] || [ "$BOOT_END" != killed ]; then
+		if grep -q 'Kernel panic' "$LOG"; then
+			fail "boot $label: kernel panic: $(grep -m 1 'Kernel panic' "$LOG")"
+		fi
+	fi
+}
+
+# has ERE: does LOG have a line matching ERE?
+has() {
+	grep -q -E -- "$1" "$LOG"
+}
+
+# expect ERE WHAT: LOG must have a line matching ERE.
+expect() {
+	has "$1" || fail "$2 (no line matching /$1/ in ${LOG##*/})"
+}
+
+# expect_not ERE WHAT: LOG must have no line matching ERE.
+expect_not() {
+	local line
+	line=$(grep -m 1 -E -- "$1" "$LOG") || return 0
+	fail "$2 (${LOG##*/}: $line)"
+}
+
+# result KEY: the value of KEY on the last "SNAPTEST: RESULT" line of LOG.
+result() {
+	grep -E '^SNAPTEST: RESULT ' "$LOG" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+# expect_result KEY VALUE
+expect_result() {
+	local got
+	got=$(result "$1")
+	[ "$got" = "$2" ] || fail "guest reported $1=${got:-<missing>}, expected $2 ($(grep -E '^SNAPTEST: RESULT ' "$LOG" | tail -n 1))"
+}
+
+# sentinel NAME: value of the word NAME=... on the first "SNAPTEST:" line
+# of LOG that has it.
+sentinel() {
+	grep -E '^SNAPTEST: ' "$LOG" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1
+}
+
+# expect_fresh_boot: the guest init started from scratch (no resume). A
+# refused image may still have started loading ("resuming image ..."):
+# checksums are checked as the chunks stream in.
+expect_fresh_boot() {
+	expect '^SNAPTEST: fresh boot' "the guest did not boot to its init"
+	expect_not '^SNAPTEST: resumed' "the guest resumed when it must boot fresh"
+	expect_result fresh yes
+}
+
+# expect_no_resume_attempt: snapresume did not even start loading an image.
+expect_no_resume_attempt() {
+	expect_not 'snapresume: resuming image' "snapresume started to resume an image"
+}
+
+# status_state [LABEL]: snapwrite status on the target image, kept as
+# $WORKDIR/status-LABEL.txt; prints the state value.
+status_state() {
+	local out=$WORKDIR/status-${1:-now}.txt
+	"$SNAPWRITE_BIN" status --target "$TARGET_IMG" > "$out" 2>&1
+	note "snapwrite status ($?): $(tr '\n' ' ' < "$out")"
+	sed -n 's/^state: *//p' "$out" | head -n 1
+}
+
+expect_state_valid() {
+	local s
+	s=$(status_state "$1")
+	[ "$s" = valid ] || fail "host: snapwrite status says state '${s:-<none>}' after $1, expected valid"
+}
+
+expect_state_not_valid() {
+	local s
+	s=$(status_state "$1")
+	[ -n "$s" ] || fail "host: snapwrite status printed no state after $1"
+	[ "$s" != valid ] || fail "host: snapwrite status says the image is still valid after $1"
+	note "state after $1: $s"
+}
+
+# host_verify: snapwrite verify on the target image must pass.
+host_verify() {
+	local out=$WORKDIR/verify.txt
+	"$SNAPWRITE_BIN" verify --target "$TARGET_IMG" > "$out" 2>&1 ||
+		fail "host: snapwrite verify failed on a fresh image: $(tail -n 3 "$out" | tr '\n' ' ')"
+}
+
+# hibernate LABEL: boot with action=hibernate and check that snapwrite
+# wrote and committed an image and the guest powered off without reporting
+# a result. Sets BEFORE_PID, BEFORE_COUNTER, BEFORE_TMPFS from the log.
+hibernate() {
+	boot "$1" hibernate
+	expect '^SNAPTEST: before hibernate' "the guest did not get to the hibernation"
+	expect_not '^SNAPTEST: RESULT action=hibernate hibernated=no' \
+		"snapwrite hibernate failed: $(grep -E '^snapwrite: ' "$LOG" | tail -n 2 | tr '\n' ' ')"
+	expect 'snapwrite: writing image to /dev/vdb' "snapwrite did not start writing"
+	expect 'snapwrite: image committed' "snapwrite did not commit the image"
+	expect_not '^SNAPTEST: RESULT' "the guest went on running after hibernation"
+	BEFORE_PID=$(sed -n 's/^SNAPTEST: before hibernate pid=\([0-9]*\) .*/\1/p' "$LOG")
+	BEFORE_COUNTER=$(sed -n 's/^SNAPTEST: before hibernate .*counter=\([0-9]*\)$/\1/p' "$LOG")
+	BEFORE_TMPFS=$(sed -n 's/^SNAPTEST: tmpfs file sha256=//p' "$LOG")
+	if [ -z "$BEFORE_PID" ] || [ -z "$BEFORE_COUNTER" ] || [ -z "$BEFORE_TMPFS" ]; then
+		fail "could not read the workload state before hibernation from ${LOG##*/}"
+	fi
+	note "hibernated: pid=$BEFORE_PID counter=$BEFORE_COUNTER tmpfs=$BEFORE_TMPFS"
+}
+
+# expect_resumed: LOG is a boot that must have resumed the image written by
+# the last hibernate: same workload process, memory intact, counter went on,
+# tmpfs file unchanged.
+expect_resumed() {
+	expect 'snapresume: resuming image' "snapresume did not resume the image"
+	expect_not '^SNAPTEST: fresh boot' "the guest booted fresh instead of resuming"
+	expect '^SNAPTEST: resumed' "the hibernated system did not come back"
+	expect 'snapwrite: resumed' "snapwrite did not report the resume"
+	expect_result resumed yes
+	expect_result pid "$BEFORE_PID"
+	expect_result alive yes
+	expect_result verify ok
+	expect_result tmpfs ok
+	expect_result tmpfs_sha256 "$BEFORE_TMPFS"
+	local after
+	after=$(result counter_after)
+	if [ -z "$after" ] || [ "$after" -le "$BEFORE_COUNTER" ]; then
+		fail "workload counter did not go on: before=$BEFORE_COUNTER after=${after:-<none>}"
+	fi
+	note "resumed: pid=$BEFORE_PID counter $BEFORE_COUNTER -> $after"
+}
+
+# flip_bytes FILE OFFSET COUNT: invert COUNT bytes of FILE at OFFSET in place.
+flip_bytes() {
+	local file=$1 off=$2 count=$3 b out=""
+	for b in $(od -An -v -tx1 -j "$off" -N "$count" "$file"); do
+		out+=$(printf '\\x%02x' $((0x$b ^ 0xff)))
+	done
+	printf '%b' "$out" | dd of="$file" bs=1 seek="$off" conv=notrunc status=none
+}

@@ -1,0 +1,11 @@
+# shellcheck shell=bash
+# Hibernate with snapwrite, check the image offline on the host, resume it
+# from the initramfs: the same workload process carries on with its memory
+# intact and the tmpfs file unchanged.
+
+hibernate b1-hibernate
+expect_state_valid b1-hibernate
+host_verify
+
+boot b2-resume check
+expect_resumed

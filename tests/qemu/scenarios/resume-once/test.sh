@@ -1,0 +1,15 @@
+# shellcheck shell=bash
+# An image is resumed at most once: after a resume the next boot is fresh.
+
+hibernate b1-hibernate
+expect_state_valid b1-hibernate
+
+boot b2-resume check
+expect_resumed
+expect_state_not_valid b2-resume
+
+boot b3-boot check
+expect 'snapresume: ' "snapresume did not run"
+expect_fresh_boot
+expect_no_resume_attempt
+expect_result rootfile ok
