@@ -13,7 +13,8 @@
 #              tmpfs file and report.
 #   check      report a fresh boot and whether the root file is intact.
 #
-# Other parameters: snaptest.target= (default /dev/vdb), snaptest.mib=
+# Other parameters: snaptest.target= (default /dev/vdb), snaptest.conf=
+# (the target as target= in /etc/snapwrite.conf instead), snaptest.mib=
 # (workload size, default 128), snaptest.seed= (default 1).
 
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -109,8 +110,17 @@ do_hibernate() {
 
 	before=$(last_counter "$wpid")
 	say "before hibernate pid=$wpid counter=$before"
-	say "running snapwrite hibernate --target $target"
-	snapwrite hibernate --target "$target"
+	# snaptest.conf=SPEC: name the target in /etc/snapwrite.conf instead
+	# of on the command line, as a user would.
+	conf=$(cmdline_value snaptest.conf "")
+	if [ -n "$conf" ]; then
+		echo "target=$conf" > /etc/snapwrite.conf
+		say "running snapwrite hibernate (target=$conf in /etc/snapwrite.conf)"
+		snapwrite hibernate
+	else
+		say "running snapwrite hibernate --target $target"
+		snapwrite hibernate --target "$target"
+	fi
 	rc=$?
 	if [ "$rc" -ne 0 ]; then
 		say "RESULT action=hibernate hibernated=no snapwrite_rc=$rc"
