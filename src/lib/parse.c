@@ -153,6 +153,13 @@ int resume_opts_apply(struct resume_opts *o, const char *key, const char *value)
 		*(key[0] == 'r' && key[1] == 'e' ? &o->resumedelay : &o->timeout) = v;
 		return 1;
 	}
+	if (strcmp(key, "rd.snap.workers") == 0) {
+		r = parse_u64(value, 1, 64, &v);
+		if (r < 0)
+			return r;
+		o->workers = v;
+		return 1;
+	}
 	if (strcmp(key, "rd.snap.keep") == 0)
 		return apply_bool(&o->keep, value);
 	if (strcmp(key, "rd.snap.debug") == 0)

@@ -41,6 +41,7 @@ struct resume_opts {
 	uint64_t timeout;      /* rd.snap.timeout=: seconds to wait for the device */
 	bool keep;             /* rd.snap.keep: never invalidate a refused image */
 	bool debug;            /* rd.snap.debug */
+	uint64_t workers;      /* rd.snap.workers=: 0 picks a default */
 };
 
 #define RESUME_DEFAULT_TIMEOUT 10

@@ -60,6 +60,7 @@ static void help(void)
 	       "  resumedelay=SECONDS  wait before looking for the device\n"
 	       "  rd.snap.timeout=SECONDS  how long to wait for the device (default %d)\n"
 	       "  rd.snap.keep         never invalidate a refused image\n"
+	       "  rd.snap.workers=N    decompression threads (default: one per CPU)\n"
 	       "  rd.snap.debug        more messages\n"
 	       "\n"
 	       "Options:\n"
@@ -277,6 +278,7 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 	}
 
 	po.chunk_pages = h.chunk_pages;
+	po.workers = (unsigned)o->workers;
 	r = pipe_new(&po, &p);
 	if (r < 0) {
 		log_error("Failed to set up the pipeline: %s; booting without resuming",

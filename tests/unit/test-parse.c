@@ -253,6 +253,24 @@ static void test_resume_opts_numbers(void **state)
 	assert_int_equal(o.timeout, 9);
 }
 
+static void test_resume_opts_workers(void **state)
+{
+	struct resume_opts o;
+
+	(void)state;
+	resume_opts_init(&o);
+	assert_int_equal(o.workers, 0); /* 0: the pipeline picks */
+	assert_int_equal(resume_opts_apply(&o, "rd.snap.workers", "1"), 1);
+	assert_int_equal(o.workers, 1);
+	assert_int_equal(resume_opts_apply(&o, "rd.snap.workers", "64"), 1);
+	assert_int_equal(o.workers, 64);
+	assert_int_equal(resume_opts_apply(&o, "rd.snap.workers", "0"), -ERANGE);
+	assert_int_equal(resume_opts_apply(&o, "rd.snap.workers", "65"), -ERANGE);
+	assert_int_equal(resume_opts_apply(&o, "rd.snap.workers", "two"), -EINVAL);
+	assert_int_equal(resume_opts_apply(&o, "rd.snap.workers", NULL), -EINVAL);
+	assert_int_equal(o.workers, 64);
+}
+
 static void test_resume_opts_flags(void **state)
 {
 	struct resume_opts o;
@@ -584,6 +602,7 @@ int main(void)
 		cmocka_unit_test(test_resume_opts_resume),
 		cmocka_unit_test(test_resume_opts_noresume),
 		cmocka_unit_test(test_resume_opts_numbers),
+		cmocka_unit_test(test_resume_opts_workers),
 		cmocka_unit_test(test_resume_opts_flags),
 		cmocka_unit_test(test_resume_opts_unknown),
 		cmocka_unit_test(test_resume_opts_from_cmdline),
