@@ -123,12 +123,23 @@ do_hibernate() {
 	fi
 	rc=$?
 	if [ "$rc" -ne 0 ]; then
-		say "RESULT action=hibernate hibernated=no snapwrite_rc=$rc"
+		# snapwrite failed: the system must have been thawed and run on,
+		# the workload with it.
+		check_workload
+		say "RESULT action=hibernate hibernated=no snapwrite_rc=$rc pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs"
 		return
 	fi
 
 	# Only the resumed system gets here: the powered-off one never returns.
 	say "resumed: snapwrite returned 0"
+	check_workload
+	say "RESULT action=hibernate resumed=yes pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs tmpfs_sha256=$tmp_now"
+}
+
+# check_workload: is the workload $wpid alive, does its counter go on above
+# $before, is its memory intact, is the tmpfs file unchanged?  Sets alive,
+# after, verify, tmpfs and tmp_now.
+check_workload() {
 	if kill -0 "$wpid" 2> /dev/null; then alive=yes; else alive=no; fi
 
 	# The counter lives in the workload's memory: after the resume it must
@@ -154,8 +165,6 @@ do_hibernate() {
 
 	tmp_now=$(file_sum /tmp/tmpfile)
 	if [ "$tmp_now" = "$tmp_sum" ]; then tmpfs=ok; else tmpfs=BAD; fi
-
-	say "RESULT action=hibernate resumed=yes pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs tmpfs_sha256=$tmp_now"
 }
 
 do_check() {
