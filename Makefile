@@ -86,6 +86,16 @@ demo: all
 	@sh scripts/deps.sh test
 	tests/qemu/demo
 
+# A benchmark, not a test: the kernel's own hibernation (lzo, lz4) against
+# snapwrite + snapresume in the same QEMU run, and the pipeline alone on
+# the host.  Results in build/bench/.
+$(B)/pipebench: tests/bench/pipebench.c tests/bench/mix.h $(B)/libsnap.a
+	$(CC) $(CFLAGS) $(CFLAGS_PKG) -o $@ $< $(B)/libsnap.a $(LDLIBS_PKG)
+
+bench: all $(B)/pipebench
+	@sh scripts/deps.sh bench
+	tests/bench/run
+
 # ---- fuzzing (clang's libFuzzer, with ASan and UBSan) ---------------------
 
 FUZZ_SECONDS ?= 60
@@ -135,4 +145,4 @@ uninstall:
 clean:
 	rm -rf $(B)/obj $(B)/unit $(B)/libsnap.a $(PROGS) $(B)/.deps
 
-.PHONY: all check check-unit check-unit-san check-qemu demo fuzz fuzz-seeds install uninstall clean
+.PHONY: all check check-unit check-unit-san check-qemu demo bench fuzz fuzz-seeds install uninstall clean

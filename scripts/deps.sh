@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the Debian packages that building, testing and the demo need.
 # Idempotent and quiet when everything is already there.
-# Usage: scripts/deps.sh [build|test]   (test implies build)
+# Usage: scripts/deps.sh [build|test|bench]   (test and bench imply build)
 set -eu
 
 build_pkgs="gcc libc6-dev make pkg-config liblz4-dev libxxhash-dev libcryptsetup-dev
@@ -9,12 +9,15 @@ libdevmapper-dev libblkid-dev libcmocka-dev"
 test_pkgs="qemu-system-x86 qemu-utils dracut-core busybox-static e2fsprogs kmod
 cpio xz-utils zstd cryptsetup-bin udev util-linux fdisk"
 
+bench_pkgs="lz4 gnuplot-nox"
+
 want=$build_pkgs
 case "${1:-build}" in
 build) ;;
 test) want="$build_pkgs $test_pkgs" ;;
+bench) want="$build_pkgs $test_pkgs $bench_pkgs" ;;
 *)
-	echo "usage: $0 [build|test]" >&2
+	echo "usage: $0 [build|test|bench]" >&2
 	exit 2
 	;;
 esac

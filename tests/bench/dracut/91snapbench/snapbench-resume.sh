@@ -1,0 +1,30 @@
+#!/bin/sh
+# dracut pre-mount hook, sourced by dracut's init (no "exit" here); getarg,
+# info and warn come from /lib/dracut-lib.sh.
+#
+# With snapbench.resume=/dev/NAME: write the device's major:minor to
+# /sys/power/resume, which makes the kernel look for its hibernation image
+# there and, when it finds one, load it and jump into it: this never
+# returns. Without an image the boot goes on.
+
+_snapbench_dev=$(getarg snapbench.resume=)
+if [ -n "$_snapbench_dev" ]; then
+    # An lz4 image needs the crypto "lz4" algorithm; the kernel would ask
+    # for it itself, but only through the usermode helper.
+    modprobe -q lz4 2> /dev/null
+    _snapbench_sys=/sys/class/block/${_snapbench_dev##*/}/dev
+    _snapbench_i=0
+    while [ ! -e "$_snapbench_sys" ] && [ "$_snapbench_i" -lt 300 ]; do
+        sleep 0.1
+        _snapbench_i=$((_snapbench_i + 1))
+    done
+    if [ -e "$_snapbench_sys" ]; then
+        echo "bench: kernel resume from $_snapbench_dev" > /dev/kmsg
+        cat "$_snapbench_sys" > /sys/power/resume
+        warn "snapbench: no hibernation image on $_snapbench_dev, continuing the boot"
+    else
+        warn "snapbench: $_snapbench_dev did not appear"
+    fi
+    unset _snapbench_sys _snapbench_i
+fi
+unset _snapbench_dev

@@ -1,0 +1,192 @@
+#!/bin/sh
+# /sbin/init of the benchmark guest (busybox sh; POSIX sh only).
+#
+# Kernel command line:
+#   bench.mode=kernel|snapwrite|raw|snapread   who hibernates, or the raw
+#                     disk test, or (diagnostic) reading /dev/snapshot alone
+#   bench.step=hibernate|resume       hibernate: fill memory and hibernate;
+#                                     resume: this boot was meant to resume,
+#                                     so getting here means it did not
+#   bench.mib=N       workload size in MiB (default 430)
+#   bench.target=DEV  snapwrite's target and the raw test's disk (/dev/vdb)
+#   bench.swap=DEV    the kernel's swap area (/dev/vdc)
+#   bench.rawmib=N    bytes of the raw disk test, in MiB
+#   bench.workers=N   snapwrite --workers=N (default: its own)
+#   hibernate.compressor=lzo|lz4  read by the kernel itself
+#
+# Lines for the host start with "BENCH: "; marks that need the kernel's
+# clock are written to /dev/kmsg and start with "bench: ".
+
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+
+say() {
+	echo "BENCH: $*"
+}
+
+# mark TEXT: a line in the kernel log, stamped by the printk clock.
+mark() {
+	echo "bench: $*" > /dev/kmsg
+}
+
+power_off() {
+	sync
+	mount -o remount,ro / 2> /dev/null
+	poweroff -f
+	sleep 5
+	echo o > /proc/sysrq-trigger
+	sleep 60
+}
+
+ensure_mount() { # TYPE DIR [OPTIONS]
+	mkdir -p "$2"
+	if [ "$2" = /proc ]; then
+		[ -e /proc/self ] && return 0
+	elif grep -q "^[^ ]* $2 " /proc/mounts; then
+		return 0
+	fi
+	mount -t "$1" -o "${3:-defaults}" "$1" "$2"
+}
+
+# arg NAME DEFAULT: the value of NAME= on the kernel command line.
+arg() {
+	read -r _cmdline < /proc/cmdline
+	set -f
+	for _w in $_cmdline; do
+		case $_w in
+		"$1="*)
+			set +f
+			echo "${_w#*=}"
+			return 0
+			;;
+		esac
+	done
+	set +f
+	echo "$2"
+}
+
+# wait_line FILE ERE SECONDS
+wait_line() {
+	_i=0
+	while [ "$_i" -lt "$(($3 * 20))" ]; do
+		grep -q -E -e "$2" "$1" 2> /dev/null && return 0
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+vmstat() { # NAME
+	sed -n "s/^$1 //p" /proc/vmstat
+}
+
+load_lz4() {
+	# The kernel's lz4 for hibernation: crypto "lz4" over lib/lz4.
+	for m in lz4_compress lz4; do
+		[ -d "/sys/module/$m" ] || insmod "/lib/modules/bench/$m.ko" 2> /dev/null ||
+			say "warning: could not load $m"
+	done
+}
+
+do_hibernate() {
+	mode=$1
+	mib=$(arg bench.mib 430)
+	target=$(arg bench.target /dev/vdb)
+	swap=$(arg bench.swap /dev/vdc)
+
+	# Every contender keeps the whole workload in the image: the kernel
+	# must not swap part of it out to meet its default image size
+	# (2/5 of RAM) before the snapshot.
+	echo "$(($(sed -n 's/^MemTotal: *\([0-9]*\) kB$/\1/p' /proc/meminfo) * 1024))" > /sys/power/image_size
+
+	if [ "$mode" = kernel ]; then
+		mkswap "$swap" > /dev/null || say "RESULT error=mkswap"
+		swapon "$swap" || say "RESULT error=swapon"
+		# Power off like snapwrite does, not through ACPI S4.
+		echo shutdown > /sys/power/disk
+		say "kernel compressor=$(cat /sys/module/hibernate/parameters/compressor) disk=$(cat /sys/power/disk)"
+	fi
+
+	ensure_mount tmpfs /bench "mode=0700,size=$((mib / 2 + 64))m"
+	/usr/bin/benchload hold "$mib" 1 /bench > /tmp/benchload.log 2>&1 &
+	wpid=$!
+	if ! wait_line /tmp/benchload.log '^benchload: ready' 600; then
+		cat /tmp/benchload.log
+		say "RESULT error=workload-not-ready"
+		return
+	fi
+	sed -n 's/^benchload: ready/BENCH: workload ready/p' /tmp/benchload.log
+
+	# Page cache of this boot (binaries, the root file system) is not the
+	# workload: leave it out of every contender's image alike.
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	# A system that has been up for a while has its random number generator
+	# seeded; this fresh guest without an entropy device may not yet, and
+	# getrandom() (snapwrite takes its image UUID from it) would wait.
+	_t0=$(cut -d ' ' -f 1 /proc/uptime)
+	dd if=/dev/random of=/dev/null bs=1 count=1 2> /dev/null
+	say "random pool ready (waited from $_t0 to $(cut -d ' ' -f 1 /proc/uptime) s of uptime)"
+	grep -E '^(MemTotal|MemFree|AnonPages|Shmem):' /proc/meminfo | tr -s ' ' | sed 's/^/BENCH: meminfo /'
+	swpout0=$(vmstat pswpout)
+
+	mark "trigger mode=$mode"
+	if [ "$mode" = kernel ]; then
+		if echo disk > /sys/power/state; then rc=0; else rc=1; fi
+	elif [ "$mode" = snapread ]; then
+		# Diagnostic: how fast the pages come out of /dev/snapshot alone.
+		/usr/bin/benchload snapread > /tmp/snapread.log 2>&1
+		rc=$?
+		sed 's/^/BENCH: /' /tmp/snapread.log
+		say "RESULT snapread=$([ "$rc" -eq 0 ] && echo ok || echo failed)"
+		return
+	else
+		workers=$(arg bench.workers "")
+		snapwrite hibernate --target "$target" ${workers:+--workers="$workers"}
+		rc=$?
+	fi
+	# Only a resumed system (or a failed hibernation) gets here.
+	if [ "$rc" -ne 0 ]; then
+		say "RESULT error=hibernate-failed rc=$rc"
+		return
+	fi
+	if ! wait_line /tmp/benchload.log '^benchload: running again' 30; then
+		kill -USR1 "$wpid"
+	fi
+	wait_line /tmp/benchload.log '^benchload: verify ' 300
+	grep -E '^benchload: (running again|verify|region)' /tmp/benchload.log | sed 's/^/BENCH: /'
+	verify=$(sed -n 's/^benchload: verify \([a-zA-Z]*\) .*/\1/p' /tmp/benchload.log)
+	say "RESULT resumed=yes verify=${verify:-none} swapped_out_pages=$(($(vmstat pswpout) - swpout0))"
+}
+
+do_raw() {
+	target=$(arg bench.target /dev/vdb)
+	rawmib=$(arg bench.rawmib 430)
+	if /usr/bin/benchload rawio "$target" "$rawmib" > /tmp/raw.log 2>&1; then
+		sed 's/^/BENCH: /' /tmp/raw.log
+		say "RESULT raw=ok"
+	else
+		sed 's/^/BENCH: /' /tmp/raw.log
+		say "RESULT error=rawio"
+	fi
+}
+
+ensure_mount proc /proc
+ensure_mount sysfs /sys
+ensure_mount devtmpfs /dev mode=0755
+ensure_mount tmpfs /run mode=0755
+ensure_mount tmpfs /tmp mode=1777,size=16m
+exec < /dev/console > /dev/console 2>&1
+
+mode=$(arg bench.mode none)
+step=$(arg bench.step hibernate)
+say "fresh boot mode=$mode step=$step kernel=$(uname -r)"
+load_lz4
+case $mode:$step in
+kernel:hibernate | snapwrite:hibernate | snapread:hibernate) do_hibernate "$mode" ;;
+raw:*) do_raw ;;
+*:resume) say "RESULT error=not-resumed" ;;
+*) say "RESULT error=unknown-mode mode=$mode step=$step" ;;
+esac
+say "powering off"
+power_off
