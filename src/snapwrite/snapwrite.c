@@ -577,6 +577,28 @@ static void print_header(const char *path, enum image_state state, const struct 
 	}
 }
 
+/* Open the target read-only and read its header; an exit code on failure. */
+static int open_target_header(const struct args *a, char **ret_path, int *ret_fd,
+			      uint64_t *ret_size, enum image_state *ret_state,
+			      struct image_header *ret_h, const char **ret_why)
+{
+	_cleanup_(freep) char *path = NULL;
+	_cleanup_(closep) int fd = -1;
+	int r;
+
+	r = open_target(a, O_RDONLY, &path, &fd, ret_size);
+	if (r)
+		return r;
+	r = target_read_header(fd, ret_state, ret_h, ret_why);
+	if (r < 0) {
+		log_error("Failed to read the header of '%s': %s", path, strerror(-r));
+		return EXIT_TARGET;
+	}
+	*ret_path = TAKE_PTR(path);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
 static int do_status(const struct args *a)
 {
 	_cleanup_(freep) char *path = NULL;
@@ -587,14 +609,9 @@ static int do_status(const struct args *a)
 	uint64_t size;
 	int r;
 
-	r = open_target(a, O_RDONLY, &path, &fd, &size);
+	r = open_target_header(a, &path, &fd, &size, &state, &h, &why);
 	if (r)
 		return r;
-	r = target_read_header(fd, &state, &h, &why);
-	if (r < 0) {
-		log_error("Failed to read the header of '%s': %s", path, strerror(-r));
-		return EXIT_TARGET;
-	}
 	print_header(path, state, &h, why);
 	return state == IMAGE_VALID ? EXIT_OK : EXIT_NOIMAGE;
 }
@@ -623,14 +640,9 @@ static int do_verify(const struct args *a)
 	uint64_t size;
 	int r;
 
-	r = open_target(a, O_RDONLY, &path, &fd, &size);
+	r = open_target_header(a, &path, &fd, &size, &state, &h, &why);
 	if (r)
 		return r;
-	r = target_read_header(fd, &state, &h, &why);
-	if (r < 0) {
-		log_error("Failed to read the header of '%s': %s", path, strerror(-r));
-		return EXIT_TARGET;
-	}
 	/* An invalidated image still has its payload: verify that too. */
 	if (state != IMAGE_VALID && state != IMAGE_INVALIDATED) {
 		log_error("No image to verify on '%s': %s", path,
