@@ -10,6 +10,11 @@ REPO_DIR=$(cd "$SNAPTEST_DIR/../.." && pwd)
 : "${SNAPRESUME_BIN:=$REPO_DIR/build/snapresume}"
 : "${SNAPTEST_BOOT_TIMEOUT:=240}"
 : "${SNAPTEST_CPU:=qemu64}"
+# One host thread for all vCPUs: with thread=multi a vCPU can run code the
+# kernel is patching on another (static keys, e.g. at "crng init done") and
+# die on the int3 (NOTES-qemu.md); seen once in a CI run, late in a boot.
+# The benchmark keeps thread=multi for speed.
+: "${SNAPTEST_TCG_THREAD:=single}"
 : "${SNAPTEST_MEM:=1024}"
 : "${SNAPTEST_TARGET_MIB:=512}"
 : "${SNAPTEST_ROOT_MIB:=256}"
@@ -153,7 +158,7 @@ vm_boot_once() {
 	# QEMU gives no "Killed" job report on the terminal; its pid is in
 	# $log.pid for the kills.
 	(
-		qemu-system-x86_64 -accel tcg,thread=multi -cpu "$SNAPTEST_CPU" \
+		qemu-system-x86_64 -accel "tcg,thread=$SNAPTEST_TCG_THREAD" -cpu "$SNAPTEST_CPU" \
 			-m "$SNAPTEST_MEM" -smp 2 -nographic -no-reboot -nic none \
 			-pidfile "$log.pid" \
 			-kernel "$KTREE/boot/vmlinuz-$KVER" -initrd "$INITRD" \
