@@ -19,7 +19,7 @@ DESTDIR     ?=
 
 CC          ?= cc
 B           := build
-PKGS        := liblz4 libxxhash blkid
+PKGS        := liblz4 libxxhash blkid libcryptsetup
 CFLAGS      ?= -O2 -g
 # The project's own flags stay even when CFLAGS is given on the command line.
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing \

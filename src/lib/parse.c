@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "blockdev.h"
@@ -114,6 +115,18 @@ void resume_opts_init(struct resume_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->timeout = RESUME_DEFAULT_TIMEOUT;
+	o->tries = RESUME_DEFAULT_TRIES;
+}
+
+static const char *const unlock_fail_names[] = {
+	[UNLOCK_FAIL_ASK] = "ask",
+	[UNLOCK_FAIL_DISCARD] = "discard",
+	[UNLOCK_FAIL_POWEROFF] = "poweroff",
+};
+
+const char *unlock_fail_to_string(enum unlock_fail f)
+{
+	return (unsigned)f < ARRAY_SIZE(unlock_fail_names) ? unlock_fail_names[f] : "?";
 }
 
 static int apply_bool(bool *dst, const char *value)
@@ -127,18 +140,28 @@ static int apply_bool(bool *dst, const char *value)
 	return 1;
 }
 
+static int apply_u64(uint64_t *dst, const char *value, uint64_t min, uint64_t max)
+{
+	int r = parse_u64(value, min, max, dst);
+	return r < 0 ? r : 1;
+}
+
+static int apply_string(char *dst, size_t size, const char *value)
+{
+	if (!value || !*value)
+		return -EINVAL;
+	if (strlen(value) >= size)
+		return -ERANGE;
+	strcpy(dst, value);
+	return 1;
+}
+
 int resume_opts_apply(struct resume_opts *o, const char *key, const char *value)
 {
-	uint64_t v;
-	int r;
-
 	if (strcmp(key, "resume") == 0) {
 		if (!value || blockdev_spec_check(value) < 0)
 			return -EINVAL;
-		if (strlen(value) >= sizeof(o->resume))
-			return -ERANGE;
-		strcpy(o->resume, value);
-		return 1;
+		return apply_string(o->resume, sizeof(o->resume), value);
 	}
 	if (strcmp(key, "noresume") == 0) {
 		if (value)
@@ -146,23 +169,49 @@ int resume_opts_apply(struct resume_opts *o, const char *key, const char *value)
 		o->noresume = true;
 		return 1;
 	}
-	if (strcmp(key, "resumedelay") == 0 || strcmp(key, "rd.snap.timeout") == 0) {
-		r = parse_u64(value, 0, 3600, &v);
-		if (r < 0)
-			return r;
-		*(key[0] == 'r' && key[1] == 'e' ? &o->resumedelay : &o->timeout) = v;
-		return 1;
-	}
-	if (strcmp(key, "rd.snap.workers") == 0) {
-		r = parse_u64(value, 1, 64, &v);
-		if (r < 0)
-			return r;
-		o->workers = v;
-		return 1;
-	}
-	if (strcmp(key, "rd.snap.keep") == 0)
+	if (strcmp(key, "resumedelay") == 0)
+		return apply_u64(&o->resumedelay, value, 0, 3600);
+	if (strncmp(key, "rd.snap.", 8) != 0)
+		return 0;
+	key += 8;
+	if (strcmp(key, "timeout") == 0)
+		return apply_u64(&o->timeout, value, 0, 3600);
+	if (strcmp(key, "workers") == 0)
+		return apply_u64(&o->workers, value, 1, 64);
+	if (strcmp(key, "keep") == 0)
 		return apply_bool(&o->keep, value);
-	if (strcmp(key, "rd.snap.debug") == 0)
+	if (strcmp(key, "debug") == 0)
 		return apply_bool(&o->debug, value);
+	if (strcmp(key, "keyfile") == 0) {
+		if (!value || value[0] != '/')
+			return -EINVAL;
+		return apply_string(o->keyfile, sizeof(o->keyfile), value);
+	}
+	if (strcmp(key, "tries") == 0)
+		return apply_u64(&o->tries, value, 1, 100);
+	if (strcmp(key, "ask_timeout") == 0)
+		return apply_u64(&o->ask_timeout, value, 0, 86400);
+	if (strcmp(key, "unlock_fail") == 0) {
+		for (size_t i = 0; value && i < ARRAY_SIZE(unlock_fail_names); i++)
+			if (strcmp(value, unlock_fail_names[i]) == 0) {
+				o->unlock_fail = (enum unlock_fail)i;
+				return 1;
+			}
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int resume_opts_apply_conf(struct resume_opts *o, const char *key, const char *value)
+{
+	static const char *const allowed[] = {"keyfile", "tries", "ask_timeout", "unlock_fail",
+					      "timeout", "workers"};
+	char full[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
+		if (strcmp(key, allowed[i]) == 0) {
+			snprintf(full, sizeof(full), "rd.snap.%s", key);
+			return resume_opts_apply(o, full, value);
+		}
 	return 0;
 }

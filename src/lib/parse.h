@@ -42,12 +42,29 @@ struct resume_opts {
 	bool keep;             /* rd.snap.keep: never invalidate a refused image */
 	bool debug;            /* rd.snap.debug */
 	uint64_t workers;      /* rd.snap.workers=: 0 picks a default */
+	/* Encrypted targets (LUKS2). */
+	char keyfile[256];     /* rd.snap.keyfile=: a key file in the initramfs */
+	uint64_t tries;        /* rd.snap.tries=: passphrase tries before asking */
+	uint64_t ask_timeout;  /* rd.snap.ask_timeout=: seconds per prompt, 0 none */
+	enum unlock_fail {
+		UNLOCK_FAIL_ASK,      /* ask: boot without resuming, or try again */
+		UNLOCK_FAIL_DISCARD,  /* boot without resuming, image invalidated */
+		UNLOCK_FAIL_POWEROFF, /* power off, image kept for a later try */
+	} unlock_fail;         /* rd.snap.unlock_fail= */
 };
 
 #define RESUME_DEFAULT_TIMEOUT 10
+#define RESUME_DEFAULT_TRIES 3
+
+/* The name rd.snap.unlock_fail= takes for each policy. */
+const char *unlock_fail_to_string(enum unlock_fail f);
 
 void resume_opts_init(struct resume_opts *o);
 
 /* Apply one word; 1 if it was ours, 0 if not, -EINVAL / -ERANGE for an
  * option of ours with a bad value (which is then left unchanged). */
 int resume_opts_apply(struct resume_opts *o, const char *key, const char *value);
+
+/* Apply one line of the initramfs configuration (/etc/snapresume.conf):
+ * the rd.snap.* options without their prefix (keyfile=, tries=, ...). */
+int resume_opts_apply_conf(struct resume_opts *o, const char *key, const char *value);

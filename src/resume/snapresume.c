@@ -14,13 +14,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libcryptsetup.h>
 #include <sys/mman.h>
+#include <sys/reboot.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ask.h"
 #include "blockdev.h"
 #include "image.h"
 #include "log.h"
+#include "luks.h"
 #include "parse.h"
 #include "pipeline.h"
 #include "snapdev.h"
@@ -30,6 +34,10 @@
 #ifndef VERSION
 #define VERSION "0.1"
 #endif
+
+#define DEFAULT_CONFIG "/etc/snapresume.conf"
+#define MAPPING_NAME "snapresume-image"
+#define CONSOLE "/dev/console"
 
 /* Exit codes (documented in snapresume(8)).  On success the program does
  * not return at all: the kernel jumps into the restored system. */
@@ -42,6 +50,7 @@ enum {
 
 struct args {
 	const char *cmdline_file;
+	const char *config;
 	const char *device; /* overrides resume= */
 	bool dry_run;       /* check everything, restore nothing */
 };
@@ -63,8 +72,19 @@ static void help(void)
 	       "  rd.snap.workers=N    decompression threads (default: one per CPU)\n"
 	       "  rd.snap.debug        more messages\n"
 	       "\n"
+	       "Encrypted (LUKS2) targets, on the command line or without the rd.snap.\n"
+	       "prefix in " DEFAULT_CONFIG ":\n"
+	       "  rd.snap.keyfile=PATH key file in the initramfs, tried after LUKS2 tokens\n"
+	       "  rd.snap.tries=N      passphrase tries before asking what to do (default %d)\n"
+	       "  rd.snap.ask_timeout=SECONDS  give up waiting for a passphrase (default 0:\n"
+	       "                       wait forever)\n"
+	       "  rd.snap.unlock_fail=ask|discard|poweroff  when the image cannot be unlocked:\n"
+	       "                       ask (default), boot without it (it is invalidated),\n"
+	       "                       or power off keeping it\n"
+	       "\n"
 	       "Options:\n"
 	       "      --cmdline=FILE   read the command line from FILE, not /proc/cmdline\n"
+	       "      --config=FILE    configuration file (default " DEFAULT_CONFIG ")\n"
 	       "      --device=SPEC    use this device instead of resume=\n"
 	       "      --dry-run        check the image, do not restore or invalidate it\n"
 	       "  -h, --help           show this help\n"
@@ -72,14 +92,15 @@ static void help(void)
 	       "\n"
 	       "Exit status: 0 nothing to resume, 1 restore failed, 2 usage error,\n"
 	       "3 image refused.  After a successful resume the program does not return.\n",
-	       RESUME_DEFAULT_TIMEOUT);
+	       RESUME_DEFAULT_TIMEOUT, RESUME_DEFAULT_TRIES);
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
-	enum { OPT_CMDLINE = 256, OPT_DEVICE, OPT_DRY_RUN };
+	enum { OPT_CMDLINE = 256, OPT_CONFIG, OPT_DEVICE, OPT_DRY_RUN };
 	static const struct option opts[] = {
 		{"cmdline", required_argument, NULL, OPT_CMDLINE},
+		{"config", required_argument, NULL, OPT_CONFIG},
 		{"device", required_argument, NULL, OPT_DEVICE},
 		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 		{"help", no_argument, NULL, 'h'},
@@ -92,6 +113,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		switch (c) {
 		case OPT_CMDLINE:
 			a->cmdline_file = optarg;
+			break;
+		case OPT_CONFIG:
+			a->config = optarg;
 			break;
 		case OPT_DEVICE:
 			if (blockdev_spec_check(optarg) < 0) {
@@ -144,6 +168,43 @@ static int read_cmdline(const char *file, struct resume_opts *o)
 		r = resume_opts_apply(o, key, value);
 		if (r < 0)
 			log_msg("bad value for '%s' on the kernel command line, ignoring", key);
+	}
+	return 0;
+}
+
+/* The initramfs configuration: settings that are no business of the kernel
+ * command line (a key file's path, the unlock policy).  The command line,
+ * read after it, wins. */
+static int read_config(const char *file, bool given, struct resume_opts *o)
+{
+	char text[8192], buf[512];
+	const char *cursor, *key, *value;
+	unsigned line = 0;
+	size_t n;
+	FILE *f;
+	int r;
+
+	f = fopen(file, "re");
+	if (!f) {
+		if (errno == ENOENT && !given)
+			return 0;
+		return -errno;
+	}
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+
+	cursor = text;
+	while ((r = conf_next(&cursor, buf, sizeof(buf), &key, &value, &line)) != 0) {
+		if (r < 0) {
+			log_msg("%s:%u: not a key=value line, ignoring", file, line);
+			continue;
+		}
+		r = resume_opts_apply_conf(o, key, value);
+		if (r == 0)
+			log_msg("%s:%u: unknown key '%s', ignoring", file, line, key);
+		else if (r < 0)
+			log_msg("%s:%u: bad value for '%s', ignoring", file, line, key);
 	}
 	return 0;
 }
@@ -201,7 +262,10 @@ static int refuse(int fd, const char *path, const struct image_header *h,
 	return EXIT_REFUSED;
 }
 
-static int resume_from(const char *path, const struct resume_opts *o, const struct args *a)
+/* cd: the LUKS2 volume the image is in (NULL for a plain target); its
+ * image marker goes with the image's validity. */
+static int resume_from(const char *path, const struct resume_opts *o, const struct args *a,
+		       struct crypt_device *cd)
 {
 	_cleanup_(closep) int fd = -1, snapfd = -1;
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
@@ -340,6 +404,16 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 			  path, strerror(-r));
 		return EXIT_FAIL;
 	}
+	if (cd) {
+		r = luks_marker_clear(cd);
+		if (r < 0) {
+			closep(&snapfd);
+			log_error("Failed to remove the image marker of the encrypted volume: %s; "
+				  "booting without resuming",
+				  strerror(-r));
+			return EXIT_FAIL;
+		}
+	}
 	log_msg("image loaded in %.2f s (%.0f MB/s), peak memory %" PRIu64 " KiB; restoring",
 		(double)(t1 - t0) / 1e9,
 		(double)(h.image_pages * IMAGE_PAGE_SIZE) / 1e3 / ((double)(t1 - t0) / 1e6),
@@ -359,6 +433,204 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 	return EXIT_FAIL;
 }
 
+/* ---- encrypted targets ------------------------------------------------- */
+
+/* libcryptsetup's messages: ours say the same in the project's words, so
+ * its own are shown only with rd.snap.debug. */
+static void on_crypt_log(int level, const char *msg, void *userdata)
+{
+	(void)userdata;
+	if (level == CRYPT_LOG_DEBUG || level == CRYPT_LOG_DEBUG_JSON)
+		return;
+	log_debug("libcryptsetup: %.*s", (int)strcspn(msg, "\n"), msg);
+}
+
+enum unlock_result {
+	UNLOCKED,
+	UNLOCK_DISCARD,  /* boot without resuming, the image invalidated */
+	UNLOCK_POWEROFF, /* power off, the image kept */
+};
+
+/* Ask what to do after the passphrase tries ran out.  true: try again. */
+static bool ask_try_again(const char *path)
+{
+	char answer[64];
+	int r;
+
+	for (;;) {
+		log_msg("the image on %s could not be unlocked.", path);
+		r = ask_line(ASK_AUTO, CONSOLE,
+			     "Type 'discard' to boot without resuming (the hibernated session "
+			     "is lost), or press Enter to try again: ",
+			     true, 0, answer, sizeof(answer));
+		if (r < 0) {
+			log_error("cannot ask on %s: %s", CONSOLE, strerror(-r));
+			return false;
+		}
+		if (strcmp(answer, "discard") == 0)
+			return false;
+		if (answer[0] == '\0')
+			return true;
+		log_msg("answer 'discard' or press Enter");
+	}
+}
+
+static enum unlock_result unlock(struct crypt_device *cd, const char *path,
+				 const struct resume_opts *o)
+{
+	char prompt[320];
+	static char pass[512]; /* not on the stack: locked and wiped in one place */
+	int r;
+
+	r = luks_activate_token(cd, MAPPING_NAME);
+	if (r == 0) {
+		log_msg("%s unlocked with a LUKS2 token", path);
+		return UNLOCKED;
+	}
+	if (r != -ENOENT)
+		log_msg("no LUKS2 token unlocked %s: %s", path, strerror(-r));
+	if (o->keyfile[0]) {
+		r = luks_activate_keyfile(cd, MAPPING_NAME, o->keyfile);
+		if (r == 0) {
+			log_msg("%s unlocked with key file %s", path, o->keyfile);
+			return UNLOCKED;
+		}
+		log_msg("key file %s does not unlock %s: %s", o->keyfile, path,
+			r == -EPERM ? "it matches no key slot" : strerror(-r));
+	}
+
+	(void)mlock(pass, sizeof(pass));
+	snprintf(prompt, sizeof(prompt), "Passphrase for the hibernation image on %s: ", path);
+	for (;;) {
+		bool ask_more = true;
+
+		for (uint64_t i = 1; i <= o->tries && ask_more; i++) {
+			r = ask_line(ASK_AUTO, CONSOLE, prompt, false, (unsigned)o->ask_timeout, pass,
+				     sizeof(pass));
+			if (r < 0) {
+				if (r == -ETIMEDOUT)
+					log_msg("no passphrase typed within %" PRIu64 " s",
+						o->ask_timeout);
+				else
+					log_error("cannot ask for the passphrase on %s: %s", CONSOLE,
+						  strerror(-r));
+				ask_more = false;
+				break;
+			}
+			r = luks_activate_passphrase(cd, MAPPING_NAME, pass, (size_t)r);
+			explicit_bzero(pass, sizeof(pass));
+			if (r == 0) {
+				log_msg("%s unlocked", path);
+				return UNLOCKED;
+			}
+			if (r == -EPERM)
+				log_msg("wrong passphrase for %s (try %" PRIu64 " of %" PRIu64 ")", path,
+					i, o->tries);
+			else
+				log_error("failed to unlock %s: %s", path, strerror(-r));
+		}
+		switch (o->unlock_fail) {
+		case UNLOCK_FAIL_DISCARD:
+			log_msg("rd.snap.unlock_fail=discard: giving up on the image on %s", path);
+			return UNLOCK_DISCARD;
+		case UNLOCK_FAIL_POWEROFF:
+			return UNLOCK_POWEROFF;
+		case UNLOCK_FAIL_ASK:
+			if (!ask_try_again(path))
+				return UNLOCK_DISCARD;
+			break;
+		}
+	}
+}
+
+/* Resume from path, which may be a LUKS2 volume holding the image. */
+static int resume_path(const char *path, const struct resume_opts *o, const struct args *a)
+{
+	_cleanup_(luks_freep) struct crypt_device *cd = NULL;
+	char mapped[256], u[37];
+	int r, ret;
+
+	crypt_set_log_callback(NULL, on_crypt_log, NULL);
+	r = luks_open(path, &cd);
+	if (r == -EMEDIUMTYPE)
+		return resume_from(path, o, a, NULL);
+	if (r == -EPROTONOSUPPORT) {
+		log_msg("%s is a LUKS1 volume; images are only kept in LUKS2 volumes "
+			"(cryptsetup convert --type luks2)",
+			path);
+		return EXIT_NOTHING;
+	}
+	if (r < 0) {
+		log_error("Failed to read the LUKS2 header of %s: %s; booting without resuming",
+			  path, strerror(-r));
+		return EXIT_FAIL;
+	}
+	crypt_set_log_callback(cd, on_crypt_log, NULL);
+
+	/* The marker says whether there is anything to unlock for. */
+	r = luks_marker_get(cd, u);
+	if (r < 0) {
+		log_error("Failed to read the tokens of %s: %s; booting without resuming", path,
+			  strerror(-r));
+		return EXIT_FAIL;
+	}
+	if (r == 0) {
+		log_msg("no image in the encrypted volume %s", path);
+		return EXIT_NOTHING;
+	}
+	if (o->noresume && !a->dry_run) {
+		r = luks_marker_clear(cd);
+		if (r < 0) {
+			log_error("Failed to invalidate the image in %s: %s", path, strerror(-r));
+			return EXIT_FAIL;
+		}
+		log_msg("noresume given: image %s in %s invalidated: the file systems will move "
+			"on without it",
+			u, path);
+		return EXIT_NOTHING;
+	}
+
+	log_msg("image %s is in the encrypted volume %s", u, path);
+	switch (unlock(cd, path, o)) {
+	case UNLOCKED:
+		break;
+	case UNLOCK_POWEROFF:
+		log_msg("rd.snap.unlock_fail=poweroff: image %s in %s kept; powering off", u, path);
+		sync();
+		reboot(RB_POWER_OFF);
+		/* Still running: the boot goes on, so the image must go. */
+		log_error("Failed to power off: %s", strerror(errno));
+		__attribute__((fallthrough));
+	case UNLOCK_DISCARD:
+		if (o->keep || a->dry_run) {
+			log_msg("image %s in %s kept (%s); booting without resuming", u, path,
+				a->dry_run ? "--dry-run" : "rd.snap.keep");
+			return EXIT_REFUSED;
+		}
+		r = luks_marker_clear(cd);
+		if (r < 0)
+			log_error("Failed to invalidate the image in %s: %s", path, strerror(-r));
+		else
+			log_msg("image %s in %s invalidated; booting without resuming", u, path);
+		return EXIT_REFUSED;
+	}
+
+	luks_mapper_path(MAPPING_NAME, mapped, sizeof(mapped));
+	ret = resume_from(mapped, o, a, cd);
+
+	/* Still here: nothing was restored.  The image inside is invalid,
+	 * refused or absent (or kept, on request): the marker follows it. */
+	if (!o->keep && !a->dry_run) {
+		r = luks_marker_clear(cd);
+		if (r < 0)
+			log_error("Failed to remove the image marker of %s: %s", path, strerror(-r));
+	}
+	r = luks_deactivate(MAPPING_NAME);
+	if (r < 0)
+		log_error("Failed to close %s: %s", mapped, strerror(-r));
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	_cleanup_(freep) char *path = NULL;
@@ -375,6 +647,12 @@ int main(int argc, char **argv)
 		return r;
 
 	resume_opts_init(&o);
+	r = read_config(a.config ? a.config : DEFAULT_CONFIG, a.config != NULL, &o);
+	if (r < 0) {
+		log_error("Failed to read %s: %s", a.config ? a.config : DEFAULT_CONFIG,
+			  strerror(-r));
+		return a.config ? EXIT_USAGE : EXIT_FAIL;
+	}
 	r = read_cmdline(a.cmdline_file ? a.cmdline_file : "/proc/cmdline", &o);
 	if (r < 0) {
 		log_error("Failed to read the kernel command line: %s", strerror(-r));
@@ -396,5 +674,5 @@ int main(int argc, char **argv)
 			o.timeout);
 		return EXIT_NOTHING;
 	}
-	return resume_from(path, &o, &a);
+	return resume_path(path, &o, &a);
 }

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <inttypes.h>
+#include <libcryptsetup.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ask.h"
 #include "blockdev.h"
 #include "image.h"
 #include "log.h"
+#include "luks.h"
 #include "parse.h"
 #include "pipeline.h"
 #include "snapdev.h"
@@ -30,6 +33,8 @@
 #endif
 
 #define DEFAULT_CONFIG "/etc/snapwrite.conf"
+#define MAPPING_NAME "snapwrite-image"
+#define PASSPHRASE_TRIES 3
 
 /* Exit codes (documented in snapwrite(8)). */
 enum {
@@ -51,6 +56,10 @@ struct args {
 	bool quiet;
 	uint64_t workers;
 	uint64_t image_size; /* SNAPSHOT_PREF_IMAGE_SIZE, 0: kernel default */
+	char keyfile[256];   /* opens a LUKS2 target */
+	bool ask_password;   /* or: ask for its passphrase on the terminal */
+	enum { ENC_DEFAULT, ENC_REQUIRED, ENC_OPTIONAL } encryption;
+	char conf_target[256]; /* target= of the configuration file */
 };
 
 static void help(void)
@@ -73,6 +82,8 @@ static void help(void)
 	       "      --reboot          reboot instead of powering off after hibernate\n"
 	       "      --workers=N       compression threads (default: one per CPU)\n"
 	       "      --image-size=SIZE preferred image size passed to the kernel\n"
+	       "      --key-file=FILE   key file that opens a LUKS2 target\n"
+	       "      --ask-password    ask for the LUKS2 target's passphrase on the terminal\n"
 	       "      --list            verify: print every chunk\n"
 	       "  -q, --quiet           no progress messages\n"
 	       "  -h, --help            show this help\n"
@@ -129,8 +140,27 @@ static int load_config(struct args *a)
 				log_error("%s:%u: bad target '%s'", a->config, line, value);
 				return EXIT_USAGE;
 			}
+			strcpy(a->conf_target, value);
 			if (!a->target[0])
 				strcpy(a->target, value);
+		} else if (strcmp(key, "keyfile") == 0) {
+			if (value[0] != '/' || strlen(value) >= sizeof(a->keyfile)) {
+				log_error("%s:%u: bad keyfile '%s' (want an absolute path)", a->config,
+					  line, value);
+				return EXIT_USAGE;
+			}
+			if (!a->keyfile[0])
+				strcpy(a->keyfile, value);
+		} else if (strcmp(key, "encryption") == 0) {
+			if (strcmp(value, "required") == 0)
+				a->encryption = ENC_REQUIRED;
+			else if (strcmp(value, "optional") == 0)
+				a->encryption = ENC_OPTIONAL;
+			else {
+				log_error("%s:%u: bad encryption '%s' (want required or optional)",
+					  a->config, line, value);
+				return EXIT_USAGE;
+			}
 		} else if (strcmp(key, "workers") == 0) {
 			if (parse_u64(value, 1, PIPE_MAX_WORKERS, &v) < 0) {
 				log_error("%s:%u: bad workers '%s'", a->config, line, value);
@@ -154,7 +184,7 @@ static int load_config(struct args *a)
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
-	enum { OPT_REBOOT = 256, OPT_WORKERS, OPT_LIST, OPT_IMAGE_SIZE };
+	enum { OPT_REBOOT = 256, OPT_WORKERS, OPT_LIST, OPT_IMAGE_SIZE, OPT_KEY_FILE, OPT_ASK };
 	static const struct option opts[] = {
 		{"target", required_argument, NULL, 't'},
 		{"config", required_argument, NULL, 'c'},
@@ -162,6 +192,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"workers", required_argument, NULL, OPT_WORKERS},
 		{"image-size", required_argument, NULL, OPT_IMAGE_SIZE},
 		{"list", no_argument, NULL, OPT_LIST},
+		{"key-file", required_argument, NULL, OPT_KEY_FILE},
+		{"ask-password", no_argument, NULL, OPT_ASK},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -196,6 +228,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_LIST:
 			a->list = true;
+			break;
+		case OPT_KEY_FILE:
+			if (strlen(optarg) >= sizeof(a->keyfile))
+				return usage_error("invalid --key-file '%s'", optarg);
+			strcpy(a->keyfile, optarg);
+			break;
+		case OPT_ASK:
+			a->ask_password = true;
 			break;
 		case 'q':
 			a->quiet = true;
@@ -357,8 +397,200 @@ static int open_target(const struct args *a, int flags, char **ret_path, int *re
 	return 0;
 }
 
+/* ---- encrypted targets ------------------------------------------------- */
+
+/* libcryptsetup's messages, in debug mode only: ours say what matters. */
+static void on_crypt_log(int level, const char *msg, void *userdata)
+{
+	(void)userdata;
+	if (level == CRYPT_LOG_DEBUG || level == CRYPT_LOG_DEBUG_JSON)
+		return;
+	log_debug("libcryptsetup: %.*s", (int)strcspn(msg, "\n"), msg);
+}
+
+/* The LUKS2 volume an image goes into, and what we did to it. */
+struct crypt_target {
+	struct crypt_device *cd; /* the volume, when there is one */
+	char volume[256];        /* its device */
+	bool opened;             /* we activated MAPPING_NAME */
+	bool marked;             /* we set the image marker */
+};
+
+/* Undo what was done to the volume: the marker goes (on every path that
+ * returns; the powered-off one does not), the mapping we opened is closed. */
+static void crypt_target_done(struct crypt_target *ct)
+{
+	int r;
+
+	if (ct->marked) {
+		/* The volume's header may have changed since it was loaded (in
+		 * the resumed system, snapresume removed the marker): read it
+		 * again. */
+		luks_freep(&ct->cd);
+		r = luks_open(ct->volume, &ct->cd);
+		if (r == 0)
+			r = luks_marker_clear(ct->cd);
+		if (r < 0)
+			log_error("Failed to remove the image marker of %s: %s", ct->volume,
+				  strerror(-r));
+	}
+	if (ct->opened) {
+		r = luks_deactivate(MAPPING_NAME);
+		if (r < 0)
+			log_error("Failed to close the mapping %s: %s", MAPPING_NAME, strerror(-r));
+	}
+	luks_freep(&ct->cd);
+}
+
+static int unlock_target(const struct args *a, struct crypt_target *ct)
+{
+	static char pass[512];
+	char prompt[320];
+	int r;
+
+	if (a->keyfile[0]) {
+		r = luks_activate_keyfile(ct->cd, MAPPING_NAME, a->keyfile);
+		if (r < 0) {
+			log_error("Key file %s does not open %s: %s", a->keyfile, ct->volume,
+				  r == -EPERM ? "it matches no key slot" : strerror(-r));
+			return EXIT_TARGET;
+		}
+		ct->opened = true;
+		return 0;
+	}
+	if (!a->ask_password) {
+		log_error("Target %s is a LUKS2 volume: give keyfile= in %s, --key-file or "
+			  "--ask-password, or open it before",
+			  ct->volume, a->config);
+		return EXIT_USAGE;
+	}
+	(void)mlock(pass, sizeof(pass));
+	snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", ct->volume);
+	for (unsigned i = 1; i <= PASSPHRASE_TRIES; i++) {
+		if (isatty(STDIN_FILENO))
+			r = ask_fd(STDIN_FILENO, STDERR_FILENO, prompt, false, 0, pass, sizeof(pass));
+		else
+			r = ask_line(ASK_TERMINAL, "/dev/tty", prompt, false, 0, pass, sizeof(pass));
+		if (r < 0) {
+			log_error("Failed to read a passphrase: %s", strerror(-r));
+			return EXIT_USAGE;
+		}
+		r = luks_activate_passphrase(ct->cd, MAPPING_NAME, pass, (size_t)r);
+		explicit_bzero(pass, sizeof(pass));
+		if (r == 0) {
+			ct->opened = true;
+			return 0;
+		}
+		if (r != -EPERM) {
+			log_error("Failed to open %s: %s", ct->volume, strerror(-r));
+			return EXIT_TARGET;
+		}
+		log_msg("wrong passphrase for %s (try %u of %u)", ct->volume, i, PASSPHRASE_TRIES);
+	}
+	return EXIT_TARGET;
+}
+
+/* Is spec's device encrypted (a LUKS2 volume, or on dm-crypt)? */
+static bool spec_encrypted(const char *spec)
+{
+	_cleanup_(luks_freep) struct crypt_device *cd = NULL;
+	_cleanup_(freep) char *dev = NULL;
+
+	if (!spec[0] || blockdev_resolve(spec, &dev) < 0)
+		return false;
+	if (luks_open(dev, &cd) == 0)
+		return true;
+	return luks_device_encrypted(dev, NULL, 0) > 0;
+}
+
+/*
+ * Find the device the image is written to.  A LUKS2 target is opened (or
+ * its open mapping used); the encryption policy is applied.  *ret_path is
+ * the device written to, which is opened into *ret_fd.
+ */
+static int open_write_target(const struct args *a, struct crypt_target *ct, char **ret_path,
+			     int *ret_fd, uint64_t *ret_size)
+{
+	_cleanup_(freep) char *dev = NULL, *write_path = NULL;
+	char buf[256];
+	bool encrypted, required;
+	int r;
+
+	if (!a->target[0]) {
+		log_error("No target: give --target or set target= in %s", a->config);
+		return EXIT_USAGE;
+	}
+	r = blockdev_resolve(a->target, &dev);
+	if (r < 0) {
+		log_error("Failed to find target '%s': %s", a->target, strerror(-r));
+		return EXIT_TARGET;
+	}
+	crypt_set_log_callback(NULL, on_crypt_log, NULL);
+	r = luks_open(dev, &ct->cd);
+	if (r == 0) {
+		/* A LUKS2 volume: the image goes inside. */
+		encrypted = true;
+		strncpy_pad(ct->volume, dev, sizeof(ct->volume));
+		crypt_set_log_callback(ct->cd, on_crypt_log, NULL);
+		r = luks_active_holder(dev, buf, sizeof(buf));
+		if (r > 0) {
+			log_msg("%s is open as %s: writing into it", dev, buf);
+			write_path = strdup(buf);
+		} else {
+			r = unlock_target(a, ct);
+			if (r)
+				return r;
+			luks_mapper_path(MAPPING_NAME, buf, sizeof(buf));
+			write_path = strdup(buf);
+		}
+		if (!write_path)
+			return EXIT_FAIL;
+	} else if (r == -EPROTONOSUPPORT) {
+		log_error("Target %s is a LUKS1 volume; images need LUKS2 (cryptsetup convert "
+			  "--type luks2)",
+			  dev);
+		return EXIT_TARGET;
+	} else {
+		/* A plain device, or an open mapping named directly. */
+		r = luks_device_encrypted(dev, buf, sizeof(buf));
+		encrypted = r > 0;
+		if (buf[0] && luks_open(buf, &ct->cd) == 0) {
+			strncpy_pad(ct->volume, buf, sizeof(ct->volume));
+			crypt_set_log_callback(ct->cd, on_crypt_log, NULL);
+		}
+		write_path = TAKE_PTR(dev);
+	}
+
+	/* The policy: by default, encryption is required when the configured
+	 * target is encrypted, so that a --target elsewhere cannot leak. */
+	required = a->encryption == ENC_REQUIRED ||
+		   (a->encryption == ENC_DEFAULT && spec_encrypted(a->conf_target));
+	if (required && !encrypted) {
+		log_error("Refusing to write a memory image unencrypted to '%s' (encryption is "
+			  "required%s): use a LUKS2 volume as the target",
+			  write_path,
+			  a->encryption == ENC_REQUIRED ? " by " DEFAULT_CONFIG
+							: " because the configured target is encrypted");
+		return EXIT_TARGET;
+	}
+
+	r = blockdev_open(write_path, O_RDWR, true, ret_fd, ret_size);
+	if (r == -EBUSY) {
+		log_error("Target '%s' is in use (mounted, or held by another device)", write_path);
+		return EXIT_TARGET;
+	}
+	if (r < 0) {
+		log_error("Failed to open target '%s': %s", write_path, strerror(-r));
+		return EXIT_TARGET;
+	}
+	*ret_path = TAKE_PTR(write_path);
+	return 0;
+}
+
 static int do_hibernate(const struct args *a)
 {
+	/* First, so that its cleanup runs after the target's fd is closed. */
+	_cleanup_(crypt_target_done) struct crypt_target ct = {0};
 	_cleanup_(freep) char *path = NULL;
 	_cleanup_(closep) int fd = -1, snapfd = -1;
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
@@ -373,7 +605,7 @@ static int do_hibernate(const struct args *a)
 	char u[37];
 	int r;
 
-	r = open_target(a, O_RDWR, &path, &fd, &size);
+	r = open_write_target(a, &ct, &path, &fd, &size);
 	if (r)
 		return r;
 	if (size < IMAGE_HEADER_SIZE + 2 * (uint64_t)IMAGE_ALIGN) {
@@ -420,6 +652,18 @@ static int do_hibernate(const struct args *a)
 	if (r < 0) {
 		log_error("Failed to clear the header of '%s': %s", path, strerror(-r));
 		return EXIT_TARGET;
+	}
+	/* An encrypted volume says in its plaintext metadata that it may hold
+	 * an image, so that the initramfs asks for a key only then.  Set
+	 * before the image exists: there is never a valid image without it. */
+	if (ct.cd) {
+		r = luks_marker_set(ct.cd, u);
+		if (r < 0) {
+			log_error("Failed to mark %s as holding an image: %s", ct.volume,
+				  strerror(-r));
+			return EXIT_TARGET;
+		}
+		ct.marked = true;
 	}
 
 	progress_open(&pr, a->quiet);

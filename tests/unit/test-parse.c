@@ -153,6 +153,66 @@ static void test_resume_opts_defaults(void **state)
 	assert_int_equal(o.timeout, RESUME_DEFAULT_TIMEOUT);
 	assert_false(o.keep);
 	assert_false(o.debug);
+	assert_string_equal(o.keyfile, "");
+	assert_int_equal(o.tries, RESUME_DEFAULT_TRIES);
+	assert_int_equal(o.ask_timeout, 0);
+	assert_int_equal(o.unlock_fail, UNLOCK_FAIL_ASK);
+}
+
+/* The options of encrypted targets, on the command line and (without
+ * their prefix) in the initramfs configuration. */
+static void test_resume_opts_luks(void **state)
+{
+	struct resume_opts o;
+	char longpath[300];
+
+	(void)state;
+	resume_opts_init(&o);
+	assert_int_equal(resume_opts_apply(&o, "rd.snap.keyfile", "/etc/snap.key"), 1);
+	assert_string_equal(o.keyfile, "/etc/snap.key");
+	assert_int_equal(resume_opts_apply(&o, "rd.snap.keyfile", "relative.key"), -EINVAL);
+	assert_int_equal(resume_opts_apply(&o, "rd.snap.keyfile", NULL), -EINVAL);
+	memset(longpath, 'k', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[sizeof(longpath) - 1] = '\0';
+	assert_int_equal(resume_opts_apply(&o, "rd.snap.keyfile", longpath), -ERANGE);
+	assert_string_equal(o.keyfile, "/etc/snap.key");
+
+	assert_int_equal(resume_opts_apply(&o, "rd.snap.tries", "5"), 1);
+	assert_int_equal(o.tries, 5);
+	assert_int_equal(resume_opts_apply(&o, "rd.snap.tries", "0"), -ERANGE);
+	assert_int_equal(resume_opts_apply(&o, "rd.snap.tries", "x"), -EINVAL);
+	assert_int_equal(o.tries, 5);
+	assert_int_equal(resume_opts_apply(&o, "rd.snap.ask_timeout", "30"), 1);
+	assert_int_equal(o.ask_timeout, 30);
+
+	for (int f = UNLOCK_FAIL_ASK; f <= UNLOCK_FAIL_POWEROFF; f++) {
+		assert_int_equal(resume_opts_apply(&o, "rd.snap.unlock_fail",
+						   unlock_fail_to_string((enum unlock_fail)f)),
+				 1);
+		assert_int_equal(o.unlock_fail, f);
+	}
+	assert_string_equal(unlock_fail_to_string(UNLOCK_FAIL_DISCARD), "discard");
+	assert_int_equal(resume_opts_apply(&o, "rd.snap.unlock_fail", "maybe"), -EINVAL);
+	assert_int_equal(resume_opts_apply(&o, "rd.snap.unlock_fail", NULL), -EINVAL);
+	assert_int_equal(o.unlock_fail, UNLOCK_FAIL_POWEROFF);
+
+	/* The configuration file: same settings, no prefix; the device and
+	 * noresume are not its business. */
+	resume_opts_init(&o);
+	assert_int_equal(resume_opts_apply_conf(&o, "keyfile", "/k"), 1);
+	assert_string_equal(o.keyfile, "/k");
+	assert_int_equal(resume_opts_apply_conf(&o, "unlock_fail", "discard"), 1);
+	assert_int_equal(o.unlock_fail, UNLOCK_FAIL_DISCARD);
+	assert_int_equal(resume_opts_apply_conf(&o, "tries", "2"), 1);
+	assert_int_equal(resume_opts_apply_conf(&o, "timeout", "7"), 1);
+	assert_int_equal(o.timeout, 7);
+	assert_int_equal(resume_opts_apply_conf(&o, "resume", "/dev/sda"), 0);
+	assert_int_equal(resume_opts_apply_conf(&o, "noresume", NULL), 0);
+	assert_int_equal(resume_opts_apply_conf(&o, "rd.snap.keyfile", "/x"), 0);
+	assert_string_equal(o.resume, "");
+	assert_int_equal(resume_opts_apply_conf(&o, "tries", "many"), -EINVAL);
+	assert_int_equal(o.tries, 2);
 }
 
 static void test_resume_opts_resume(void **state)
@@ -610,6 +670,7 @@ int main(void)
 		cmocka_unit_test(test_conf_errors_continue),
 		cmocka_unit_test(test_conf_long_line),
 		cmocka_unit_test(test_conf_empty),
+		cmocka_unit_test(test_resume_opts_luks),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_blockdev_spec_check),

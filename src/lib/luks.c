@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "luks.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libcryptsetup.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "util.h"
+
+int luks_open(const char *path, struct crypt_device **ret)
+{
+	struct crypt_device *cd = NULL;
+	int r;
+
+	r = crypt_init(&cd, path);
+	if (r < 0)
+		return r;
+	r = crypt_load(cd, CRYPT_LUKS2, NULL);
+	if (r < 0) {
+		/* Tell an old LUKS1 volume from no LUKS at all. */
+		bool luks1 = crypt_load(cd, CRYPT_LUKS1, NULL) == 0;
+		crypt_free(cd);
+		return luks1 ? -EPROTONOSUPPORT : -EMEDIUMTYPE;
+	}
+	*ret = cd;
+	return 0;
+}
+
+void luks_freep(struct crypt_device **cd)
+{
+	if (*cd)
+		crypt_free(*cd);
+	*cd = NULL;
+}
+
+/* The id of our marker token, -ENOENT when there is none. */
+static int marker_find(struct crypt_device *cd)
+{
+	int max = crypt_token_max(CRYPT_LUKS2);
+
+	for (int t = 0; t < max; t++) {
+		const char *type = NULL;
+		crypt_token_info st = crypt_token_status(cd, t, &type);
+
+		if ((st == CRYPT_TOKEN_EXTERNAL || st == CRYPT_TOKEN_EXTERNAL_UNKNOWN) && type &&
+		    strcmp(type, LUKS_MARKER_TYPE) == 0)
+			return t;
+	}
+	return -ENOENT;
+}
+
+int luks_marker_get(struct crypt_device *cd, char *ret_uuid)
+{
+	const char *json = NULL, *p;
+	int t, r;
+
+	t = marker_find(cd);
+	if (t == -ENOENT)
+		return 0;
+	if (ret_uuid) {
+		ret_uuid[0] = '\0';
+		r = crypt_token_json_get(cd, t, &json);
+		if (r < 0)
+			return r;
+		/* The marker is written by luks_marker_set() only; a value
+		 * that does not look like ours is reported as empty. */
+		p = strstr(json, "\"image\":\"");
+		if (p) {
+			p += strlen("\"image\":\"");
+			size_t n = strcspn(p, "\"");
+			if (n == 36) {
+				memcpy(ret_uuid, p, 36);
+				ret_uuid[36] = '\0';
+			}
+		}
+	}
+	return 1;
+}
+
+int luks_marker_clear(struct crypt_device *cd)
+{
+	int t, r;
+
+	while ((t = marker_find(cd)) >= 0) {
+		r = crypt_token_json_set(cd, t, NULL);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int luks_marker_set(struct crypt_device *cd, const char *uuid_text)
+{
+	char json[160];
+	int r;
+
+	if (strlen(uuid_text) != 36 || strspn(uuid_text, "0123456789abcdef-") != 36)
+		return -EINVAL;
+	r = luks_marker_clear(cd);
+	if (r < 0)
+		return r;
+	snprintf(json, sizeof(json), "{\"type\":\"" LUKS_MARKER_TYPE "\",\"keyslots\":[],\"image\":\"%s\"}",
+		 uuid_text);
+	r = crypt_token_json_set(cd, CRYPT_ANY_TOKEN, json);
+	return r < 0 ? r : 0;
+}
+
+/* libcryptsetup returns the key slot used (>= 0) on success. */
+static int activated(int r)
+{
+	return r < 0 ? r : 0;
+}
+
+int luks_activate_token(struct crypt_device *cd, const char *name)
+{
+	return activated(crypt_activate_by_token(cd, name, CRYPT_ANY_TOKEN, NULL, 0));
+}
+
+int luks_activate_keyfile(struct crypt_device *cd, const char *name, const char *keyfile)
+{
+	if (access(keyfile, R_OK) < 0)
+		return -errno;
+	return activated(crypt_activate_by_keyfile_device_offset(cd, name, CRYPT_ANY_SLOT, keyfile,
+								 0, 0, 0));
+}
+
+int luks_activate_passphrase(struct crypt_device *cd, const char *name, const char *pass,
+			     size_t len)
+{
+	return activated(crypt_activate_by_passphrase(cd, name, CRYPT_ANY_SLOT, pass, len, 0));
+}
+
+int luks_deactivate(const char *name)
+{
+	return crypt_deactivate(NULL, name);
+}
+
+void luks_mapper_path(const char *name, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s", crypt_get_dir(), name);
+}
+
+/* Read a one-line sysfs attribute into buf, without the newline. */
+static int sysfs_read(const char *path, char *buf, size_t size)
+{
+	_cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* dir: a device's sysfs directory.  1 if it or anything under it is a
+ * dm-crypt mapping. */
+static int sysfs_encrypted(const char *dir, unsigned depth)
+{
+	char path[512], uuid[256];
+	struct dirent *de;
+	DIR *d;
+	int found = 0;
+
+	if (depth > 8)
+		return -ELOOP;
+	snprintf(path, sizeof(path), "%s/dm/uuid", dir);
+	if (sysfs_read(path, uuid, sizeof(uuid)) == 0 && strncmp(uuid, "CRYPT-", 6) == 0)
+		return 1;
+	snprintf(path, sizeof(path), "%s/slaves", dir);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/slaves/%s", dir, de->d_name);
+		found = sysfs_encrypted(path, depth + 1);
+	}
+	closedir(d);
+	return found;
+}
+
+int luks_device_encrypted(const char *path, char *ret_backing, size_t size)
+{
+	char dir[128], attr[256], uuid[256];
+	struct stat st;
+	dev_t dev;
+	DIR *d;
+	struct dirent *de;
+
+	if (ret_backing && size)
+		ret_backing[0] = '\0';
+	if (stat(path, &st) < 0)
+		return -errno;
+	/* A file is as encrypted as the file system's device. */
+	dev = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
+	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u", major(dev), minor(dev));
+
+	snprintf(attr, sizeof(attr), "%s/dm/uuid", dir);
+	if (ret_backing && S_ISBLK(st.st_mode) && sysfs_read(attr, uuid, sizeof(uuid)) == 0 &&
+	    strncmp(uuid, "CRYPT-LUKS2-", 12) == 0) {
+		/* A LUKS2 mapping has exactly one device under it. */
+		snprintf(attr, sizeof(attr), "%s/slaves", dir);
+		d = opendir(attr);
+		if (d) {
+			while ((de = readdir(d)))
+				if (de->d_name[0] != '.') {
+					snprintf(ret_backing, size, "/dev/%s", de->d_name);
+					break;
+				}
+			closedir(d);
+		}
+	}
+	return sysfs_encrypted(dir, 0);
+}
+
+int luks_active_holder(const char *path, char *buf, size_t size)
+{
+	char dir[128], attr[512], uuid[256];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int found = 0;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISBLK(st.st_mode))
+		return 0;
+	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u/holders", major(st.st_rdev),
+		 minor(st.st_rdev));
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(attr, sizeof(attr), "%s/%s/dm/uuid", dir, de->d_name);
+		if (sysfs_read(attr, uuid, sizeof(uuid)) == 0 && strncmp(uuid, "CRYPT-LUKS2-", 12) == 0) {
+			snprintf(buf, size, "/dev/%s", de->d_name);
+			found = 1;
+		}
+	}
+	closedir(d);
+	return found;
+}
