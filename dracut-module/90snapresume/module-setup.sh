@@ -9,6 +9,12 @@
 #
 # SNAPRESUME_BIN, when set, is a path on the build host (e.g. a build tree);
 # the default is looked up under the dracut sysroot like any system binary.
+#
+# Encrypted (LUKS2) targets: the configuration /etc/snapresume.conf (or
+# $SNAPRESUME_CONF) is installed as /etc/snapresume.conf, and the key file
+# its keyfile= names, when there is one, goes in at that path (taken from
+# $SNAPRESUME_KEYFILE when set, e.g. a test key). Nothing else secret is
+# installed: without a key file the passphrase is asked at boot.
 # shellcheck disable=SC2154 # moddir, dracutsysrootdir come from dracut
 
 # called by dracut
@@ -28,7 +34,16 @@ check() {
 
 # called by dracut
 depends() {
+    # device-mapper with its udev rules: libcryptsetup waits for udev to
+    # finish with the mapping it creates.
+    echo dm
     return 0
+}
+
+# called by dracut
+installkernel() {
+    # dm-crypt and the ciphers a LUKS2 volume may use.
+    instmods dm_crypt =crypto
 }
 
 # called by dracut
@@ -40,7 +55,22 @@ install() {
         dfatal "snapresume: failed to install $_bin"
         return 1
     }
-    # Used by the hook when devtmpfs did not create /dev/snapshot.
-    inst_multiple -o mknod
+    # Used by the hook: mknod when devtmpfs did not create /dev/snapshot,
+    # modprobe for dm-crypt.
+    inst_multiple -o mknod modprobe
+
+    local _conf=${SNAPRESUME_CONF:-$dracutsysrootdir/etc/snapresume.conf} _key
+    if [[ -f $_conf ]]; then
+        inst_simple "$_conf" /etc/snapresume.conf
+        _key=$(sed -n 's/^[[:space:]]*keyfile[[:space:]]*=[[:space:]]*"\{0,1\}\([^"]*\)"\{0,1\}[[:space:]]*$/\1/p' "$_conf" | tail -n 1)
+        if [[ $_key ]]; then
+            if [[ -r ${SNAPRESUME_KEYFILE:-$dracutsysrootdir$_key} ]]; then
+                inst_simple "${SNAPRESUME_KEYFILE:-$dracutsysrootdir$_key}" "$_key"
+                chmod 0400 "${initdir}$_key"
+            else
+                dwarn "snapresume: key file $_key (named in $_conf) not found; not installed"
+            fi
+        fi
+    fi
     inst_hook pre-mount 00 "$moddir/snapresume-hook.sh"
 }

@@ -21,6 +21,10 @@ if [ ! -e /dev/snapshot ]; then
         || warn "snapresume: /dev/snapshot is missing"
 fi
 
+# An image in a LUKS2 volume needs dm-crypt (no error when it is built in
+# or already loaded).
+modprobe -q dm_crypt 2> /dev/null
+
 if [ -x /usr/sbin/snapresume ]; then
     _snapresume_t0=$(_snapresume_uptime_cs)
     /usr/sbin/snapresume

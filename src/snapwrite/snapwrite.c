@@ -71,7 +71,8 @@ static void help(void)
 	       "\n"
 	       "Commands:\n"
 	       "  hibernate        snapshot, write the image to the target, power off\n"
-	       "  status           show the image on the target\n"
+	       "  status           show the image on the target (of a locked LUKS2\n"
+	       "                   target: whether it is marked as holding one)\n"
 	       "  verify           check every chunk of the image on the target\n"
 	       "\n"
 	       "Options:\n"
@@ -843,6 +844,47 @@ static int open_target_header(const struct args *a, char **ret_path, int *ret_fd
 	return 0;
 }
 
+/* status of a target that is a LUKS2 volume: read through its open mapping,
+ * or, while it is locked, what its image marker says.  -1 when the target
+ * is not a LUKS2 volume. */
+static int status_encrypted(const struct args *a)
+{
+	_cleanup_(luks_freep) struct crypt_device *cd = NULL;
+	_cleanup_(freep) char *dev = NULL;
+	_cleanup_(closep) int fd = -1;
+	struct image_header h;
+	enum image_state state;
+	const char *why = NULL;
+	char mapping[256], u[37];
+	uint64_t size;
+	int marked;
+
+	if (!a->target[0] || blockdev_resolve(a->target, &dev) < 0)
+		return -1;
+	crypt_set_log_callback(NULL, on_crypt_log, NULL);
+	if (luks_open(dev, &cd) < 0)
+		return -1;
+	marked = luks_marker_get(cd, u);
+	if (marked < 0) {
+		log_error("Failed to read the tokens of %s: %s", dev, strerror(-marked));
+		return EXIT_TARGET;
+	}
+	if (luks_active_holder(dev, mapping, sizeof(mapping)) > 0 &&
+	    blockdev_open(mapping, O_RDONLY, true, &fd, &size) == 0 &&
+	    target_read_header(fd, &state, &h, &why) == 0) {
+		print_header(mapping, state, &h, why);
+		printf("encryption: luks2 %s (open)\n", dev);
+		printf("marker: %s\n", marked ? u : "none");
+		return state == IMAGE_VALID ? EXIT_OK : EXIT_NOIMAGE;
+	}
+	printf("target: %s\n", dev);
+	printf("state: %s\n", marked ? "locked" : "none");
+	printf("encryption: luks2 (locked)\n");
+	if (marked)
+		printf("uuid: %s\n", u);
+	return marked ? EXIT_OK : EXIT_NOIMAGE;
+}
+
 static int do_status(const struct args *a)
 {
 	_cleanup_(freep) char *path = NULL;
@@ -853,6 +895,9 @@ static int do_status(const struct args *a)
 	uint64_t size;
 	int r;
 
+	r = status_encrypted(a);
+	if (r >= 0)
+		return r;
 	r = open_target_header(a, &path, &fd, &size, &state, &h, &why);
 	if (r)
 		return r;

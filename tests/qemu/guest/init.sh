@@ -14,7 +14,9 @@
 #   check      report a fresh boot and whether the root file is intact.
 #
 # Other parameters: snaptest.target= (default /dev/vdb), snaptest.conf=
-# (the target as target= in /etc/snapwrite.conf instead), snaptest.mib=
+# (the target as target= in /etc/snapwrite.conf instead), snaptest.confline=
+# (more key=value lines for /etc/snapwrite.conf, comma separated),
+# snaptest.swopt= (more snapwrite options, comma separated), snaptest.mib=
 # (workload size, default 128), snaptest.seed= (default 1).
 
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -113,13 +115,20 @@ do_hibernate() {
 	# snaptest.conf=SPEC: name the target in /etc/snapwrite.conf instead
 	# of on the command line, as a user would.
 	conf=$(cmdline_value snaptest.conf "")
+	confline=$(cmdline_value snaptest.confline "")
+	swopt=$(cmdline_value snaptest.swopt "" | tr ',' ' ')
+	: > /etc/snapwrite.conf
+	[ -n "$conf" ] && echo "target=$conf" >> /etc/snapwrite.conf
+	[ -n "$confline" ] && echo "$confline" | tr ',' '\n' >> /etc/snapwrite.conf
+	say "snapwrite.conf: $(tr '\n' ' ' < /etc/snapwrite.conf)"
 	if [ -n "$conf" ]; then
-		echo "target=$conf" > /etc/snapwrite.conf
-		say "running snapwrite hibernate (target=$conf in /etc/snapwrite.conf)"
-		snapwrite hibernate
+		say "running snapwrite hibernate $swopt"
+		# shellcheck disable=SC2086 # options split on purpose
+		snapwrite hibernate $swopt
 	else
-		say "running snapwrite hibernate --target $target"
-		snapwrite hibernate --target "$target"
+		say "running snapwrite hibernate --target $target $swopt"
+		# shellcheck disable=SC2086 # options split on purpose
+		snapwrite hibernate --target "$target" $swopt
 	fi
 	rc=$?
 	if [ "$rc" -ne 0 ]; then
@@ -182,6 +191,9 @@ ensure_mount proc /proc
 ensure_mount sysfs /sys
 ensure_mount devtmpfs /dev mode=0755
 ensure_mount tmpfs /run mode=0755
+# No udev runs in this guest; the initramfs's one left its control socket in
+# the /run it handed over, and device-mapper users would wait for it.
+rm -rf /run/udev
 ensure_mount tmpfs /tmp mode=1777,size=64m
 exec < /dev/console > /dev/console 2>&1
 

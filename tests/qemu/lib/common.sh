@@ -19,6 +19,7 @@ REPO_DIR=$(cd "$SNAPTEST_DIR/../.." && pwd)
 : "${SNAPTEST_TARGET_MIB:=512}"
 : "${SNAPTEST_ROOT_MIB:=256}"
 : "${SNAPTEST_APPEND:=}"
+SNAPTEST_ANSWERS=()
 export SNAPTEST_CACHE
 
 # Modules of our initramfs: only what a block-device root needs, plus ours.
@@ -50,7 +51,7 @@ guest_build_root() {
 	fi
 	mapfile -t libs < <(binary_libs "$SNAPWRITE_BIN")
 	key=$(hash_files /bin/busybox "$dir/workload" "$SNAPTEST_DIR/guest/init.sh" \
-		"$SNAPWRITE_BIN" "${libs[@]}")
+		"$SNAPTEST_DIR/guest/image.key" "$SNAPWRITE_BIN" "${libs[@]}")
 	ROOT_TEMPLATE=$dir/root-${key:0:16}.img
 	[ -e "$ROOT_TEMPLATE" ] && return 0
 
@@ -69,6 +70,8 @@ guest_build_root() {
 	install -m 0755 "$SNAPTEST_DIR/guest/init.sh" "$tree/sbin/init"
 	install -m 0755 "$dir/workload" "$tree/usr/bin/workload"
 	install -m 0755 "$SNAPWRITE_BIN" "$tree/usr/sbin/snapwrite"
+	# The test key of LUKS2 targets, where snapwrite.conf's keyfile= finds it.
+	install -D -m 0400 "$SNAPTEST_DIR/guest/image.key" "$tree/etc/snapresume/image.key"
 	for lib in "${libs[@]}"; do
 		mkdir -p "$tree$(dirname "$lib")"
 		cp -L "$lib" "$tree$lib"
@@ -103,7 +106,8 @@ initramfs_build() {
 	mapfile -t libs < <(binary_libs "$SNAPRESUME_BIN")
 	key=$( {
 		printf '%s\n' "$KVER" "$DRACUT_MODULES" "$DRACUT_DRIVERS" "$(dracut --version 2> /dev/null)"
-		cat "$REPO_DIR"/dracut-module/90snapresume/* "$SNAPRESUME_BIN" "${libs[@]}"
+		cat "$REPO_DIR"/dracut-module/90snapresume/* "$SNAPRESUME_BIN" "${libs[@]}" \
+			"$SNAPTEST_DIR/guest/snapresume.conf" "$SNAPTEST_DIR/guest/image.key"
 	} | sha256sum | cut -d ' ' -f 1)
 	dir=$SNAPTEST_CACHE/initramfs
 	out=$dir/initrd-$KVER-${key:0:16}.img
@@ -118,6 +122,8 @@ initramfs_build() {
 	start=$SECONDS
 	# shellcheck disable=SC2086 # the lists are space separated on purpose
 	if ! dracutbasedir=$DRACUT_BASE SNAPRESUME_BIN=$SNAPRESUME_BIN \
+		SNAPRESUME_CONF=$SNAPTEST_DIR/guest/snapresume.conf \
+		SNAPRESUME_KEYFILE=$SNAPTEST_DIR/guest/image.key \
 		dracut --force --no-hostonly --no-hostonly-cmdline \
 		--conf "$SNAPTEST_BUILD/dracut.conf" --confdir "$SNAPTEST_BUILD/dracut-conf.d" \
 		--tmpdir "$SNAPTEST_BUILD/dracut-tmp" \
@@ -144,15 +150,44 @@ base_cmdline() {
 		" resume=/dev/vdb rd.snap.timeout=30${SNAPTEST_APPEND:+ $SNAPTEST_APPEND}"
 }
 
+# answer_console LOG FIFO ERE REPLY [ERE REPLY ...]: the person at the
+# serial console. Waits until the console output (LOG) shows ERE, types
+# REPLY and Enter into FIFO (QEMU's serial input), then waits for the next
+# ERE in what the console prints after that, and so on. A prompt needs no
+# newline: the last, unfinished line counts. Ends with QEMU.
+answer_console() {
+	local log=$1 fifo=$2 offset=0 ere reply
+	shift 2
+	while [ $# -ge 2 ]; do
+		ere=$1 reply=$2
+		shift 2
+		until tail -c +$((offset + 1)) "$log" 2> /dev/null | grep -q -E -- "$ere"; do
+			[ -e "$log.pid" ] && ! kill -0 "$(cat "$log.pid" 2> /dev/null)" 2> /dev/null && return 0
+			sleep 0.2
+		done
+		offset=$(stat -c %s "$log")
+		printf '%s\r' "$reply" > "$fifo"
+		printf '%s\n' "typed an answer to /$ere/ at byte $offset" >> "$log.answers"
+	done
+}
+
 # vm_boot_once LOG APPEND [KILL_ERE]: one boot of the guest with ROOT_IMG as
 # /dev/vda and TARGET_IMG as /dev/vdb; the serial console goes to LOG.
 # With KILL_ERE, QEMU is killed (SIGKILL, a power cut) as soon as a console
-# line matches it. Sets BOOT_END to poweroff, killed or timeout and
-# BOOT_SECONDS to the wall time.
+# line matches it. SNAPTEST_ANSWERS (pairs of ERE and reply) are typed on
+# the serial console when their prompts show (answer_console). Sets
+# BOOT_END to poweroff, killed or timeout and BOOT_SECONDS to the wall time.
 vm_boot_once() {
-	local log=$1 append=$2 kill_ere=${3:-} spid watcher="" start
+	local log=$1 append=$2 kill_ere=${3:-} spid watcher="" answerer="" start input=/dev/null fifo_fd
 	: > "$log"
-	rm -f "$log.killed" "$log.pid"
+	rm -f "$log.killed" "$log.pid" "$log.answers" "$log.in"
+	if [ "${#SNAPTEST_ANSWERS[@]}" -gt 0 ]; then
+		# Held open read-write here, so that QEMU never sees the end of
+		# its input between two answers.
+		mkfifo "$log.in"
+		exec {fifo_fd}<> "$log.in"
+		input=$log.in
+	fi
 	start=$SECONDS
 	# QEMU runs in a subshell whose stderr is dropped, so that a kill -9 of
 	# QEMU gives no "Killed" job report on the terminal; its pid is in
@@ -165,7 +200,7 @@ vm_boot_once() {
 			-append "$(base_cmdline) $append" \
 			-drive "file=$ROOT_IMG,format=raw,if=virtio,cache=none" \
 			-drive "file=$TARGET_IMG,format=raw,if=virtio,cache=none" \
-			< /dev/null > "$log" 2>&1
+			< "$input" > "$log" 2>&1
 		# A second command, so that bash cannot exec QEMU in place of
 		# the subshell.
 		exit $?
@@ -181,6 +216,10 @@ vm_boot_once() {
 		) &
 		watcher=$!
 	fi
+	if [ "$input" != /dev/null ]; then
+		answer_console "$log" "$log.in" "${SNAPTEST_ANSWERS[@]}" &
+		answerer=$!
+	fi
 	BOOT_END=poweroff
 	while kill -0 "$spid" 2> /dev/null; do
 		if [ $((SECONDS - start)) -ge "$SNAPTEST_BOOT_TIMEOUT" ]; then
@@ -194,6 +233,12 @@ vm_boot_once() {
 	if [ -n "$watcher" ]; then
 		kill "$watcher" 2> /dev/null
 		wait "$watcher"
+	fi
+	if [ -n "$answerer" ]; then
+		kill "$answerer" 2> /dev/null
+		wait "$answerer"
+		exec {fifo_fd}>&-
+		rm -f "$log.in"
 	fi
 	[ -e "$log.killed" ] && BOOT_END=killed
 	rm -f "$log.pid"

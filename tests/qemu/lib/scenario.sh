@@ -19,13 +19,16 @@ note() {
 }
 
 # boot LABEL ACTION [APPEND [KILL_ERE]]: one guest boot; the serial log is
-# $WORKDIR/LABEL.log, which becomes LOG. A boot must end by itself (power
+# $WORKDIR/LABEL.log, which becomes LOG. SNAPTEST_ANSWERS, set just before,
+# holds what to type on the console during this boot (vm_boot_once). A boot must end by itself (power
 # off), or by the KILL_ERE kill when one is given; a timeout fails.
 boot() {
 	local label=$1 action=$2 append=${3:-} kill_ere=${4:-}
 	LOG=$WORKDIR/$label.log
 	note "boot $label: snaptest.action=$action $append${kill_ere:+ (kill on /$kill_ere/)}"
 	vm_boot "$LOG" "snaptest.action=$action $append" "$kill_ere"
+	SNAPTEST_ANSWERS=()
+	[ -e "$LOG.answers" ] && note "boot $label: $(wc -l < "$LOG.answers") answers typed on the console"
 	note "boot $label: ended by $BOOT_END after ${BOOT_SECONDS}s"
 	printf '%s=%ss ' "$label" "$BOOT_SECONDS" >> "$WORKDIR/timings"
 	if [ "$BOOT_RETRIED" = 1 ]; then
@@ -121,15 +124,15 @@ host_verify() {
 		fail "host: snapwrite verify failed on a fresh image: $(tail -n 3 "$out" | tr '\n' ' ')"
 }
 
-# hibernate LABEL: boot with action=hibernate and check that snapwrite
+# hibernate LABEL [APPEND]: boot with action=hibernate and check that snapwrite
 # wrote and committed an image and the guest powered off without reporting
 # a result. Sets BEFORE_PID, BEFORE_COUNTER, BEFORE_TMPFS from the log.
 hibernate() {
-	boot "$1" hibernate
+	boot "$1" hibernate "${2:-}"
 	expect '^SNAPTEST: before hibernate' "the guest did not get to the hibernation"
 	expect_not '^SNAPTEST: RESULT action=hibernate hibernated=no' \
 		"snapwrite hibernate failed: $(grep -E '^snapwrite: ' "$LOG" | tail -n 2 | tr '\n' ' ')"
-	expect 'snapwrite: writing image to /dev/vdb' "snapwrite did not start writing"
+	expect 'snapwrite: writing image to /dev/' "snapwrite did not start writing"
 	expect 'snapwrite: image committed' "snapwrite did not commit the image"
 	expect_not '^SNAPTEST: RESULT' "the guest went on running after hibernation"
 	BEFORE_PID=$(sed -n 's/^SNAPTEST: before hibernate pid=\([0-9]*\) .*/\1/p' "$LOG")
@@ -170,4 +173,71 @@ flip_bytes() {
 		out+=$(printf '\\x%02x' $((0x$b ^ 0xff)))
 	done
 	printf '%b' "$out" | dd of="$file" bs=1 seek="$off" conv=notrunc status=none
+}
+
+# ---- encrypted targets ---------------------------------------------------
+
+# The test passphrase; LUKS_KEYFILE is the test key file the guest root
+# and the test initramfs carry (tests/qemu/guest/image.key).
+LUKS_PASS='snap test passphrase 7'
+LUKS_KEYFILE=$SNAPTEST_DIR/guest/image.key
+# What the guest prints when it asks (snapwrite --ask-password; snapresume).
+ASK_WRITE='Passphrase for /dev/vdb: '
+ASK_RESUME='Passphrase for the hibernation image on /dev/vdb: '
+ASK_GIVE_UP="Type 'discard' to boot without resuming"
+
+# luks_format passphrase|keyfile: make TARGET_IMG a LUKS2 volume opened by
+# the test passphrase or by the test key file. A fast KDF, so that a boot
+# under TCG does not spend minutes on it; users keep cryptsetup's argon2id.
+# The cipher is aes-cbc-plain64 because its parts are built into Debian's
+# kernels and the test guest's root has no kernel modules (the default
+# aes-xts-plain64 needs xts.ko there; the initramfs has every cipher).
+luks_format() {
+	local key
+	case $1 in
+	passphrase) key=$WORKDIR/passphrase && printf '%s' "$LUKS_PASS" > "$key" ;;
+	keyfile) key=$LUKS_KEYFILE ;;
+	*) fail "luks_format: unknown kind '$1'" ;;
+	esac
+	cryptsetup luksFormat --batch-mode --type luks2 --pbkdf pbkdf2 \
+		--pbkdf-force-iterations 1000 --hash sha256 --cipher aes-cbc-plain64 --key-size 256 \
+		--key-file "$key" "$TARGET_IMG" > "$WORKDIR/luksformat.log" 2>&1 ||
+		fail "cryptsetup luksFormat failed: $(tail -n 2 "$WORKDIR/luksformat.log" | tr '\n' ' ')"
+	rm -f "$WORKDIR/passphrase"
+}
+
+# luks_marker: the image UUID in TARGET_IMG's image marker token, or
+# nothing (read by the host's cryptsetup, as a user would).
+luks_marker() {
+	cryptsetup luksDump "$TARGET_IMG" 2> /dev/null | awk '
+		/^Tokens:/ { t = 1; next }
+		/^[A-Za-z]/ { t = 0 }
+		t && /snapresume-image/ { m = 1 }
+		END { if (m) print "present" }'
+}
+
+expect_marker() {
+	[ "$(luks_marker)" = present ] || fail "host: no image marker token in the LUKS2 header after $1"
+}
+
+expect_no_marker() {
+	[ -z "$(luks_marker)" ] || fail "host: the image marker token is still in the LUKS2 header after $1"
+}
+
+# expect_ciphertext: nothing of the image is readable on the raw target:
+# neither a header magic nor a chunk header where chunk headers start (4 KiB
+# boundaries; four random bytes match "SCHK" somewhere in a few hundred MB
+# by chance, at a boundary hardly ever).
+expect_ciphertext() {
+	local hits
+	hits=$(grep -a -b -o -E 'SNAPIMG|SNAPDEAD|SCHK' "$TARGET_IMG" |
+		awk -F: '$2 != "SCHK" || $1 % 4096 == 0' | head -n 3 | tr '\n' ' ')
+	[ -z "$hits" ] || fail "host: image structures readable in the clear on the LUKS2 target: $hits"
+}
+
+# expect_secret_unlogged: the passphrase never reached a console log.
+expect_secret_unlogged() {
+	if grep -q -F -- "$LUKS_PASS" "$WORKDIR"/*.log; then
+		fail "the passphrase appears in a console log"
+	fi
 }
