@@ -2,8 +2,10 @@
 #include "log.h"
 
 #include <errno.h>
+#include <libcryptsetup.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static const char *prog = "snapresume";
 static bool debug, quiet;
@@ -67,4 +69,12 @@ void log_debug(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(fmt, ap);
 	va_end(ap);
+}
+
+void log_libcryptsetup(int level, const char *msg, void *userdata)
+{
+	(void)userdata;
+	if (level == CRYPT_LOG_DEBUG || level == CRYPT_LOG_DEBUG_JSON)
+		return;
+	log_debug("libcryptsetup: %.*s", (int)strcspn(msg, "\n"), msg);
 }

@@ -435,16 +435,6 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 
 /* ---- encrypted targets ------------------------------------------------- */
 
-/* libcryptsetup's messages: ours say the same in the project's words, so
- * its own are shown only with rd.snap.debug. */
-static void on_crypt_log(int level, const char *msg, void *userdata)
-{
-	(void)userdata;
-	if (level == CRYPT_LOG_DEBUG || level == CRYPT_LOG_DEBUG_JSON)
-		return;
-	log_debug("libcryptsetup: %.*s", (int)strcspn(msg, "\n"), msg);
-}
-
 enum unlock_result {
 	UNLOCKED,
 	UNLOCK_DISCARD,  /* boot without resuming, the image invalidated */
@@ -550,7 +540,7 @@ static int resume_path(const char *path, const struct resume_opts *o, const stru
 	char mapped[256], u[37];
 	int r, ret;
 
-	crypt_set_log_callback(NULL, on_crypt_log, NULL);
+	crypt_set_log_callback(NULL, log_libcryptsetup, NULL);
 	r = luks_open(path, &cd);
 	if (r == -EMEDIUMTYPE)
 		return resume_from(path, o, a, NULL);
@@ -565,7 +555,7 @@ static int resume_path(const char *path, const struct resume_opts *o, const stru
 			  path, strerror(-r));
 		return EXIT_FAIL;
 	}
-	crypt_set_log_callback(cd, on_crypt_log, NULL);
+	crypt_set_log_callback(cd, log_libcryptsetup, NULL);
 
 	/* The marker says whether there is anything to unlock for. */
 	r = luks_marker_get(cd, u);

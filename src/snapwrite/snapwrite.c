@@ -370,6 +370,22 @@ static void report_resumed(int fd, const uint8_t uuid[16])
 		(double)h.restore_read_ns / 1e9, mb_per_s(mem, h.restore_read_ns));
 }
 
+/* Open the device an image is read from or written to; an exit code. */
+static int open_device(const char *path, int flags, int *ret_fd, uint64_t *ret_size)
+{
+	int r = blockdev_open(path, flags, true, ret_fd, ret_size);
+
+	if (r == -EBUSY) {
+		log_error("Target '%s' is in use (mounted, or held by another device)", path);
+		return EXIT_TARGET;
+	}
+	if (r < 0) {
+		log_error("Failed to open target '%s': %s", path, strerror(-r));
+		return EXIT_TARGET;
+	}
+	return 0;
+}
+
 static int open_target(const struct args *a, int flags, char **ret_path, int *ret_fd,
 		       uint64_t *ret_size)
 {
@@ -385,29 +401,14 @@ static int open_target(const struct args *a, int flags, char **ret_path, int *re
 		log_error("Failed to find target '%s': %s", a->target, strerror(-r));
 		return EXIT_TARGET;
 	}
-	r = blockdev_open(path, flags, true, ret_fd, ret_size);
-	if (r == -EBUSY) {
-		log_error("Target '%s' is in use (mounted, or held by another device)", path);
-		return EXIT_TARGET;
-	}
-	if (r < 0) {
-		log_error("Failed to open target '%s': %s", path, strerror(-r));
-		return EXIT_TARGET;
-	}
+	r = open_device(path, flags, ret_fd, ret_size);
+	if (r)
+		return r;
 	*ret_path = TAKE_PTR(path);
 	return 0;
 }
 
 /* ---- encrypted targets ------------------------------------------------- */
-
-/* libcryptsetup's messages, in debug mode only: ours say what matters. */
-static void on_crypt_log(int level, const char *msg, void *userdata)
-{
-	(void)userdata;
-	if (level == CRYPT_LOG_DEBUG || level == CRYPT_LOG_DEBUG_JSON)
-		return;
-	log_debug("libcryptsetup: %.*s", (int)strcspn(msg, "\n"), msg);
-}
 
 /* The LUKS2 volume an image goes into, and what we did to it. */
 struct crypt_target {
@@ -526,13 +527,13 @@ static int open_write_target(const struct args *a, struct crypt_target *ct, char
 		log_error("Failed to find target '%s': %s", a->target, strerror(-r));
 		return EXIT_TARGET;
 	}
-	crypt_set_log_callback(NULL, on_crypt_log, NULL);
+	crypt_set_log_callback(NULL, log_libcryptsetup, NULL);
 	r = luks_open(dev, &ct->cd);
 	if (r == 0) {
 		/* A LUKS2 volume: the image goes inside. */
 		encrypted = true;
 		strncpy_pad(ct->volume, dev, sizeof(ct->volume));
-		crypt_set_log_callback(ct->cd, on_crypt_log, NULL);
+		crypt_set_log_callback(ct->cd, log_libcryptsetup, NULL);
 		r = luks_active_holder(dev, buf, sizeof(buf));
 		if (r > 0) {
 			log_msg("%s is open as %s: writing into it", dev, buf);
@@ -557,7 +558,7 @@ static int open_write_target(const struct args *a, struct crypt_target *ct, char
 		encrypted = r > 0;
 		if (buf[0] && luks_open(buf, &ct->cd) == 0) {
 			strncpy_pad(ct->volume, buf, sizeof(ct->volume));
-			crypt_set_log_callback(ct->cd, on_crypt_log, NULL);
+			crypt_set_log_callback(ct->cd, log_libcryptsetup, NULL);
 		}
 		write_path = TAKE_PTR(dev);
 	}
@@ -575,15 +576,9 @@ static int open_write_target(const struct args *a, struct crypt_target *ct, char
 		return EXIT_TARGET;
 	}
 
-	r = blockdev_open(write_path, O_RDWR, true, ret_fd, ret_size);
-	if (r == -EBUSY) {
-		log_error("Target '%s' is in use (mounted, or held by another device)", write_path);
-		return EXIT_TARGET;
-	}
-	if (r < 0) {
-		log_error("Failed to open target '%s': %s", write_path, strerror(-r));
-		return EXIT_TARGET;
-	}
+	r = open_device(write_path, O_RDWR, ret_fd, ret_size);
+	if (r)
+		return r;
 	*ret_path = TAKE_PTR(write_path);
 	return 0;
 }
@@ -861,7 +856,7 @@ static int status_encrypted(const struct args *a)
 
 	if (!a->target[0] || blockdev_resolve(a->target, &dev) < 0)
 		return -1;
-	crypt_set_log_callback(NULL, on_crypt_log, NULL);
+	crypt_set_log_callback(NULL, log_libcryptsetup, NULL);
 	if (luks_open(dev, &cd) < 0)
 		return -1;
 	marked = luks_marker_get(cd, u);
