@@ -19,7 +19,7 @@ extern char **environ;
 
 static bool executable(const char *const *paths, const char **ret)
 {
-	for (; *paths; paths++)
+	for (; paths && *paths; paths++)
 		if (access(*paths, X_OK) == 0) {
 			*ret = *paths;
 			return true;
@@ -94,22 +94,31 @@ static bool run_ok(char *const argv[])
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-static int ask_agent(const char *prompt, bool echo, unsigned timeout_s, char *buf, size_t size)
-{
-	static const char *const plymouth[] = {"/usr/bin/plymouth", "/bin/plymouth", NULL};
-	static const char *const sap[] = {"/usr/bin/systemd-ask-password",
+static const char *const default_plymouth[] = {"/usr/bin/plymouth", "/bin/plymouth", NULL};
+static const char *const default_sap[] = {"/usr/bin/systemd-ask-password",
 					  "/bin/systemd-ask-password", NULL};
+
+const struct ask_agents ask_default_agents = {
+	.plymouth = default_plymouth,
+	.ask_password = default_sap,
+	.systemd_running = "/run/systemd/system",
+};
+
+static int ask_agent(const struct ask_agents *ag, const char *prompt, bool echo,
+		     unsigned timeout_s, char *buf, size_t size)
+{
 	const char *prog;
 	char arg_prompt[512], arg_timeout[32];
 
-	if (executable(plymouth, &prog) && run_ok((char *const[]){(char *)prog, "--ping", NULL})) {
+	if (executable(ag->plymouth, &prog) &&
+	    run_ok((char *const[]){(char *)prog, "--ping", NULL})) {
 		snprintf(arg_prompt, sizeof(arg_prompt), "--prompt=%s", prompt);
 		return run_capture((char *const[]){(char *)prog,
 						   echo ? "ask-question" : "ask-for-password",
 						   arg_prompt, NULL},
 				   buf, size);
 	}
-	if (executable(sap, &prog) && access("/run/systemd/system", F_OK) == 0) {
+	if (executable(ag->ask_password, &prog) && access(ag->systemd_running, F_OK) == 0) {
 		snprintf(arg_timeout, sizeof(arg_timeout), "--timeout=%u", timeout_s);
 		return run_capture((char *const[]){(char *)prog, arg_timeout,
 						   echo ? "--echo=yes" : "--echo=no",
@@ -197,11 +206,17 @@ int ask_fd(int in, int out, const char *prompt, bool echo, unsigned timeout_s, c
 int ask_line(enum ask_via via, const char *tty, const char *prompt, bool echo,
 	     unsigned timeout_s, char *buf, size_t size)
 {
+	return ask_line_agents(&ask_default_agents, via, tty, prompt, echo, timeout_s, buf, size);
+}
+
+int ask_line_agents(const struct ask_agents *ag, enum ask_via via, const char *tty,
+		    const char *prompt, bool echo, unsigned timeout_s, char *buf, size_t size)
+{
 	_cleanup_(closep) int fd = -1;
 	int r;
 
 	if (via == ASK_AUTO) {
-		r = ask_agent(prompt, echo, timeout_s, buf, size);
+		r = ask_agent(ag, prompt, echo, timeout_s, buf, size);
 		if (r != -ENOENT)
 			return r;
 	}

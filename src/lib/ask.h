@@ -29,6 +29,20 @@ enum ask_via {
 int ask_line(enum ask_via via, const char *tty, const char *prompt, bool echo,
 	     unsigned timeout_s, char *buf, size_t size);
 
+/* Where the password agents are: ask_line() uses ask_default_agents (plymouth
+ * in /usr/bin or /bin, used while "plymouth --ping" succeeds;
+ * systemd-ask-password, used while /run/systemd/system exists).  The unit
+ * tests point them at stand-ins. */
+struct ask_agents {
+	const char *const *plymouth;     /* NULL-terminated candidate paths */
+	const char *const *ask_password; /* systemd-ask-password */
+	const char *systemd_running;     /* exists while systemd runs */
+};
+extern const struct ask_agents ask_default_agents;
+
+int ask_line_agents(const struct ask_agents *ag, enum ask_via via, const char *tty,
+		    const char *prompt, bool echo, unsigned timeout_s, char *buf, size_t size);
+
 /* For the tests and the unit tests: read a line from fd the way the
  * terminal path does (a terminal's echo switched off when !echo). */
 int ask_fd(int in, int out, const char *prompt, bool echo, unsigned timeout_s, char *buf,

@@ -618,6 +618,8 @@ static int resume_path(const char *path, const struct resume_opts *o, const stru
 	r = luks_deactivate(MAPPING_NAME);
 	if (r < 0)
 		log_error("Failed to close %s: %s", mapped, strerror(-r));
+	else
+		log_msg("closed %s", mapped);
 	return ret;
 }
 

@@ -213,6 +213,140 @@ static void test_ask_fd(void **state)
 	assert_int_equal(ask_with("", false, 1, buf, sizeof(buf)), -ETIMEDOUT);
 }
 
+/* ---- password agents --------------------------------------------------- */
+
+/* Stand-ins for plymouth and systemd-ask-password: they log their
+ * arguments next to themselves and answer as the real ones do (the answer
+ * on stdout, exit 0; a cancelled question exits 1). */
+static const char fake_plymouth[] =
+	"#!/bin/sh\n"
+	"d=$(dirname \"$0\")\n"
+	"echo \"$*\" >> \"$d/plymouth.args\"\n"
+	"case $1 in\n"
+	"--ping) [ -e \"$d/plymouth.running\" ] ;;\n"
+	"ask-for-password) echo plymouth-secret ;;\n"
+	"ask-question) echo plymouth-answer ;;\n"
+	"*) exit 2 ;;\n"
+	"esac\n";
+static const char fake_sap[] =
+	"#!/bin/sh\n"
+	"d=$(dirname \"$0\")\n"
+	"echo \"$*\" >> \"$d/sap.args\"\n"
+	"[ -e \"$d/sap.cancel\" ] && exit 1\n"
+	"echo sap-secret\n";
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static void read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+static void agent_path(char *buf, size_t size, const char *name)
+{
+	snprintf(buf, size, "%s/%s", dir, name);
+}
+
+static void test_ask_agents(void **state)
+{
+	char plymouth[160], sap[160], running[160], systemd[160], tty[160], args[512], buf[64];
+	const char *const plymouth_list[] = {"/nonexistent/plymouth", plymouth, NULL};
+	const char *const sap_list[] = {sap, NULL};
+	const struct ask_agents ag = {plymouth_list, sap_list, systemd};
+	int fd;
+
+	(void)state;
+	agent_path(plymouth, sizeof(plymouth), "plymouth");
+	agent_path(sap, sizeof(sap), "systemd-ask-password");
+	agent_path(running, sizeof(running), "plymouth.running");
+	agent_path(systemd, sizeof(systemd), "systemd-running");
+	agent_path(tty, sizeof(tty), "tty");
+	write_file(plymouth, fake_plymouth, 0755);
+	write_file(sap, fake_sap, 0755);
+
+	/* plymouth first, while its daemon answers --ping. */
+	write_file(running, "", 0644);
+	assert_int_equal(ask_line_agents(&ag, ASK_AUTO, "/nonexistent/tty", "Key: ", false, 0, buf,
+					 sizeof(buf)),
+			 15);
+	assert_string_equal(buf, "plymouth-secret");
+	assert_int_equal(ask_line_agents(&ag, ASK_AUTO, "/nonexistent/tty", "Go on? ", true, 0, buf,
+					 sizeof(buf)),
+			 15);
+	assert_string_equal(buf, "plymouth-answer");
+	agent_path(args, sizeof(args), "plymouth.args");
+	read_text(args, args, sizeof(args));
+	assert_string_equal(args, "--ping\nask-for-password --prompt=Key: \n--ping\n"
+				  "ask-question --prompt=Go on? \n");
+
+	/* Without plymouth running: systemd-ask-password, while systemd runs. */
+	unlink(running);
+	mkdir(systemd, 0755);
+	assert_int_equal(ask_line_agents(&ag, ASK_AUTO, "/nonexistent/tty", "Key: ", false, 7, buf,
+					 sizeof(buf)),
+			 10);
+	assert_string_equal(buf, "sap-secret");
+	agent_path(args, sizeof(args), "sap.args");
+	read_text(args, args, sizeof(args));
+	assert_string_equal(args, "--timeout=7 --echo=no --id=snapresume Key: \n");
+
+	/* A cancelled agent is an error, and leaves nothing in the buffer. */
+	agent_path(args, sizeof(args), "sap.cancel");
+	write_file(args, "", 0644);
+	memset(buf, 'x', sizeof(buf));
+	assert_int_equal(ask_line_agents(&ag, ASK_AUTO, "/nonexistent/tty", "Key: ", false, 0, buf,
+					 sizeof(buf)),
+			 -EIO);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		assert_int_equal(buf[i], 0);
+
+	/* Terminal only: the agents are not asked even while they run. */
+	assert_int_equal(mkfifo(tty, 0600), 0);
+	fd = open(tty, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "typed\n", 6), 6);
+	assert_int_equal(ask_line_agents(&ag, ASK_TERMINAL, tty, "Key: ", false, 0, buf,
+					 sizeof(buf)),
+			 5);
+	assert_string_equal(buf, "typed");
+	/* The prompt went to the same FIFO: take it out. */
+	assert_int_equal(read(fd, buf, sizeof(buf)), 5);
+	/* No agent running at all: the terminal too. */
+	unlink(args);
+	rmdir(systemd);
+	assert_int_equal(write(fd, "plain\n", 6), 6);
+	assert_int_equal(ask_line_agents(&ag, ASK_AUTO, tty, "Key: ", false, 0, buf, sizeof(buf)),
+			 5);
+	assert_string_equal(buf, "plain");
+	close(fd);
+	assert_int_equal(ask_line_agents(&ag, ASK_AUTO, "/nonexistent/tty", "Key: ", false, 0, buf,
+					 sizeof(buf)),
+			 -ENOENT);
+
+	unlink(tty);
+	unlink(plymouth);
+	unlink(sap);
+	agent_path(args, sizeof(args), "plymouth.args");
+	unlink(args);
+	agent_path(args, sizeof(args), "sap.args");
+	unlink(args);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +355,7 @@ int main(void)
 		cmocka_unit_test(test_marker_is_not_a_key),
 		cmocka_unit_test(test_device_encrypted_plain),
 		cmocka_unit_test(test_ask_fd),
+		cmocka_unit_test(test_ask_agents),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

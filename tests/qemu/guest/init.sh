@@ -16,7 +16,9 @@
 # Other parameters: snaptest.target= (default /dev/vdb), snaptest.conf=
 # (the target as target= in /etc/snapwrite.conf instead), snaptest.confline=
 # (more key=value lines for /etc/snapwrite.conf, comma separated),
-# snaptest.swopt= (more snapwrite options, comma separated), snaptest.mib=
+# snaptest.swopt= (more snapwrite options, comma separated),
+# snaptest.preopen=NAME (open the LUKS2 volume on /dev/vdb first),
+# snaptest.mib=
 # (workload size, default 128), snaptest.seed= (default 1).
 
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -114,6 +116,17 @@ do_hibernate() {
 	say "before hibernate pid=$wpid counter=$before"
 	# snaptest.conf=SPEC: name the target in /etc/snapwrite.conf instead
 	# of on the command line, as a user would.
+	# snaptest.preopen=NAME: open the LUKS2 volume on /dev/vdb with the
+	# test key first, as a user with it open already would have.
+	preopen=$(cmdline_value snaptest.preopen "")
+	if [ -n "$preopen" ]; then
+		if cryptsetup open --key-file /etc/snapresume/image.key /dev/vdb "$preopen"; then
+			say "opened /dev/vdb as /dev/mapper/$preopen"
+		else
+			say "RESULT action=hibernate error=cryptsetup-open-failed"
+			return
+		fi
+	fi
 	conf=$(cmdline_value snaptest.conf "")
 	confline=$(cmdline_value snaptest.confline "")
 	swopt=$(cmdline_value snaptest.swopt "" | tr ',' ' ')

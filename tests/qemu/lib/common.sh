@@ -49,8 +49,8 @@ guest_build_root() {
 	if [ ! -x "$dir/workload" ] || [ "$SNAPTEST_DIR/guest/workload.c" -nt "$dir/workload" ]; then
 		gcc -static -O2 -Wall -Wextra -o "$dir/workload" "$SNAPTEST_DIR/guest/workload.c" || return 1
 	fi
-	mapfile -t libs < <(binary_libs "$SNAPWRITE_BIN")
-	key=$(hash_files /bin/busybox "$dir/workload" "$SNAPTEST_DIR/guest/init.sh" \
+	mapfile -t libs < <( (binary_libs "$SNAPWRITE_BIN"; binary_libs /sbin/cryptsetup) | sort -u)
+	key=$(hash_files /sbin/cryptsetup /bin/busybox "$dir/workload" "$SNAPTEST_DIR/guest/init.sh" \
 		"$SNAPTEST_DIR/guest/image.key" "$SNAPWRITE_BIN" "${libs[@]}")
 	ROOT_TEMPLATE=$dir/root-${key:0:16}.img
 	[ -e "$ROOT_TEMPLATE" ] && return 0
@@ -70,6 +70,8 @@ guest_build_root() {
 	install -m 0755 "$SNAPTEST_DIR/guest/init.sh" "$tree/sbin/init"
 	install -m 0755 "$dir/workload" "$tree/usr/bin/workload"
 	install -m 0755 "$SNAPWRITE_BIN" "$tree/usr/sbin/snapwrite"
+	# cryptsetup, for scenarios that open a LUKS2 volume before snapwrite.
+	install -m 0755 /sbin/cryptsetup "$tree/usr/sbin/cryptsetup"
 	# The test key of LUKS2 targets, where snapwrite.conf's keyfile= finds it.
 	install -D -m 0400 "$SNAPTEST_DIR/guest/image.key" "$tree/etc/snapresume/image.key"
 	for lib in "${libs[@]}"; do

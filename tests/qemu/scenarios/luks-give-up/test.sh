@@ -7,7 +7,7 @@
 luks_format passphrase
 
 SNAPTEST_ANSWERS=("$ASK_WRITE" "$LUKS_PASS")
-hibernate b1-hibernate "snaptest.swopt=--ask-password"
+hibernate b1-hibernate "snaptest.mib=48 snaptest.swopt=--ask-password"
 expect_marker b1-hibernate
 
 SNAPTEST_ANSWERS=("$ASK_RESUME" "wrong one" "$ASK_RESUME" "wrong two" "$ASK_GIVE_UP" "discard")

@@ -7,7 +7,7 @@
 luks_format keyfile
 expect_no_marker "luksFormat"
 
-hibernate b1-hibernate "snaptest.conf=/dev/vdb snaptest.confline=keyfile=/etc/snapresume/image.key"
+hibernate b1-hibernate "snaptest.mib=48 snaptest.conf=/dev/vdb snaptest.confline=keyfile=/etc/snapresume/image.key"
 expect 'snapwrite: writing image to /dev/mapper/snapwrite-image' \
 	"snapwrite did not write into its own mapping of the volume"
 expect_marker b1-hibernate

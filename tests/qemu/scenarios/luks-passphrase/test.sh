@@ -7,7 +7,7 @@
 luks_format passphrase
 
 SNAPTEST_ANSWERS=("$ASK_WRITE" "$LUKS_PASS")
-hibernate b1-hibernate "snaptest.swopt=--ask-password"
+hibernate b1-hibernate "snaptest.mib=48 snaptest.swopt=--ask-password"
 expect 'snapwrite: writing image to /dev/mapper/snapwrite-image' \
 	"snapwrite did not write into its own mapping of the volume"
 expect_marker b1-hibernate
