@@ -94,7 +94,7 @@ void image_header_encode(const struct image_header *h, void *out)
 	le32_put(b + H_DEAD_REASON, h->dead_reason);
 	le64_put(b + H_DEAD_UNIX, h->dead_unix);
 	le64_put(b + H_RESTORE_NS, h->restore_read_ns);
-	/* Version 1 writes no records: the area stays zero (an end record). */
+	memcpy(b + IMAGE_RECORDS_OFFSET, h->records, IMAGE_RECORDS_SIZE);
 	le64_put(b + H_CHECKSUM, header_checksum(b));
 }
 
@@ -126,9 +126,20 @@ static int records_check(const uint8_t *b)
 			return all_zero(b + off, IMAGE_HEADER_SIZE - off) ? 0 : -EBADMSG;
 		if (len > IMAGE_HEADER_SIZE - off - 4)
 			return -EBADMSG;
-		/* Version 1 defines no record types yet. */
-		if (type & IMAGE_RECORD_CRITICAL)
+		if (type == IMAGE_REC_MACHINE) {
+			if (len != 16)
+				return -EBADMSG;
+		} else if (type == IMAGE_REC_FS_GUARD) {
+			if (len != IMAGE_FS_GUARD_LEN)
+				return -EBADMSG;
+			/* A file system kind this reader cannot check. */
+			if (le16_get(b + off + 4) != IMAGE_FS_EXT4)
+				return -EPROTONOSUPPORT;
+			if (!string_ok(b + off + 4 + 48, 48))
+				return -EBADMSG;
+		} else if (type & IMAGE_RECORD_CRITICAL) {
 			return -EPROTONOSUPPORT;
+		}
 		off += ALIGN_UP(4u + len, 8u);
 	}
 	return 0;
@@ -226,6 +237,7 @@ enum image_state image_header_decode(const void *in, struct image_header *ret,
 
 	memcpy(h.kernel_release, b + H_KREL, IMAGE_KREL_LEN);
 	memcpy(h.kernel_version, b + H_KVER, IMAGE_KVER_LEN);
+	memcpy(h.records, b + IMAGE_RECORDS_OFFSET, IMAGE_RECORDS_SIZE);
 	*ret = h;
 	if (why) {
 		if (ret_why)
@@ -351,4 +363,114 @@ void image_uuid_format(const uint8_t u[16], char out[37])
 		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
 		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
 		 u[12], u[13], u[14], u[15]);
+}
+
+/* Offset (in h->records) of the end record. */
+static size_t records_end(const struct image_header *h)
+{
+	size_t off = 0;
+
+	while (off + 4 <= IMAGE_RECORDS_SIZE && le16_get(h->records + off) != 0)
+		off += ALIGN_UP(4u + le16_get(h->records + off + 2), 8u);
+	return off;
+}
+
+int image_record_add(struct image_header *h, uint16_t type, const void *payload, uint16_t len)
+{
+	size_t off = records_end(h), need = ALIGN_UP(4u + (size_t)len, 8u);
+
+	if (type == 0)
+		return -EINVAL;
+	/* Room for the record; the end record is the zeros after it (or the
+	 * end of the area). */
+	if (off > IMAGE_RECORDS_SIZE || need > IMAGE_RECORDS_SIZE - off)
+		return -ENOSPC;
+	memset(h->records + off, 0, need);
+	le16_put(h->records + off, type);
+	le16_put(h->records + off + 2, len);
+	memcpy(h->records + off + 4, payload, len);
+	return 0;
+}
+
+int image_record_next(const struct image_header *h, size_t *cursor, uint16_t *ret_type,
+		      const uint8_t **ret_payload, uint16_t *ret_len)
+{
+	size_t off = *cursor;
+	uint16_t type, len;
+
+	if (off + 4 > IMAGE_RECORDS_SIZE)
+		return 0;
+	type = le16_get(h->records + off);
+	len = le16_get(h->records + off + 2);
+	if (type == 0 || len > IMAGE_RECORDS_SIZE - off - 4)
+		return 0;
+	*ret_type = type;
+	*ret_payload = h->records + off + 4;
+	*ret_len = len;
+	*cursor = off + ALIGN_UP(4u + len, 8u);
+	return 1;
+}
+
+/* Payload of IMAGE_REC_FS_GUARD:
+ *   0 fs_type (2)  2 zero (2)  4 mount_count (4)  8 uuid (16)
+ *  24 mount_time (8)  32 write_time (8)  40 dev_major (4)  44 dev_minor (4)
+ *  48 mount_point (48, NUL-terminated, zero-padded) */
+void fs_guard_encode(const struct fs_guard *g, uint8_t out[IMAGE_FS_GUARD_LEN])
+{
+	memset(out, 0, IMAGE_FS_GUARD_LEN);
+	le16_put(out, g->fs_type);
+	le32_put(out + 4, g->mount_count);
+	memcpy(out + 8, g->uuid, 16);
+	le64_put(out + 24, g->mount_time);
+	le64_put(out + 32, g->write_time);
+	le32_put(out + 40, g->dev_major);
+	le32_put(out + 44, g->dev_minor);
+	strncpy_pad((char *)out + 48, g->mount_point, 48);
+}
+
+void fs_guard_decode(const uint8_t in[IMAGE_FS_GUARD_LEN], struct fs_guard *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->fs_type = le16_get(in);
+	ret->mount_count = le32_get(in + 4);
+	memcpy(ret->uuid, in + 8, 16);
+	ret->mount_time = le64_get(in + 24);
+	ret->write_time = le64_get(in + 32);
+	ret->dev_major = le32_get(in + 40);
+	ret->dev_minor = le32_get(in + 44);
+	memcpy(ret->mount_point, in + 48, 47);
+	ret->mount_point[47] = '\0';
+}
+
+int image_uuid_parse(const char *s, uint8_t uuid[16])
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < 36; i++) {
+		char c = s[i];
+		int v;
+
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (c != '-')
+				return -EINVAL;
+			continue;
+		}
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v = c - 'A' + 10;
+		else
+			return -EINVAL;
+		if (j % 2 == 0)
+			uuid[j / 2] = (uint8_t)(v << 4);
+		else
+			uuid[j / 2] |= (uint8_t)v;
+		j++;
+	}
+	for (const char *p = s + 36; *p; p++)
+		if (*p != '\n' && *p != ' ' && *p != '\t' && *p != '\r')
+			return -EINVAL;
+	return 0;
 }

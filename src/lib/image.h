@@ -39,7 +39,14 @@
 #define IMAGE_CHECKSUM_XXH3 1u
 
 #define IMAGE_RECORDS_OFFSET 512u /* typed records area up to the end */
+#define IMAGE_RECORDS_SIZE (IMAGE_HEADER_SIZE - IMAGE_RECORDS_OFFSET)
 #define IMAGE_RECORD_CRITICAL 0x8000u
+
+/* Record types (docs/FORMAT.md, "Records"). */
+#define IMAGE_REC_MACHINE 0x0001u  /* the machine's DMI product UUID, 16 bytes */
+#define IMAGE_REC_FS_GUARD 0x8002u /* one guarded file system, IMAGE_FS_GUARD_LEN */
+#define IMAGE_FS_GUARD_LEN 96u
+#define IMAGE_FS_EXT4 1u /* ext2, ext3 and ext4 */
 
 #define IMAGE_KREL_LEN 128
 #define IMAGE_KVER_LEN 128
@@ -84,7 +91,34 @@ struct image_header {
 	uint32_t dead_reason;
 	uint64_t dead_unix;
 	uint64_t restore_read_ns; /* snapresume: reading + loading the pages */
+	/* The typed records as on disk; all zero is an empty list.  Use
+	 * image_record_add() and image_record_next(). */
+	uint8_t records[IMAGE_RECORDS_SIZE];
 };
+
+/* One guarded file system (record IMAGE_REC_FS_GUARD): what identifies its
+ * on-disk state when the snapshot was taken. */
+struct fs_guard {
+	uint16_t fs_type; /* IMAGE_FS_EXT4 */
+	uint32_t mount_count;
+	uint8_t uuid[16];
+	uint64_t mount_time; /* seconds since the epoch */
+	uint64_t write_time;
+	uint32_t dev_major, dev_minor; /* where it was, for messages */
+	char mount_point[48];          /* truncated, NUL-terminated */
+};
+
+/* Append a record to h; -ENOSPC when the area is full, -EINVAL for type 0. */
+int image_record_add(struct image_header *h, uint16_t type, const void *payload, uint16_t len);
+
+/* Walk h's records: *cursor starts at 0.  1 with the next record, 0 at the
+ * end.  Only for headers that decoded as valid or invalidated (their
+ * records were checked). */
+int image_record_next(const struct image_header *h, size_t *cursor, uint16_t *ret_type,
+		      const uint8_t **ret_payload, uint16_t *ret_len);
+
+void fs_guard_encode(const struct fs_guard *g, uint8_t out[IMAGE_FS_GUARD_LEN]);
+void fs_guard_decode(const uint8_t in[IMAGE_FS_GUARD_LEN], struct fs_guard *ret);
 
 struct chunk_header {
 	uint32_t flags;
@@ -129,6 +163,9 @@ uint32_t chunk_stored_bound(uint32_t pages);
 /* Fill uuid with 16 random bytes (getrandom), RFC 4122 version 4. */
 int image_uuid_generate(uint8_t uuid[16]);
 void image_uuid_format(const uint8_t uuid[16], char out[37]);
+/* The reverse, case-insensitive; trailing white space is allowed.  0 or
+ * -EINVAL. */
+int image_uuid_parse(const char *s, uint8_t uuid[16]);
 
 /* Little-endian helpers (exported for the tests and the fuzzers). */
 static inline void le16_put(uint8_t *p, uint16_t v)

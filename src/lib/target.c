@@ -99,6 +99,19 @@ int identity_read(struct identity *ret)
 				break;
 		fclose(f);
 	}
+
+	/* Firmware without a UUID reports all zeros or all ones: no identity. */
+	f = fopen("/sys/class/dmi/id/product_uuid", "re");
+	if (f) {
+		if (fgets(line, sizeof(line), f) && image_uuid_parse(line, id.machine) == 0) {
+			static const uint8_t zeros[16], ones[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+								    0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+								    0xff, 0xff, 0xff, 0xff};
+			id.has_machine = memcmp(id.machine, zeros, 16) != 0 &&
+					 memcmp(id.machine, ones, 16) != 0;
+		}
+		fclose(f);
+	}
 	*ret = id;
 	return 0;
 }

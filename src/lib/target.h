@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "image.h"
@@ -31,6 +32,10 @@ struct identity {
 	char kernel_release[IMAGE_KREL_LEN];
 	char kernel_version[IMAGE_KVER_LEN];
 	uint64_t mem_total_kib;
+	/* The DMI product UUID (the machine's, set by its firmware), when the
+	 * firmware gives a real one. */
+	bool has_machine;
+	uint8_t machine[16];
 };
 
 int identity_read(struct identity *ret);

@@ -22,6 +22,7 @@
 
 #include "ask.h"
 #include "blockdev.h"
+#include "fsguard.h"
 #include "image.h"
 #include "log.h"
 #include "luks.h"
@@ -262,6 +263,91 @@ static int refuse(int fd, const char *path, const struct image_header *h,
 	return EXIT_REFUSED;
 }
 
+/* The image must come from this machine, with this much memory.  false
+ * (and why) when it does not. */
+static bool identity_matches(const struct image_header *h, const struct identity *id,
+			     char *why, size_t size)
+{
+	const uint8_t *p;
+	uint16_t type, len;
+	size_t cursor = 0;
+	char then[37], now[37];
+
+	if (h->mem_total_kib != id->mem_total_kib) {
+		snprintf(why, size,
+			 "the memory size differs: the image was written with %" PRIu64
+			 " KiB, this machine has %" PRIu64 " KiB",
+			 h->mem_total_kib, id->mem_total_kib);
+		return false;
+	}
+	while (image_record_next(h, &cursor, &type, &p, &len) == 1) {
+		if (type != IMAGE_REC_MACHINE)
+			continue;
+		image_uuid_format(p, then);
+		if (!id->has_machine) {
+			snprintf(why, size,
+				 "the image comes from machine %s and this machine's identity "
+				 "(DMI product UUID) cannot be read",
+				 then);
+			return false;
+		}
+		if (memcmp(p, id->machine, 16) != 0) {
+			image_uuid_format(id->machine, now);
+			snprintf(why, size, "the image comes from another machine (%s, this is %s)",
+				 then, now);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Every file system mounted at snapshot time must be exactly as it was.
+ * false (and why, naming it) when one is not, or cannot be found. */
+static bool file_systems_unchanged(const struct image_header *h, const struct resume_opts *o,
+				   char *why, size_t size)
+{
+	const uint8_t *p;
+	uint16_t type, len;
+	size_t cursor = 0;
+	unsigned checked = 0;
+
+	while (image_record_next(h, &cursor, &type, &p, &len) == 1) {
+		_cleanup_(freep) char *dev = NULL;
+		struct fs_guard then, now;
+		char spec[48], u[37], what[160], reason[256];
+		int r;
+
+		if (type != IMAGE_REC_FS_GUARD)
+			continue;
+		fs_guard_decode(p, &then);
+		image_uuid_format(then.uuid, u);
+		snprintf(what, sizeof(what), "file system %s (ext4 UUID=%s)", then.mount_point, u);
+		snprintf(spec, sizeof(spec), "UUID=%s", u);
+		r = blockdev_wait(spec, o->timeout * 1000, &dev);
+		if (r < 0) {
+			snprintf(why, size, "%s: its device was not found, so it cannot be checked",
+				 what);
+			return false;
+		}
+		r = fsguard_read(dev, &now);
+		if (r < 0) {
+			snprintf(why, size, "%s: reading its superblock on %s failed: %s", what, dev,
+				 strerror(-r));
+			return false;
+		}
+		if (!fsguard_same(&then, &now, reason, sizeof(reason))) {
+			snprintf(why, size, "%s on %s: %s", what, dev, reason);
+			return false;
+		}
+		log_debug("%s on %s is as it was at the snapshot", what, dev);
+		checked++;
+	}
+	if (checked)
+		log_msg("%u file system%s unchanged since the snapshot", checked,
+			checked == 1 ? "" : "s");
+	return true;
+}
+
 /* cd: the LUKS2 volume the image is in (NULL for a plain target); its
  * image marker goes with the image's validity. */
 static int resume_from(const char *path, const struct resume_opts *o, const struct args *a,
@@ -340,6 +426,11 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 			 h.payload_offset + h.payload_bytes, size);
 		return refuse(fd, path, &h, o, a, msg);
 	}
+
+	if (!identity_matches(&h, &id, msg, sizeof(msg)))
+		return refuse(fd, path, &h, o, a, msg);
+	if (!file_systems_unchanged(&h, o, msg, sizeof(msg)))
+		return refuse(fd, path, &h, o, a, msg);
 
 	po.chunk_pages = h.chunk_pages;
 	po.workers = (unsigned)o->workers;

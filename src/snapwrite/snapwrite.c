@@ -14,11 +14,15 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ask.h"
 #include "blockdev.h"
+#include "fsguard.h"
+#include "guard.h"
 #include "image.h"
 #include "log.h"
 #include "luks.h"
@@ -58,6 +62,8 @@ struct args {
 	uint64_t image_size; /* SNAPSHOT_PREF_IMAGE_SIZE, 0: kernel default */
 	char keyfile[256];   /* opens a LUKS2 target */
 	bool ask_password;   /* or: ask for its passphrase on the terminal */
+	bool yes;            /* prepare: do not ask */
+	bool fs_unknown_allow; /* fs_guard_unknown=allow */
 	enum { ENC_DEFAULT, ENC_REQUIRED, ENC_OPTIONAL } encryption;
 	char conf_target[256]; /* target= of the configuration file */
 };
@@ -74,6 +80,7 @@ static void help(void)
 	       "  status           show the image on the target (of a locked LUKS2\n"
 	       "                   target: whether it is marked as holding one)\n"
 	       "  verify           check every chunk of the image on the target\n"
+	       "  prepare          make a device a target: show what is on it, erase it\n"
 	       "\n"
 	       "Options:\n"
 	       "  -t, --target=SPEC     device for the image: /dev/..., UUID=, PARTUUID=,\n"
@@ -86,6 +93,7 @@ static void help(void)
 	       "      --key-file=FILE   key file that opens a LUKS2 target\n"
 	       "      --ask-password    ask for the LUKS2 target's passphrase on the terminal\n"
 	       "      --list            verify: print every chunk\n"
+	       "      --yes             prepare: do not ask before erasing\n"
 	       "  -q, --quiet           no progress messages\n"
 	       "  -h, --help            show this help\n"
 	       "  -V, --version         show the version\n"
@@ -152,6 +160,16 @@ static int load_config(struct args *a)
 			}
 			if (!a->keyfile[0])
 				strcpy(a->keyfile, value);
+		} else if (strcmp(key, "fs_guard_unknown") == 0) {
+			if (strcmp(value, "refuse") == 0)
+				a->fs_unknown_allow = false;
+			else if (strcmp(value, "allow") == 0)
+				a->fs_unknown_allow = true;
+			else {
+				log_error("%s:%u: bad fs_guard_unknown '%s' (want refuse or allow)",
+					  a->config, line, value);
+				return EXIT_USAGE;
+			}
 		} else if (strcmp(key, "encryption") == 0) {
 			if (strcmp(value, "required") == 0)
 				a->encryption = ENC_REQUIRED;
@@ -185,7 +203,8 @@ static int load_config(struct args *a)
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
-	enum { OPT_REBOOT = 256, OPT_WORKERS, OPT_LIST, OPT_IMAGE_SIZE, OPT_KEY_FILE, OPT_ASK };
+	enum { OPT_REBOOT = 256, OPT_WORKERS, OPT_LIST, OPT_IMAGE_SIZE, OPT_KEY_FILE, OPT_ASK,
+	       OPT_YES };
 	static const struct option opts[] = {
 		{"target", required_argument, NULL, 't'},
 		{"config", required_argument, NULL, 'c'},
@@ -195,6 +214,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"list", no_argument, NULL, OPT_LIST},
 		{"key-file", required_argument, NULL, OPT_KEY_FILE},
 		{"ask-password", no_argument, NULL, OPT_ASK},
+		{"yes", no_argument, NULL, OPT_YES},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -238,6 +258,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_ASK:
 			a->ask_password = true;
 			break;
+		case OPT_YES:
+			a->yes = true;
+			break;
 		case 'q':
 			a->quiet = true;
 			break;
@@ -253,7 +276,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		}
 	}
 	if (optind >= argc)
-		return usage_error("%s", "missing command (hibernate, status or verify)");
+		return usage_error("%s", "missing command (hibernate, status, verify or prepare)");
 	a->command = argv[optind++];
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
@@ -505,13 +528,79 @@ static bool spec_encrypted(const char *spec)
 	return luks_device_encrypted(dev, NULL, 0) > 0;
 }
 
+#define GUARD_MAX_SIGS 8
+
+/* Is path in use?  An exit code (with a message) when it is mounted or
+ * has devices stacked on it: those are never written, prepared or not. */
+static int guard_in_use(const char *path)
+{
+	static struct fs_mount mounts[256];
+	char what[512];
+	struct stat st;
+	size_t n = 0;
+
+	if (stat(path, &st) == 0 && S_ISBLK(st.st_mode) &&
+	    fsguard_list_mounts("/proc/self/mountinfo", mounts, ARRAY_SIZE(mounts), &n) == 0)
+		for (size_t i = 0; i < n && i < ARRAY_SIZE(mounts); i++)
+			if (mounts[i].major == major(st.st_rdev) &&
+			    mounts[i].minor == minor(st.st_rdev)) {
+				log_error("Target '%s' is mounted at %s: refusing to write to it",
+					  path, mounts[i].mount_point);
+				return EXIT_TARGET;
+			}
+	if (guard_holders(path, what, sizeof(what)) > 0) {
+		log_error("Target '%s' is held by %s (device-mapper, RAID or LVM on top of it): "
+			  "refusing to write to it",
+			  path, what);
+		return EXIT_TARGET;
+	}
+	return 0;
+}
+
+/* The target guard: path must hold one of our headers, or nothing libblkid
+ * recognises.  Anything else is somebody's data; an exit code. */
+static int guard_target(const char *path)
+{
+	_cleanup_(closep) int fd = -1;
+	struct guard_sig sigs[GUARD_MAX_SIGS];
+	struct image_header h;
+	enum image_state state;
+	char line[256];
+	uint64_t size;
+	size_t n = 0;
+	int r;
+
+	r = guard_in_use(path);
+	if (r)
+		return r;
+	/* Ours: any header with our magic, valid or not. */
+	if (blockdev_open(path, O_RDONLY, true, &fd, &size) == 0 &&
+	    target_read_header(fd, &state, &h, NULL) == 0 && state != IMAGE_NONE)
+		return 0;
+	r = guard_probe(path, sigs, GUARD_MAX_SIGS, &n);
+	if (r < 0) {
+		log_error("Failed to check what target '%s' holds: %s", path, strerror(-r));
+		return EXIT_TARGET;
+	}
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n && i < GUARD_MAX_SIGS; i++) {
+		guard_sig_describe(&sigs[i], line, sizeof(line));
+		log_error("Target '%s' holds %s", path, line);
+	}
+	log_error("Refusing to overwrite what target '%s' holds. If it may go, make the "
+		  "device a target with 'snapwrite prepare --target %s'",
+		  path, path);
+	return EXIT_TARGET;
+}
+
 /*
  * Find the device the image is written to.  A LUKS2 target is opened (or
  * its open mapping used); the encryption policy is applied.  *ret_path is
  * the device written to, which is opened into *ret_fd.
  */
-static int open_write_target(const struct args *a, struct crypt_target *ct, char **ret_path,
-			     int *ret_fd, uint64_t *ret_size)
+static int open_write_target(const struct args *a, struct crypt_target *ct, bool guard,
+			     char **ret_path, int *ret_fd, uint64_t *ret_size)
 {
 	_cleanup_(freep) char *dev = NULL, *write_path = NULL;
 	char buf[256];
@@ -576,10 +665,116 @@ static int open_write_target(const struct args *a, struct crypt_target *ct, char
 		return EXIT_TARGET;
 	}
 
+	r = guard ? guard_target(write_path) : guard_in_use(write_path);
+	if (r)
+		return r;
 	r = open_device(write_path, O_RDWR, ret_fd, ret_size);
 	if (r)
 		return r;
 	*ret_path = TAKE_PTR(write_path);
+	return 0;
+}
+
+/* ---- the file system guard ---------------------------------------------- */
+
+#define FS_GUARD_MAX 32
+
+/* The file systems whose state goes into the image. */
+struct fs_plan {
+	size_t n;
+	struct fs_mount mounts[FS_GUARD_MAX];
+	char devs[FS_GUARD_MAX][80];
+};
+
+/*
+ * Before anything is frozen: every mounted block-device file system must be
+ * one the guard can check (or fs_guard_unknown=allow), and readable.  An
+ * exit code.
+ */
+static int fs_guard_plan(const struct args *a, struct fs_plan *plan)
+{
+	struct fs_mount all[FS_GUARD_MAX * 2];
+	struct fs_guard g;
+	size_t n = 0, unknown = 0;
+	int r;
+
+	r = fsguard_list_mounts("/proc/self/mountinfo", all, ARRAY_SIZE(all), &n);
+	if (r < 0) {
+		log_error("Failed to read the mount table: %s", strerror(-r));
+		return EXIT_FAIL;
+	}
+	if (n > ARRAY_SIZE(all)) {
+		log_error("Too many mounted file systems (%zu) to guard", n);
+		return EXIT_FAIL;
+	}
+	plan->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct fs_mount *m = &all[i];
+
+		if (!fsguard_supported(m->fstype)) {
+			unknown++;
+			if (a->fs_unknown_allow)
+				log_msg("warning: %s (%s, %s) is not guarded: a boot that mounts it "
+					"before the resume would go unnoticed",
+					m->mount_point, m->fstype, m->source);
+			else
+				log_error("%s (%s, %s) cannot be guarded: the resume could not tell "
+					  "whether another boot changed it",
+					  m->mount_point, m->fstype, m->source);
+			continue;
+		}
+		if (plan->n == FS_GUARD_MAX) {
+			log_error("Too many file systems to guard (at most %d)", FS_GUARD_MAX);
+			return EXIT_FAIL;
+		}
+		r = fsguard_devnode(m->major, m->minor, plan->devs[plan->n],
+				    sizeof(plan->devs[plan->n]));
+		if (r == 0)
+			r = fsguard_read(plan->devs[plan->n], &g);
+		if (r < 0) {
+			log_error("Failed to read the superblock of %s (%s): %s", m->mount_point,
+				  m->source, strerror(-r));
+			return EXIT_FAIL;
+		}
+		plan->mounts[plan->n++] = *m;
+	}
+	if (unknown && !a->fs_unknown_allow) {
+		log_error("Refusing to hibernate with unguarded file systems mounted; set "
+			  "fs_guard_unknown=allow in %s to hibernate anyway",
+			  a->config);
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* After the snapshot, with every task frozen (nothing writes to the file
+ * systems any more): their state, into the header. */
+static int fs_guard_record(const struct fs_plan *plan, struct image_header *h)
+{
+	uint8_t payload[IMAGE_FS_GUARD_LEN];
+	struct fs_guard g;
+	int r;
+
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct fs_mount *m = &plan->mounts[i];
+
+		r = fsguard_read(plan->devs[i], &g);
+		if (r < 0) {
+			log_error("Failed to read the superblock of %s (%s): %s", m->mount_point,
+				  m->source, strerror(-r));
+			return r;
+		}
+		g.dev_major = m->major;
+		g.dev_minor = m->minor;
+		strncpy_pad(g.mount_point, m->mount_point, sizeof(g.mount_point));
+		fs_guard_encode(&g, payload);
+		r = image_record_add(h, IMAGE_REC_FS_GUARD, payload, IMAGE_FS_GUARD_LEN);
+		if (r < 0) {
+			log_error("Failed to record the state of %s: %s", m->mount_point,
+				  strerror(-r));
+			return r;
+		}
+	}
 	return 0;
 }
 
@@ -595,13 +790,14 @@ static int do_hibernate(const struct args *a)
 	struct page_source src;
 	struct pipe_stats st;
 	struct image_header h = {0};
+	static struct fs_plan plan;
 	struct identity id;
 	uint64_t size, t_freeze, t_snap, t_done, image_bytes = 0;
 	bool in_suspend;
 	char u[37];
 	int r;
 
-	r = open_write_target(a, &ct, &path, &fd, &size);
+	r = open_write_target(a, &ct, true, &path, &fd, &size);
 	if (r)
 		return r;
 	if (size < IMAGE_HEADER_SIZE + 2 * (uint64_t)IMAGE_ALIGN) {
@@ -612,6 +808,14 @@ static int do_hibernate(const struct args *a)
 	if (r < 0) {
 		log_error("Failed to identify the running kernel: %s", strerror(-r));
 		return EXIT_FAIL;
+	}
+	r = fs_guard_plan(a, &plan);
+	if (r)
+		return r;
+	if (id.has_machine) {
+		r = image_record_add(&h, IMAGE_REC_MACHINE, id.machine, sizeof(id.machine));
+		if (r < 0)
+			return EXIT_FAIL;
 	}
 	r = image_uuid_generate(h.uuid);
 	if (r < 0) {
@@ -734,6 +938,13 @@ static int do_hibernate(const struct args *a)
 	}
 
 	t_done = now_ns();
+	r = fs_guard_record(&plan, &h);
+	if (r < 0) {
+		snapshot_cancel(snapfd);
+		munlockall();
+		log_error("Nothing was committed; the system runs on");
+		return EXIT_FAIL;
+	}
 	h.version = IMAGE_VERSION;
 	h.created_unix = (uint64_t)time(NULL);
 	h.page_size = IMAGE_PAGE_SIZE;
@@ -955,6 +1166,61 @@ static int do_verify(const struct args *a)
 	return state == IMAGE_VALID ? EXIT_OK : EXIT_NOIMAGE;
 }
 
+/* ---- prepare ------------------------------------------------------------ */
+
+static int do_prepare(const struct args *a)
+{
+	_cleanup_(crypt_target_done) struct crypt_target ct = {0};
+	_cleanup_(freep) char *path = NULL;
+	_cleanup_(closep) int fd = -1;
+	struct guard_sig sigs[GUARD_MAX_SIGS];
+	char line[256], answer[16];
+	uint64_t size;
+	size_t n = 0;
+	int r;
+
+	r = open_write_target(a, &ct, false, &path, &fd, &size);
+	if (r)
+		return r;
+	r = guard_probe(path, sigs, GUARD_MAX_SIGS, &n);
+	if (r < 0) {
+		log_error("Failed to check what '%s' holds: %s", path, strerror(-r));
+		return EXIT_TARGET;
+	}
+	if (n == 0)
+		printf("%s holds no file system, partition table or other signature.\n", path);
+	for (size_t i = 0; i < n && i < GUARD_MAX_SIGS; i++) {
+		guard_sig_describe(&sigs[i], line, sizeof(line));
+		printf("%s holds %s: it will be erased.\n", path, line);
+	}
+	printf("Everything on %s (%" PRIu64 " MiB) will be overwritten by hibernation images.\n",
+	       path, size >> 20);
+	if (!a->yes) {
+		fflush(stdout);
+		r = isatty(STDIN_FILENO)
+			    ? ask_fd(STDIN_FILENO, STDOUT_FILENO, "Type 'yes' to go on: ", true, 0,
+				     answer, sizeof(answer))
+			    : ask_line(ASK_TERMINAL, "/dev/tty", "Type 'yes' to go on: ", true, 0,
+				       answer, sizeof(answer));
+		if (r < 0 || strcmp(answer, "yes") != 0) {
+			log_error("Not confirmed: %s left as it was", path);
+			return EXIT_USAGE;
+		}
+	}
+	r = guard_wipe(path);
+	if (r < 0) {
+		log_error("Failed to erase the signatures on '%s': %s", path, strerror(-r));
+		return EXIT_TARGET;
+	}
+	r = target_clear_header(fd);
+	if (r < 0) {
+		log_error("Failed to clear the header of '%s': %s", path, strerror(-r));
+		return EXIT_TARGET;
+	}
+	log_msg("%s is ready for images (%zu signature%s erased)", path, n, n == 1 ? "" : "s");
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = {0};
@@ -977,5 +1243,7 @@ int main(int argc, char **argv)
 		return do_status(&a);
 	if (strcmp(a.command, "verify") == 0)
 		return do_verify(&a);
+	if (strcmp(a.command, "prepare") == 0)
+		return do_prepare(&a);
 	return usage_error("unknown command '%s'", a.command);
 }

@@ -535,21 +535,21 @@ static void test_header_records_are_walked(void **state)
 	/* A skipped record of 5 payload bytes takes 4 + 5 -> 16 bytes (8-byte
 	 * alignment); the critical record after it must still be seen. */
 	memcpy(hdr_buf, orig, sizeof(orig));
-	put_record(hdr_buf, OFF_RECORDS, 0x0001, 5, 0x11);
-	put_record(hdr_buf, OFF_RECORDS + 16, IMAGE_RECORD_CRITICAL | 1, 4, 0x22);
+	put_record(hdr_buf, OFF_RECORDS, 0x0041, 5, 0x11);
+	put_record(hdr_buf, OFF_RECORDS + 16, IMAGE_RECORD_CRITICAL | 0x41, 4, 0x22);
 	reseal_header(hdr_buf);
 	assert_int_equal(decode(hdr_buf, NULL, NULL), IMAGE_UNSUPPORTED);
 
 	/* The same two records with a non-critical second one. */
 	memcpy(hdr_buf, orig, sizeof(orig));
-	put_record(hdr_buf, OFF_RECORDS, 0x0001, 5, 0x11);
-	put_record(hdr_buf, OFF_RECORDS + 16, 0x0002, 4, 0x22);
+	put_record(hdr_buf, OFF_RECORDS, 0x0041, 5, 0x11);
+	put_record(hdr_buf, OFF_RECORDS + 16, 0x0042, 4, 0x22);
 	reseal_header(hdr_buf);
 	assert_int_equal(decode(hdr_buf, NULL, NULL), IMAGE_VALID);
 
 	/* A record longer than the area is malformed. */
 	memcpy(hdr_buf, orig, sizeof(orig));
-	put_record(hdr_buf, OFF_RECORDS, 0x0001, 0, 0);
+	put_record(hdr_buf, OFF_RECORDS, 0x0041, 0, 0);
 	le16_put(hdr_buf + OFF_RECORDS + 2, IMAGE_HEADER_SIZE - OFF_RECORDS - 3);
 	reseal_header(hdr_buf);
 	assert_int_equal(decode(hdr_buf, NULL, NULL), IMAGE_DAMAGED);
@@ -893,6 +893,90 @@ static void test_uuid(void **state)
 	assert_string_equal(s, "00112233-4455-6677-8899-aabbccddeeff");
 }
 
+/* The records API: what image_record_add() writes, decode() accepts and
+ * image_record_next() walks; the known records' payloads are checked. */
+static void test_header_records_api(void **state)
+{
+	struct image_header h, got;
+	struct fs_guard g = {.fs_type = IMAGE_FS_EXT4,
+			     .mount_count = 7,
+			     .mount_time = 1700000000,
+			     .write_time = 1700000123,
+			     .dev_major = 254,
+			     .dev_minor = 3};
+	struct fs_guard back;
+	uint8_t payload[IMAGE_FS_GUARD_LEN], machine[16];
+	const uint8_t *p;
+	uint16_t type, len;
+	size_t cursor = 0;
+	int n = 0;
+
+	(void)state;
+	memset(g.uuid, 0xab, 16);
+	memset(machine, 0x5c, 16);
+	/* As long as the field holds: 47 characters and the NUL. */
+	memset(g.mount_point, 'm', 47);
+	g.mount_point[0] = '/';
+	sample_header(&h);
+	assert_int_equal(image_record_add(&h, IMAGE_REC_MACHINE, machine, 16), 0);
+	fs_guard_encode(&g, payload);
+	assert_int_equal(image_record_add(&h, IMAGE_REC_FS_GUARD, payload, IMAGE_FS_GUARD_LEN), 0);
+	assert_int_equal(image_record_add(&h, 0, payload, 4), -EINVAL);
+	image_header_encode(&h, hdr_buf);
+	assert_int_equal(decode(hdr_buf, &got, NULL), IMAGE_VALID);
+
+	while (image_record_next(&got, &cursor, &type, &p, &len) == 1) {
+		if (n == 0) {
+			assert_int_equal(type, IMAGE_REC_MACHINE);
+			assert_int_equal(len, 16);
+			assert_memory_equal(p, machine, 16);
+		} else {
+			assert_int_equal(type, IMAGE_REC_FS_GUARD);
+			assert_int_equal(len, IMAGE_FS_GUARD_LEN);
+			fs_guard_decode(p, &back);
+			assert_int_equal(back.fs_type, IMAGE_FS_EXT4);
+			assert_int_equal(back.mount_count, 7);
+			assert_memory_equal(back.uuid, g.uuid, 16);
+			assert_int_equal(back.mount_time, 1700000000);
+			assert_int_equal(back.write_time, 1700000123);
+			assert_int_equal(back.dev_major, 254);
+			assert_int_equal(back.dev_minor, 3);
+			assert_int_equal(strlen(back.mount_point), 47);
+			assert_memory_equal(back.mount_point, g.mount_point, 47);
+		}
+		n++;
+	}
+	assert_int_equal(n, 2);
+
+	/* Invalidation keeps the records. */
+	got.dead_reason = IMAGE_DEAD_RESUMED;
+	image_header_encode(&got, hdr_buf);
+	assert_int_equal(decode(hdr_buf, &h, NULL), IMAGE_INVALIDATED);
+	assert_memory_equal(h.records, got.records, IMAGE_RECORDS_SIZE);
+
+	/* The area fills up: -ENOSPC, nothing half written. */
+	sample_header(&h);
+	while (image_record_add(&h, IMAGE_REC_FS_GUARD, payload, IMAGE_FS_GUARD_LEN) == 0)
+		n++;
+	assert_int_equal(image_record_add(&h, IMAGE_REC_FS_GUARD, payload, IMAGE_FS_GUARD_LEN),
+			 -ENOSPC);
+	image_header_encode(&h, hdr_buf);
+	assert_int_equal(decode(hdr_buf, NULL, NULL), IMAGE_VALID);
+
+	/* Known records with the wrong length are malformed; a guard of a
+	 * file system kind this reader lacks makes the image unsupported. */
+	sample_header(&h);
+	assert_int_equal(image_record_add(&h, IMAGE_REC_MACHINE, machine, 8), 0);
+	image_header_encode(&h, hdr_buf);
+	assert_int_equal(decode(hdr_buf, NULL, NULL), IMAGE_DAMAGED);
+	sample_header(&h);
+	g.fs_type = 9;
+	fs_guard_encode(&g, payload);
+	assert_int_equal(image_record_add(&h, IMAGE_REC_FS_GUARD, payload, IMAGE_FS_GUARD_LEN), 0);
+	image_header_encode(&h, hdr_buf);
+	assert_int_equal(decode(hdr_buf, NULL, NULL), IMAGE_UNSUPPORTED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -913,6 +997,7 @@ int main(void)
 		cmocka_unit_test(test_header_critical_record_unsupported),
 		cmocka_unit_test(test_header_noncritical_record_skipped),
 		cmocka_unit_test(test_header_records_are_walked),
+		cmocka_unit_test(test_header_records_api),
 		cmocka_unit_test(test_header_geometry),
 		cmocka_unit_test(test_header_geometry_overflow),
 		cmocka_unit_test(test_chunk_round_trip),

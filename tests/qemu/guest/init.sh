@@ -12,6 +12,9 @@
 #              0 we are in the resumed system: check the workload and the
 #              tmpfs file and report.
 #   check      report a fresh boot and whether the root file is intact.
+#   guard      try snapwrite on targets it must refuse: /dev/vdb as the
+#              host made it, and the mounted root /dev/vda; report the exit
+#              codes (nothing is frozen, nothing is written).
 #
 # Other parameters: snaptest.target= (default /dev/vdb), snaptest.conf=
 # (the target as target= in /etc/snapwrite.conf instead), snaptest.confline=
@@ -127,6 +130,11 @@ do_hibernate() {
 			return
 		fi
 	fi
+	# snaptest.prepare=1: make /dev/vdb a target first (snapwrite prepare).
+	if [ "$(cmdline_value snaptest.prepare 0)" = 1 ]; then
+		snapwrite prepare --target /dev/vdb --yes
+		say "prepare rc=$?"
+	fi
 	conf=$(cmdline_value snaptest.conf "")
 	confline=$(cmdline_value snaptest.confline "")
 	swopt=$(cmdline_value snaptest.swopt "" | tr ',' ' ')
@@ -189,6 +197,14 @@ check_workload() {
 	if [ "$tmp_now" = "$tmp_sum" ]; then tmpfs=ok; else tmpfs=BAD; fi
 }
 
+do_guard() {
+	snapwrite hibernate --target /dev/vdb
+	vdb_rc=$?
+	snapwrite hibernate --target /dev/vda
+	vda_rc=$?
+	say "RESULT action=guard vdb_rc=$vdb_rc vda_rc=$vda_rc"
+}
+
 do_check() {
 	if [ ! -e /var/snaptest/rootfile.sha256 ]; then
 		rootfile=absent
@@ -215,6 +231,7 @@ say "fresh boot action=$action kernel=$(uname -r)"
 case $action in
 hibernate) do_hibernate ;;
 check) do_check ;;
+guard) do_guard ;;
 *) say "RESULT error=unknown-action action=$action" ;;
 esac
 say "powering off"

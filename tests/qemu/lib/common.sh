@@ -19,6 +19,10 @@ REPO_DIR=$(cd "$SNAPTEST_DIR/../.." && pwd)
 : "${SNAPTEST_TARGET_MIB:=512}"
 : "${SNAPTEST_ROOT_MIB:=256}"
 : "${SNAPTEST_APPEND:=}"
+# The resume device on the command line; empty: no resume= at all.
+SNAPTEST_RESUME=${SNAPTEST_RESUME-/dev/vdb}
+# The machine's identity (SMBIOS product UUID, /sys/class/dmi/id/product_uuid).
+: "${SNAPTEST_UUID:=5e0d0c2a-7b1f-4c3e-9a8d-2f6b1c0e4d17}"
 SNAPTEST_ANSWERS=()
 export SNAPTEST_CACHE
 
@@ -149,7 +153,7 @@ initramfs_build() {
 base_cmdline() {
 	printf '%s' "console=ttyS0 panic=-1 oops=panic printk.devkmsg=on" \
 		" root=/dev/vda rootfstype=ext4 rw rd.shell=0 rd.emergency=poweroff" \
-		" resume=/dev/vdb rd.snap.timeout=30${SNAPTEST_APPEND:+ $SNAPTEST_APPEND}"
+		"${SNAPTEST_RESUME:+ resume=$SNAPTEST_RESUME} rd.snap.timeout=30${SNAPTEST_APPEND:+ $SNAPTEST_APPEND}"
 }
 
 # answer_console LOG FIFO ERE REPLY [ERE REPLY ...]: the person at the
@@ -196,7 +200,7 @@ vm_boot_once() {
 	# $log.pid for the kills.
 	(
 		qemu-system-x86_64 -accel "tcg,thread=$SNAPTEST_TCG_THREAD" -cpu "$SNAPTEST_CPU" \
-			-m "$SNAPTEST_MEM" -smp 2 -nographic -no-reboot -nic none \
+			-m "$SNAPTEST_MEM" -smp 2 -nographic -no-reboot -nic none -uuid "$SNAPTEST_UUID" \
 			-pidfile "$log.pid" \
 			-kernel "$KTREE/boot/vmlinuz-$KVER" -initrd "$INITRD" \
 			-append "$(base_cmdline) $append" \

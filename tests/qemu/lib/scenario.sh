@@ -149,6 +149,8 @@ hibernate() {
 # tmpfs file unchanged.
 expect_resumed() {
 	expect 'snapresume: resuming image' "snapresume did not resume the image"
+	expect 'snapresume: 1 file system unchanged since the snapshot' \
+		"snapresume did not check the root file system against the snapshot"
 	expect_not '^SNAPTEST: fresh boot' "the guest booted fresh instead of resuming"
 	expect '^SNAPTEST: resumed' "the hibernated system did not come back"
 	expect 'snapwrite: resumed' "snapwrite did not report the resume"

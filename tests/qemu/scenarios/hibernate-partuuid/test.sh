@@ -12,7 +12,8 @@ printf 'label: gpt\nstart=2048, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=
 
 SNAPTEST_APPEND="resume=PARTUUID=$partuuid snaptest.conf=PARTUUID=$partuuid"
 hibernate b1-hibernate
-expect "^SNAPTEST: running snapwrite hibernate \(target=PARTUUID=$partuuid in /etc/snapwrite.conf\)" \
+expect "^SNAPTEST: snapwrite.conf: target=PARTUUID=$partuuid $" "/etc/snapwrite.conf does not name the target"
+expect "^SNAPTEST: running snapwrite hibernate $" \
 	"the guest did not hibernate through the configuration file"
 expect '^snapwrite: writing image to /dev/vdb1 ' "snapwrite did not resolve the PARTUUID to /dev/vdb1"
 

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The target guard: what a device holds that is not ours.  snapwrite
+ * never writes over a file system, partition table, RAID member, LVM
+ * physical volume, LUKS header or swap area by accident; preparing a
+ * target for first use (guard_wipe) is an explicit step.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct guard_sig {
+	char type[32];  /* blkid TYPE or PTTYPE: "ext4", "gpt", "crypto_LUKS", ... */
+	char usage[16]; /* "filesystem", "raid", "crypto", "other", "partition table" */
+	char label[64];
+	char uuid[64];
+	uint64_t offset; /* of the magic */
+};
+
+/* Every signature libblkid finds on path (superblocks of all kinds and
+ * partition tables), up to max.  *ret_n: how many were found (may be more
+ * than max).  0 or negative errno. */
+int guard_probe(const char *path, struct guard_sig *sigs, size_t max, size_t *ret_n);
+
+/* "ext4 file system LABEL=x UUID=y at byte 1080": one line for messages. */
+void guard_sig_describe(const struct guard_sig *s, char *buf, size_t size);
+
+/* Erase every signature guard_probe() finds (the magic bytes only, as
+ * wipefs does).  0 or negative errno. */
+int guard_wipe(const char *path);
+
+/* Devices stacked on path (sysfs holders), as "dm-0 dm-1": 1 if any, 0 if
+ * none, negative errno. */
+int guard_holders(const char *path, char *buf, size_t size);

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit tests of the target guard (guard.h) on files: what libblkid finds
+ * (a file system made by mkfs.ext4, a swap area by mkswap, a DOS partition
+ * table written by hand), the wipe that prepares a target, and the mount
+ * table lookup; the file system guard's superblock reader and comparison.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fsguard.h"
+#include "guard.h"
+#include "image.h"
+#include "util.h"
+
+static char dir[64], file[128];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/test-guard.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(file, sizeof(file), "%s/dev", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(file);
+	rmdir(dir);
+	return 0;
+}
+
+static void blank(void)
+{
+	int fd = open(file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 32 << 20), 0);
+	close(fd);
+}
+
+static void run(const char *cmd)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "%s '%s' > /dev/null 2>&1", cmd, file);
+	if (system(line) != 0)
+		fail_msg("'%s' failed", line);
+}
+
+static void test_blank(void **state)
+{
+	struct guard_sig sigs[4];
+	size_t n = 99;
+
+	(void)state;
+	blank();
+	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(guard_probe("/nonexistent/dev", sigs, 4, &n), -ENOENT);
+}
+
+static void test_ext4_found_and_wiped(void **state)
+{
+	struct guard_sig sigs[4];
+	char line[256];
+	size_t n = 0;
+
+	(void)state;
+	blank();
+	run("mkfs.ext4 -q -F -L guarded -U 0e0c7e41-a969-4856-8d0a-fe05b7de7df8");
+	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(sigs[0].type, "ext4");
+	assert_string_equal(sigs[0].usage, "filesystem");
+	assert_string_equal(sigs[0].label, "guarded");
+	assert_string_equal(sigs[0].uuid, "0e0c7e41-a969-4856-8d0a-fe05b7de7df8");
+	assert_int_equal(sigs[0].offset, 1080);
+	guard_sig_describe(&sigs[0], line, sizeof(line));
+	assert_string_equal(line, "ext4 file system LABEL=guarded "
+				  "UUID=0e0c7e41-a969-4856-8d0a-fe05b7de7df8 at byte 1080");
+
+	assert_int_equal(guard_wipe(file), 0);
+	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_int_equal(n, 0);
+}
+
+static void test_swap_and_count_beyond_max(void **state)
+{
+	struct guard_sig sigs[1];
+	size_t n = 0;
+
+	(void)state;
+	blank();
+	run("mkswap -L sw");
+	assert_int_equal(guard_probe(file, sigs, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(sigs[0].type, "swap");
+	/* No room for any: still counted. */
+	assert_int_equal(guard_probe(file, NULL, 0, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(guard_wipe(file), 0);
+	assert_int_equal(guard_probe(file, NULL, 0, &n), 0);
+	assert_int_equal(n, 0);
+}
+
+/* A DOS partition table with one Linux partition from sector 2048. */
+static void test_partition_table(void **state)
+{
+	uint8_t mbr[512] = {0};
+	struct guard_sig sigs[2];
+	size_t n = 0;
+	int fd;
+
+	(void)state;
+	blank();
+	mbr[446 + 4] = 0x83;
+	le32_put(&mbr[446 + 8], 2048);
+	le32_put(&mbr[446 + 12], 4096);
+	mbr[510] = 0x55;
+	mbr[511] = 0xaa;
+	fd = open(file, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite_full(fd, mbr, sizeof(mbr), 0), 0);
+	close(fd);
+	assert_int_equal(guard_probe(file, sigs, 2, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(sigs[0].type, "dos");
+	assert_string_equal(sigs[0].usage, "partition table");
+	assert_int_equal(sigs[0].offset, 510);
+}
+
+static void test_holders(void **state)
+{
+	char names[64];
+
+	(void)state;
+	/* A file has no holders. */
+	blank();
+	assert_int_equal(guard_holders(file, names, sizeof(names)), 0);
+	assert_string_equal(names, "");
+}
+
+/* ---- the file system guard (fsguard.h) ----------------------------------- */
+
+static void test_fs_mounts(void **state)
+{
+	struct fs_mount m[4];
+	char mi[160];
+	size_t n = 0;
+	FILE *f;
+
+	(void)state;
+	snprintf(mi, sizeof(mi), "%s/mountinfo", dir);
+	f = fopen(mi, "w");
+	assert_non_null(f);
+	fputs("21 1 0:20 / /proc rw - proc proc rw\n"
+	      "28 1 254:3 / / rw,relatime shared:1 - ext4 /dev/vda3 rw\n"
+	      "29 28 0:25 / /tmp rw - tmpfs tmpfs rw\n"
+	      "40 28 254:17 / /srv/data rw - xfs /dev/vdb1 rw\n"
+	      "41 28 254:3 /var/lib /var/lib rw shared:2 - ext4 /dev/vda3 rw\n"
+	      "garbage line\n",
+	      f);
+	fclose(f);
+	assert_int_equal(fsguard_list_mounts(mi, m, 4, &n), 0);
+	/* proc and tmpfs have no device; the bind mount repeats /dev/vda3. */
+	assert_int_equal(n, 2);
+	assert_int_equal(m[0].major, 254);
+	assert_int_equal(m[0].minor, 3);
+	assert_string_equal(m[0].mount_point, "/");
+	assert_string_equal(m[0].fstype, "ext4");
+	assert_string_equal(m[0].source, "/dev/vda3");
+	assert_string_equal(m[1].mount_point, "/srv/data");
+	assert_string_equal(m[1].fstype, "xfs");
+	assert_true(fsguard_supported("ext4"));
+	assert_true(fsguard_supported("ext2"));
+	assert_false(fsguard_supported("xfs"));
+	assert_false(fsguard_supported("btrfs"));
+	/* Room for one: the count still says two. */
+	assert_int_equal(fsguard_list_mounts(mi, m, 1, &n), 0);
+	assert_int_equal(n, 2);
+	unlink(mi);
+	assert_int_equal(fsguard_list_mounts(mi, m, 4, &n), -ENOENT);
+}
+
+static void test_fs_read_and_compare(void **state)
+{
+	struct fs_guard a, b;
+	uint8_t want[16];
+	char why[256];
+
+	(void)state;
+	blank();
+	assert_int_equal(fsguard_read(file, &a), -EMEDIUMTYPE);
+	run("mkfs.ext4 -q -F -U 0e0c7e41-a969-4856-8d0a-fe05b7de7df8");
+	assert_int_equal(fsguard_read(file, &a), 0);
+	assert_int_equal(a.fs_type, IMAGE_FS_EXT4);
+	assert_int_equal(image_uuid_parse("0E0C7E41-a969-4856-8d0a-fe05b7de7df8\n", want), 0);
+	assert_memory_equal(a.uuid, want, 16);
+	assert_int_equal(a.mount_count, 0);
+
+	b = a;
+	assert_true(fsguard_same(&a, &b, why, sizeof(why)));
+	/* What "tune2fs -C" does to the mount count, a mount does too. */
+	run("tune2fs -C 5");
+	assert_int_equal(fsguard_read(file, &b), 0);
+	assert_int_equal(b.mount_count, 5);
+	assert_false(fsguard_same(&a, &b, why, sizeof(why)));
+	assert_non_null(strstr(why, "mounted since the snapshot (mount count 0 -> 5"));
+	b = a;
+	b.write_time++;
+	assert_false(fsguard_same(&a, &b, why, sizeof(why)));
+	assert_non_null(strstr(why, "written since the snapshot"));
+	b = a;
+	b.uuid[0] ^= 1;
+	assert_false(fsguard_same(&a, &b, why, sizeof(why)));
+	assert_non_null(strstr(why, "another file system"));
+
+	assert_int_equal(image_uuid_parse("0e0c7e41-a969-4856-8d0a-fe05b7de7df", want), -EINVAL);
+	assert_int_equal(image_uuid_parse("0e0c7e41+a969-4856-8d0a-fe05b7de7df8", want), -EINVAL);
+	assert_int_equal(image_uuid_parse("0e0c7e41-a969-4856-8d0a-fe05b7de7df8x", want), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_blank),
+		cmocka_unit_test(test_ext4_found_and_wiped),
+		cmocka_unit_test(test_swap_and_count_beyond_max),
+		cmocka_unit_test(test_partition_table),
+		cmocka_unit_test(test_holders),
+		cmocka_unit_test(test_fs_mounts),
+		cmocka_unit_test(test_fs_read_and_compare),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
