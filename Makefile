@@ -80,7 +80,13 @@ check-unit-san:
 	@$(MAKE) --no-print-directory B=$(B)/san CFLAGS='$(SAN_FLAGS)' \
 		LDFLAGS='-fsanitize=address,undefined' check-unit
 
-check: check-unit check-unit-san check-qemu
+# The unit tests under valgrind's memcheck: no invalid access, no definite
+# leak (the optimised build, as installed).
+check-unit-valgrind: all $(UNIT_BIN)
+	@UNIT_WRAPPER="valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite -q" \
+		sh tests/unit/run $(UNIT_BIN)
+
+check: check-unit check-unit-san check-unit-valgrind check-qemu
 
 demo: all
 	@sh scripts/deps.sh test
@@ -145,4 +151,4 @@ uninstall:
 clean:
 	rm -rf $(B)/obj $(B)/unit $(B)/libsnap.a $(PROGS) $(B)/.deps
 
-.PHONY: all check check-unit check-unit-san check-qemu demo bench fuzz fuzz-seeds install uninstall clean
+.PHONY: all check check-unit check-unit-san check-unit-valgrind check-qemu demo bench fuzz fuzz-seeds install uninstall clean

@@ -72,6 +72,31 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/header/invalidated", dir);
 	put(path, block, sizeof(block));
 
+	/* With the records snapwrite writes: the machine and two guarded
+	 * file systems. */
+	{
+		struct fs_guard g = {.fs_type = IMAGE_FS_EXT4, .mount_count = 3,
+				     .mount_time = 1800000000, .write_time = 1800000100,
+				     .dev_major = 254, .dev_minor = 0, .mount_point = "/"};
+		uint8_t payload[IMAGE_FS_GUARD_LEN], machine[16];
+
+		memset(machine, 0x42, sizeof(machine));
+		memset(g.uuid, 0x17, sizeof(g.uuid));
+		h.dead_reason = IMAGE_DEAD_NONE;
+		h.restore_read_ns = 0;
+		image_record_add(&h, IMAGE_REC_MACHINE, machine, sizeof(machine));
+		fs_guard_encode(&g, payload);
+		image_record_add(&h, IMAGE_REC_FS_GUARD, payload, sizeof(payload));
+		strcpy(g.mount_point, "/home");
+		g.dev_minor = 1;
+		fs_guard_encode(&g, payload);
+		image_record_add(&h, IMAGE_REC_FS_GUARD, payload, sizeof(payload));
+		image_header_encode(&h, block);
+		snprintf(path, sizeof(path), "%s/header/records", dir);
+		put(path, block, sizeof(block));
+		memset(h.records, 0, sizeof(h.records));
+	}
+
 	/* Chunk payloads: the first two bytes pick chunk_pages (1 + b0 % 4)
 	 * and image_pages (1 + b1 % 12), as fuzz-chunks reads them. */
 	for (unsigned kind = 0; kind < 3; kind++) {
