@@ -39,6 +39,7 @@
 #define DEFAULT_CONFIG "/etc/snapwrite.conf"
 #define MAPPING_NAME "snapwrite-image"
 #define PASSPHRASE_TRIES 3
+#define CREATE_IMAGE_RETRIES 2 /* with a smaller preferred image size */
 
 /* Exit codes (documented in snapwrite(8)). */
 enum {
@@ -791,6 +792,8 @@ static int do_hibernate(const struct args *a)
 	struct pipe_stats st;
 	struct image_header h = {0};
 	static struct fs_plan plan;
+	uint64_t pref, tried[CREATE_IMAGE_RETRIES] = {0};
+	unsigned tries;
 	struct identity id;
 	uint64_t size, t_freeze, t_snap, t_done, image_bytes = 0;
 	bool in_suspend;
@@ -883,23 +886,37 @@ static int do_hibernate(const struct args *a)
 		log_error("Failed to freeze processes: %s", strerror(-r));
 		return EXIT_KERNEL;
 	}
-	if (a->image_size) {
-		r = snapdev_pref_image_size(snapfd, a->image_size);
-		if (r < 0)
-			log_msg("Failed to set the preferred image size: %s, ignoring",
-				strerror(-r));
+	/* Not enough memory for the snapshot: ask the kernel for a smaller
+	 * image (it frees more page cache first), twice, then give up. */
+	pref = a->image_size;
+	for (tries = 0;; tries++) {
+		if (pref && (r = snapdev_pref_image_size(snapfd, pref)) < 0)
+			progress_say(&pr, "failed to set the preferred image size: %s, ignoring",
+				     strerror(-r));
+		r = snapdev_create_image(snapfd, &in_suspend);
+		if ((r != -ENOMEM && r != -ENOSPC) || tries == CREATE_IMAGE_RETRIES)
+			break;
+		pref = (pref ? pref : id.mem_total_kib * 1024 / 5 * 2) / 2;
+		tried[tries] = pref;
+		progress_say(&pr, "not enough memory for the snapshot; trying a %" PRIu64
+			     " MiB image", pref >> 20);
 	}
-
-	r = snapdev_create_image(snapfd, &in_suspend);
 	if (r < 0) {
 		snapdev_unfreeze(snapfd);
 		munlockall();
-		if (r == -ENOMEM || r == -ENOSPC)
-			log_error("The kernel could not make a snapshot: not enough free memory");
-		else
+		if (r == -ENOMEM || r == -ENOSPC) {
+			log_error("The kernel could not make a snapshot: not enough free memory "
+				  "(also with preferred image sizes of %" PRIu64 " and %" PRIu64
+				  " MiB); nothing was written, the system runs on",
+				  tried[0] >> 20, tried[1] >> 20);
+		} else {
 			log_error("The kernel could not make a snapshot: %s", strerror(-r));
+		}
 		return EXIT_KERNEL;
 	}
+	if (in_suspend && tries)
+		progress_say(&pr, "snapshot made with a preferred image size of %" PRIu64 " MiB",
+			     pref >> 20);
 
 	if (!in_suspend) {
 		/* This is the system restored from the image: the same call

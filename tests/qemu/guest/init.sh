@@ -22,7 +22,7 @@
 # snaptest.swopt= (more snapwrite options, comma separated),
 # snaptest.preopen=NAME (open the LUKS2 volume on /dev/vdb first),
 # snaptest.mib=
-# (workload size, default 128), snaptest.seed= (default 1).
+# (workload size, default 48), snaptest.seed= (default 1).
 
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
@@ -91,7 +91,7 @@ file_sum() {
 
 do_hibernate() {
 	target=$(cmdline_value snaptest.target /dev/vdb)
-	mib=$(cmdline_value snaptest.mib 128)
+	mib=$(cmdline_value snaptest.mib 48)
 	seed=$(cmdline_value snaptest.seed 1)
 
 	/usr/bin/workload "$mib" "$seed" > /tmp/workload.log 2>&1 &

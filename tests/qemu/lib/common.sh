@@ -21,6 +21,8 @@ REPO_DIR=$(cd "$SNAPTEST_DIR/../.." && pwd)
 : "${SNAPTEST_APPEND:=}"
 # The resume device on the command line; empty: no resume= at all.
 SNAPTEST_RESUME=${SNAPTEST_RESUME-/dev/vdb}
+# SNAPTEST_NO_TARGET=1: boot without the target disk (/dev/vdb absent).
+: "${SNAPTEST_NO_TARGET:=0}"
 # The machine's identity (SMBIOS product UUID, /sys/class/dmi/id/product_uuid).
 : "${SNAPTEST_UUID:=5e0d0c2a-7b1f-4c3e-9a8d-2f6b1c0e4d17}"
 SNAPTEST_ANSWERS=()
@@ -194,6 +196,8 @@ vm_boot_once() {
 		exec {fifo_fd}<> "$log.in"
 		input=$log.in
 	fi
+	local target_drive=(-drive "file=$TARGET_IMG,format=raw,if=virtio,cache=none")
+	[ "$SNAPTEST_NO_TARGET" = 1 ] && target_drive=()
 	start=$SECONDS
 	# QEMU runs in a subshell whose stderr is dropped, so that a kill -9 of
 	# QEMU gives no "Killed" job report on the terminal; its pid is in
@@ -205,8 +209,7 @@ vm_boot_once() {
 			-kernel "$KTREE/boot/vmlinuz-$KVER" -initrd "$INITRD" \
 			-append "$(base_cmdline) $append" \
 			-drive "file=$ROOT_IMG,format=raw,if=virtio,cache=none" \
-			-drive "file=$TARGET_IMG,format=raw,if=virtio,cache=none" \
-			< "$input" > "$log" 2>&1
+			"${target_drive[@]}" < "$input" > "$log" 2>&1
 		# A second command, so that bash cannot exec QEMU in place of
 		# the subshell.
 		exit $?

@@ -1,0 +1,12 @@
+# shellcheck shell=bash
+# Kernel lockdown (as under Secure Boot) disables hibernation: snapwrite
+# says so clearly before anything is frozen, and the system runs on.
+
+boot b1-hibernate hibernate "lockdown=integrity"
+expect 'snapwrite: The kernel refuses hibernation \(kernel lockdown' \
+	"snapwrite did not explain the refusal"
+expect_not 'snapwrite: freezing' "snapwrite froze the system although the kernel refuses"
+expect_result hibernated no
+expect_result snapwrite_rc 4
+expect_result alive yes
+expect_result verify ok
