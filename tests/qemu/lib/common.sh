@@ -21,6 +21,9 @@ REPO_DIR=$(cd "$SNAPTEST_DIR/../.." && pwd)
 : "${SNAPTEST_APPEND:=}"
 # The resume device on the command line; empty: no resume= at all.
 SNAPTEST_RESUME=${SNAPTEST_RESUME-/dev/vdb}
+# SNAPTEST_TARGET_OPTS: more -drive options for the target, e.g. a write
+# throttle to make a moment of the write long enough to cut the power in.
+: "${SNAPTEST_TARGET_OPTS:=}"
 # SNAPTEST_NO_TARGET=1: boot without the target disk (/dev/vdb absent).
 : "${SNAPTEST_NO_TARGET:=0}"
 # The machine's identity (SMBIOS product UUID, /sys/class/dmi/id/product_uuid).
@@ -196,7 +199,7 @@ vm_boot_once() {
 		exec {fifo_fd}<> "$log.in"
 		input=$log.in
 	fi
-	local target_drive=(-drive "file=$TARGET_IMG,format=raw,if=virtio,cache=none")
+	local target_drive=(-drive "file=$TARGET_IMG,format=raw,if=virtio,cache=none${SNAPTEST_TARGET_OPTS:+,$SNAPTEST_TARGET_OPTS}")
 	[ "$SNAPTEST_NO_TARGET" = 1 ] && target_drive=()
 	start=$SECONDS
 	# QEMU runs in a subshell whose stderr is dropped, so that a kill -9 of

@@ -2,10 +2,17 @@
 # One image, three kinds of damage, each refused with a message, then a
 # fresh boot with the files on disk intact: a bit flip in the header, a bit
 # flip in a chunk header (the framing that indexes the payload), and a
-# target cut to half its size.
+# target cut to half its size. Each boot mounts the root file system, so
+# before the next one both disks go back to their state after the
+# hibernation (else the file system guard would refuse first).
 
 hibernate b1-hibernate
 cp --sparse=always "$TARGET_IMG" "$WORKDIR/pristine.img"
+cp --sparse=always "$ROOT_IMG" "$WORKDIR/pristine-root.img"
+restore_disks() {
+	cp --sparse=always "$WORKDIR/pristine.img" "$TARGET_IMG"
+	cp --sparse=always "$WORKDIR/pristine-root.img" "$ROOT_IMG"
+}
 
 # The header: a byte of the image geometry.
 flip_bytes "$TARGET_IMG" 70 1
@@ -16,7 +23,7 @@ expect_no_resume_attempt
 expect_result rootfile ok
 
 # A chunk header: chunk 1's sequence number.
-cp --sparse=always "$WORKDIR/pristine.img" "$TARGET_IMG"
+restore_disks
 off=$("$SNAPWRITE_BIN" verify --target "$TARGET_IMG" --list 2> /dev/null |
 	awk '$1 == "chunk" && $2 == 1 {print $4; exit}')
 [ -n "$off" ] || fail "host: cannot find chunk 1 in the verify --list output"
@@ -29,7 +36,7 @@ expect_result rootfile ok
 expect_state_not_valid b3-index
 
 # The target truncated below the image.
-cp --sparse=always "$WORKDIR/pristine.img" "$TARGET_IMG"
+restore_disks
 stored=$("$SNAPWRITE_BIN" status --target "$TARGET_IMG" | sed -n 's/^stored_bytes: //p')
 [ -n "$stored" ] || fail "host: snapwrite status gave no stored_bytes"
 truncate -s $((stored / 2 / 4096 * 4096)) "$TARGET_IMG"
@@ -39,4 +46,4 @@ expect 'snapresume: refusing image on /dev/vdb: image of [0-9]+ bytes does not f
 expect_fresh_boot
 expect_no_resume_attempt
 expect_result rootfile ok
-rm -f "$WORKDIR/pristine.img"
+rm -f "$WORKDIR/pristine.img" "$WORKDIR/pristine-root.img"
