@@ -273,7 +273,11 @@ static bool identity_matches(const struct image_header *h, const struct identity
 	size_t cursor = 0;
 	char then[37], now[37];
 
-	if (h->mem_total_kib != id->mem_total_kib) {
+	/* MemTotal moves by a page or two between boots of the same machine
+	 * (the kernel keeps a copy of its command line, for one); another
+	 * memory size moves it by far more than 1/64. */
+	uint64_t a = h->mem_total_kib, b = id->mem_total_kib;
+	if ((a > b ? a - b : b - a) > a / 64) {
 		snprintf(why, size,
 			 "the memory size differs: the image was written with %" PRIu64
 			 " KiB, this machine has %" PRIu64 " KiB",

@@ -13,8 +13,9 @@
 #              tmpfs file and report.
 #   check      report a fresh boot and whether the root file is intact.
 #   guard      try snapwrite on targets it must refuse: /dev/vdb as the
-#              host made it, and the mounted root /dev/vda; report the exit
-#              codes (nothing is frozen, nothing is written).
+#              host made it, the mounted root /dev/vda, and /dev/vdb while a
+#              device-mapper device holds it; report the exit codes (nothing
+#              is frozen, nothing is written).
 #
 # Other parameters: snaptest.target= (default /dev/vdb), snaptest.conf=
 # (the target as target= in /etc/snapwrite.conf instead), snaptest.confline=
@@ -22,7 +23,7 @@
 # snaptest.swopt= (more snapwrite options, comma separated),
 # snaptest.preopen=NAME (open the LUKS2 volume on /dev/vdb first),
 # snaptest.mib=
-# (workload size, default 48), snaptest.seed= (default 1).
+# (workload size, default 128), snaptest.seed= (default 1).
 
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
@@ -91,7 +92,7 @@ file_sum() {
 
 do_hibernate() {
 	target=$(cmdline_value snaptest.target /dev/vdb)
-	mib=$(cmdline_value snaptest.mib 48)
+	mib=$(cmdline_value snaptest.mib 128)
 	seed=$(cmdline_value snaptest.seed 1)
 
 	/usr/bin/workload "$mib" "$seed" > /tmp/workload.log 2>&1 &
@@ -202,7 +203,16 @@ do_guard() {
 	vdb_rc=$?
 	snapwrite hibernate --target /dev/vda
 	vda_rc=$?
-	say "RESULT action=guard vdb_rc=$vdb_rc vda_rc=$vda_rc"
+	# A device-mapper device stacked on the target (plain dm-crypt: it
+	# writes nothing to /dev/vdb) makes it held.
+	held_rc=none
+	if cryptsetup open --type plain --cipher aes-cbc-plain64 --key-size 256 \
+		--key-file /etc/snapresume/image.key /dev/vdb snaptest-held; then
+		snapwrite hibernate --target /dev/vdb
+		held_rc=$?
+		cryptsetup close snaptest-held
+	fi
+	say "RESULT action=guard vdb_rc=$vdb_rc vda_rc=$vda_rc held_rc=$held_rc"
 }
 
 do_check() {

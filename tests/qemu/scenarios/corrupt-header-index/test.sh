@@ -6,7 +6,7 @@
 # before the next one both disks go back to their state after the
 # hibernation (else the file system guard would refuse first).
 
-hibernate b1-hibernate
+hibernate b1-hibernate "snaptest.mib=32"
 cp --sparse=always "$TARGET_IMG" "$WORKDIR/pristine.img"
 cp --sparse=always "$ROOT_IMG" "$WORKDIR/pristine-root.img"
 restore_disks() {

@@ -6,7 +6,7 @@
 # image, names the file system, invalidates it and boots with the files on
 # disk intact.
 
-hibernate b1-hibernate "snaptest.mib=32"
+hibernate b1-hibernate "snaptest.mib=16"
 expect_state_valid b1-hibernate
 
 SNAPTEST_RESUME='' boot b2-plain check

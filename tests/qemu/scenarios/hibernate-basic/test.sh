@@ -3,7 +3,7 @@
 # from the initramfs: the same workload process carries on with its memory
 # intact and the tmpfs file unchanged.
 
-hibernate b1-hibernate "snaptest.mib=128"
+hibernate b1-hibernate
 expect_state_valid b1-hibernate
 host_verify
 

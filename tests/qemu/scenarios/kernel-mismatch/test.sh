@@ -2,7 +2,7 @@
 # Hibernated on 6.1, booted on 6.12: snapresume refuses the image of
 # another kernel build with a message, invalidates it, and the boot goes on.
 
-hibernate b1-hibernate
+hibernate b1-hibernate "snaptest.mib=32"
 written_by=$KVER
 kernel_prepare 6.12 || fail "cannot fetch the 6.12 kernel"
 initramfs_build || fail "cannot build the 6.12 initramfs"

@@ -2,7 +2,7 @@
 # Kernel lockdown (as under Secure Boot) disables hibernation: snapwrite
 # says so clearly before anything is frozen, and the system runs on.
 
-boot b1-hibernate hibernate "lockdown=integrity"
+boot b1-hibernate hibernate "snaptest.mib=16 lockdown=integrity"
 expect 'snapwrite: The kernel refuses hibernation \(kernel lockdown' \
 	"snapwrite did not explain the refusal"
 expect_not 'snapwrite: freezing' "snapwrite froze the system although the kernel refuses"

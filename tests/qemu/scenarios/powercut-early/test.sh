@@ -3,7 +3,7 @@
 # yet; the old header was cleared before freezing): no image, a fresh boot,
 # the files written before the snapshot intact.
 
-boot b1-cut hibernate "" 'snapwrite: writing image to '
+boot b1-cut hibernate "snaptest.mib=32" 'snapwrite: writing image to '
 [ "$BOOT_END" = killed ] || fail "no 'writing image' line to cut the power on (boot ended by $BOOT_END)"
 expect_state_not_valid b1-cut
 

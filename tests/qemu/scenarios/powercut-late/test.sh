@@ -7,7 +7,7 @@
 # resumes: that is what every resume scenario does after the power-off.)
 
 SNAPTEST_TARGET_OPTS=throttling.bps-write=20000000 \
-	boot b1-cut hibernate "" 'snapwrite: progress 90%'
+	boot b1-cut hibernate "snaptest.mib=48" 'snapwrite: progress 90%'
 [ "$BOOT_END" = killed ] || fail "no 'progress 90%' line to cut the power on (boot ended by $BOOT_END)"
 expect_not 'snapwrite: image committed' "the power cut came after the commit"
 expect_state_not_valid b1-cut

@@ -3,7 +3,7 @@
 # and before the jump into it: the next boot is a fresh one (no resume
 # loop), the image is marked as resumed, the files on disk are intact.
 
-hibernate b1-hibernate
+hibernate b1-hibernate "snaptest.mib=32"
 boot b2-cut check "" 'snapresume: image loaded in'
 [ "$BOOT_END" = killed ] || fail "no 'image loaded' line to cut the power on (boot ended by $BOOT_END)"
 expect_state_not_valid b2-cut

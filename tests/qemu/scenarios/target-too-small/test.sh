@@ -8,7 +8,7 @@
 
 truncate -s 64M "$TARGET_IMG"
 
-boot b1-hibernate hibernate "snaptest.mib=128"
+boot b1-hibernate hibernate
 expect 'snapwrite: writing image to /dev/vdb ' "snapwrite did not get as far as writing"
 expect 'snapwrite: Target .* is too small for the image; nothing was committed' \
 	"snapwrite did not report the target as too small"
