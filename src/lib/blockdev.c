@@ -2,6 +2,9 @@
 #include "blockdev.h"
 
 #include <blkid.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <sys/sysmacros.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -97,5 +100,37 @@ int blockdev_open(const char *path, int flags, bool direct, int *ret_fd, uint64_
 	}
 	*ret_fd = TAKE_FD(fd);
 	*ret_size = size;
+	return 0;
+}
+
+int blockdev_holders(const char *path, char (*names)[BLOCKDEV_NAME_MAX], size_t max,
+		     size_t *ret_n)
+{
+	char dir[128];
+	struct dirent *de;
+	struct stat st;
+	size_t n = 0;
+	DIR *d;
+
+	*ret_n = 0;
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISBLK(st.st_mode))
+		return 0;
+	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u/holders", major(st.st_rdev),
+		 minor(st.st_rdev));
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		/* Kernel device names are short ("dm-12", "md127"). */
+		if (n < max)
+			strncpy_pad(names[n], de->d_name, BLOCKDEV_NAME_MAX);
+		n++;
+	}
+	closedir(d);
+	*ret_n = n;
 	return 0;
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Syntax check only: 0 or -EINVAL. */
@@ -27,3 +28,10 @@ int blockdev_wait(const char *spec, uint64_t timeout_ms, char **ret_path);
  * mounted or held by another device.  *ret_size: usable bytes.
  */
 int blockdev_open(const char *path, int flags, bool direct, int *ret_fd, uint64_t *ret_size);
+
+/* The devices stacked on path (its sysfs "holders", e.g. "dm-0"), up to
+ * max names of BLOCKDEV_NAME_MAX bytes; *ret_n may exceed max.  A path that
+ * is not a block device has none.  0 or negative errno. */
+#define BLOCKDEV_NAME_MAX 32
+int blockdev_holders(const char *path, char (*names)[BLOCKDEV_NAME_MAX], size_t max,
+		     size_t *ret_n);

@@ -2,14 +2,13 @@
 #include "guard.h"
 
 #include <blkid.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
+#include "blockdev.h"
 #include "util.h"
 
 static void copy_value(blkid_probe pr, const char *name, char *dst, size_t size)
@@ -118,30 +117,16 @@ void guard_sig_describe(const struct guard_sig *s, char *buf, size_t size)
 
 int guard_holders(const char *path, char *buf, size_t size)
 {
-	char dir[128];
-	struct dirent *de;
-	struct stat st;
-	size_t len = 0;
-	DIR *d;
-	int found = 0;
+	char names[8][BLOCKDEV_NAME_MAX];
+	size_t n = 0, len = 0;
+	int r;
 
 	buf[0] = '\0';
-	if (stat(path, &st) < 0)
-		return -errno;
-	if (!S_ISBLK(st.st_mode))
-		return 0;
-	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u/holders", major(st.st_rdev),
-		 minor(st.st_rdev));
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
+	r = blockdev_holders(path, names, ARRAY_SIZE(names), &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n && i < ARRAY_SIZE(names); i++)
 		len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s",
-					found ? " " : "", de->d_name);
-		found = 1;
-	}
-	closedir(d);
-	return found;
+					i ? " " : "", names[i]);
+	return n > 0;
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "blockdev.h"
 #include "util.h"
 
 int luks_open(const char *path, struct crypt_device **ret)
@@ -225,30 +226,20 @@ int luks_device_encrypted(const char *path, char *ret_backing, size_t size)
 
 int luks_active_holder(const char *path, char *buf, size_t size)
 {
-	char dir[128], attr[512], uuid[256];
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	int found = 0;
+	char names[16][BLOCKDEV_NAME_MAX], attr[600], uuid[256];
+	size_t n = 0;
+	int r;
 
-	if (stat(path, &st) < 0)
-		return -errno;
-	if (!S_ISBLK(st.st_mode))
-		return 0;
-	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u/holders", major(st.st_rdev),
-		 minor(st.st_rdev));
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while (!found && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(attr, sizeof(attr), "%s/%s/dm/uuid", dir, de->d_name);
-		if (sysfs_read(attr, uuid, sizeof(uuid)) == 0 && strncmp(uuid, "CRYPT-LUKS2-", 12) == 0) {
-			snprintf(buf, size, "/dev/%s", de->d_name);
-			found = 1;
+	r = blockdev_holders(path, names, ARRAY_SIZE(names), &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n && i < ARRAY_SIZE(names); i++) {
+		snprintf(attr, sizeof(attr), "/sys/class/block/%s/dm/uuid", names[i]);
+		if (sysfs_read(attr, uuid, sizeof(uuid)) == 0 &&
+		    strncmp(uuid, "CRYPT-LUKS2-", 12) == 0) {
+			snprintf(buf, size, "/dev/%s", names[i]);
+			return 1;
 		}
 	}
-	closedir(d);
-	return found;
+	return 0;
 }
