@@ -206,7 +206,7 @@ do_guard() {
 	# A device-mapper device stacked on the target (plain dm-crypt: it
 	# writes nothing to /dev/vdb) makes it held.
 	held_rc=none
-	if cryptsetup open --type plain --cipher aes-cbc-plain64 --key-size 256 \
+	if cryptsetup open -q --type plain --cipher aes-cbc-plain64 --key-size 256 \
 		--key-file /etc/snapresume/image.key /dev/vdb snaptest-held; then
 		snapwrite hibernate --target /dev/vdb
 		held_rc=$?
