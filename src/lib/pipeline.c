@@ -592,3 +592,17 @@ done:
 		stats_snapshot(p, pages, ret);
 	return 0;
 }
+
+void pipe_header_fill(const struct pipe *p, const struct pipe_stats *st, uint64_t offset,
+		      struct image_header *h)
+{
+	h->version = IMAGE_VERSION;
+	h->page_size = IMAGE_PAGE_SIZE;
+	h->chunk_pages = pipe_chunk_pages(p);
+	h->image_pages = st->pages;
+	h->payload_offset = offset;
+	h->payload_bytes = st->disk_bytes;
+	h->chunk_count = st->chunks;
+	h->compression = IMAGE_COMPRESS_LZ4;
+	h->checksum = IMAGE_CHECKSUM_XXH3;
+}

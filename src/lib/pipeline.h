@@ -82,6 +82,13 @@ int pipe_write(struct pipe *p, const uint8_t uuid[16], pipe_get_page_fn get_page
 	       void *get_userdata, int fd, uint64_t offset, uint64_t limit,
 	       pipe_progress_fn progress, void *progress_userdata, struct pipe_stats *ret);
 
+/* The header fields that describe what pipe_write wrote (format, geometry,
+ * payload position and size), from its totals st and the offset it was
+ * given; the caller's other fields (uuid, times, identity, records) are
+ * left alone. */
+void pipe_header_fill(const struct pipe *p, const struct pipe_stats *st, uint64_t offset,
+		      struct image_header *h);
+
 /*
  * Read the payload that header h describes from fd (device size `limit`),
  * verify every chunk and hand the pages to put_page in order.  put_page may

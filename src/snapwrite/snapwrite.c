@@ -962,16 +962,8 @@ static int do_hibernate(const struct args *a)
 		log_error("Nothing was committed; the system runs on");
 		return EXIT_FAIL;
 	}
-	h.version = IMAGE_VERSION;
+	pipe_header_fill(p, &st, IMAGE_HEADER_SIZE, &h);
 	h.created_unix = (uint64_t)time(NULL);
-	h.page_size = IMAGE_PAGE_SIZE;
-	h.chunk_pages = pipe_chunk_pages(p);
-	h.image_pages = st.pages;
-	h.payload_offset = IMAGE_HEADER_SIZE;
-	h.payload_bytes = st.disk_bytes;
-	h.chunk_count = st.chunks;
-	h.compression = IMAGE_COMPRESS_LZ4;
-	h.checksum = IMAGE_CHECKSUM_XXH3;
 	h.mem_total_kib = id.mem_total_kib;
 	h.snapshot_ns = t_snap - t_freeze;
 	h.write_ns = t_done - t_snap;

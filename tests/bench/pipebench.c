@@ -158,15 +158,7 @@ static void pipeline_round(unsigned workers, struct stream *s, const char *img, 
 			w->seconds = t1 - t0;
 		w->out_bytes = IMAGE_HEADER_SIZE + st.disk_bytes;
 
-		h.version = IMAGE_VERSION;
-		h.page_size = IMAGE_PAGE_SIZE;
-		h.chunk_pages = pipe_chunk_pages(p);
-		h.image_pages = st.pages;
-		h.payload_offset = IMAGE_HEADER_SIZE;
-		h.payload_bytes = st.disk_bytes;
-		h.chunk_count = st.chunks;
-		h.compression = IMAGE_COMPRESS_LZ4;
-		h.checksum = IMAGE_CHECKSUM_XXH3;
+		pipe_header_fill(p, &st, IMAGE_HEADER_SIZE, &h);
 
 		s->pos = 0;
 		t0 = now_s();

@@ -280,22 +280,15 @@ static void make_uuid(uint8_t uuid[16], uint8_t tag)
 		uuid[i] = (uint8_t)(tag + 11 * i);
 }
 
-/* The header snapwrite commits after pipe_write (do_hibernate). */
+/* The header snapwrite commits after pipe_write (do_hibernate): the
+ * geometry from pipe_header_fill, as there. */
 static void header_from_stats(const struct pipe *p, const struct pipe_stats *st,
 			      const uint8_t uuid[16], struct image_header *h)
 {
 	memset(h, 0, sizeof(*h));
-	h->version = IMAGE_VERSION;
+	pipe_header_fill(p, st, IMAGE_HEADER_SIZE, h);
 	memcpy(h->uuid, uuid, 16);
 	h->created_unix = (uint64_t)time(NULL);
-	h->page_size = IMAGE_PAGE_SIZE;
-	h->chunk_pages = pipe_chunk_pages(p);
-	h->image_pages = st->pages;
-	h->payload_offset = IMAGE_HEADER_SIZE;
-	h->payload_bytes = st->disk_bytes;
-	h->chunk_count = st->chunks;
-	h->compression = IMAGE_COMPRESS_LZ4;
-	h->checksum = IMAGE_CHECKSUM_XXH3;
 	strcpy(h->kernel_release, "unit-test");
 	strcpy(h->kernel_version, "#1 unit test");
 }
