@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <time.h>
 
@@ -123,4 +124,32 @@ char *strstrip(char *s)
 	while (e > s && isspace((unsigned char)e[-1]))
 		*--e = '\0';
 	return s;
+}
+
+int read_text_file(const char *path, char *buf, size_t size)
+{
+	_cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len == size - 1) {
+			char c;
+			/* Full: anything more does not fit. */
+			if (read(fd, &c, 1) > 0)
+				return -EFBIG;
+			break;
+		}
+	}
+	buf[len] = '\0';
+	return 0;
 }

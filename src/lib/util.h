@@ -66,5 +66,10 @@ uint64_t now_ns(void); /* CLOCK_MONOTONIC */
 /* Copy src into dst of size n, always NUL-terminated, rest zero-filled. */
 void strncpy_pad(char *dst, const char *src, size_t n);
 
+/* Read a small text file (configuration, /proc/cmdline) into buf, NUL-
+ * terminated.  0, -EFBIG when it does not fit in size - 1 bytes, or
+ * another negative errno (-ENOENT when it does not exist). */
+int read_text_file(const char *path, char *buf, size_t size);
+
 /* Trim leading and trailing white space in place; returns s + skip. */
 char *strstrip(char *s);

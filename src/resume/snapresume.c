@@ -151,16 +151,11 @@ static int read_cmdline(const char *file, struct resume_opts *o)
 {
 	char text[4096], word[512];
 	const char *cursor, *key, *value;
-	size_t n;
-	FILE *f;
 	int r;
 
-	f = fopen(file, "re");
-	if (!f)
-		return -errno;
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = '\0';
+	r = read_text_file(file, text, sizeof(text));
+	if (r < 0)
+		return r;
 
 	cursor = text;
 	while ((r = cmdline_next(&cursor, word, sizeof(word), &key, &value)) != 0) {
@@ -181,19 +176,13 @@ static int read_config(const char *file, bool given, struct resume_opts *o)
 	char text[8192], buf[512];
 	const char *cursor, *key, *value;
 	unsigned line = 0;
-	size_t n;
-	FILE *f;
 	int r;
 
-	f = fopen(file, "re");
-	if (!f) {
-		if (errno == ENOENT && !given)
-			return 0;
-		return -errno;
-	}
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = '\0';
+	r = read_text_file(file, text, sizeof(text));
+	if (r == -ENOENT && !given)
+		return 0;
+	if (r < 0)
+		return r;
 
 	cursor = text;
 	while ((r = conf_next(&cursor, buf, sizeof(buf), &key, &value, &line)) != 0) {

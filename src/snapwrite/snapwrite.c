@@ -114,28 +114,19 @@ static int usage_error(const char *fmt, const char *arg)
 
 static int load_config(struct args *a)
 {
-	_cleanup_(freep) char *text = NULL;
+	static char text[65536];
 	const char *cursor, *key, *value;
 	char buf[512];
 	unsigned line = 0;
-	size_t len = 0;
-	FILE *f;
 	int r;
 
-	f = fopen(a->config, "re");
-	if (!f) {
-		if (errno == ENOENT && !a->config_given)
-			return 0;
-		log_error("Failed to open configuration '%s': %s", a->config, strerror(errno));
+	r = read_text_file(a->config, text, sizeof(text));
+	if (r == -ENOENT && !a->config_given)
+		return 0;
+	if (r < 0) {
+		log_error("Failed to read configuration '%s': %s", a->config, strerror(-r));
 		return EXIT_USAGE;
 	}
-	text = calloc(1, 65536);
-	if (text)
-		len = fread(text, 1, 65535, f);
-	fclose(f);
-	if (!text)
-		return EXIT_FAIL;
-	text[len] = '\0';
 
 	cursor = text;
 	while ((r = conf_next(&cursor, buf, sizeof(buf), &key, &value, &line)) != 0) {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -634,6 +635,26 @@ static void test_blockdev_spec_check(void **state)
 
 /* ---- string helpers ---------------------------------------------------- */
 
+/* read_text_file: whole small files, never a silent cut. */
+static void test_read_text_file(void **state)
+{
+	char path[] = "/tmp/test-parse-read.XXXXXX", buf[8];
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(read_text_file(path, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(write(fd, "a=1\nb=2", 7), 7); /* exactly size - 1 */
+	assert_int_equal(read_text_file(path, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "a=1\nb=2");
+	assert_int_equal(write(fd, "3", 1), 1);
+	assert_int_equal(read_text_file(path, buf, sizeof(buf)), -EFBIG);
+	close(fd);
+	unlink(path);
+	assert_int_equal(read_text_file(path, buf, sizeof(buf)), -ENOENT);
+}
+
 static void test_strings(void **state)
 {
 	char s[32], pad[8];
@@ -675,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_blockdev_spec_check),
 		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_read_text_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
