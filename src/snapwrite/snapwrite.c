@@ -425,6 +425,15 @@ static int open_target(const struct args *a, int flags, char **ret_path, int *re
 
 /* ---- encrypted targets ------------------------------------------------- */
 
+/* Ask the person running snapwrite: on standard input when it is a
+ * terminal (the prompt on standard error), else on the controlling one. */
+static int ask_user(const char *prompt, bool echo, char *buf, size_t size)
+{
+	if (isatty(STDIN_FILENO))
+		return ask_fd(STDIN_FILENO, STDERR_FILENO, prompt, echo, 0, buf, size);
+	return ask_line(ASK_TERMINAL, "/dev/tty", prompt, echo, 0, buf, size);
+}
+
 /* The LUKS2 volume an image goes into, and what we did to it. */
 struct crypt_target {
 	struct crypt_device *cd; /* the volume, when there is one */
@@ -484,10 +493,7 @@ static int unlock_target(const struct args *a, struct crypt_target *ct)
 	(void)mlock(pass, sizeof(pass));
 	snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", ct->volume);
 	for (unsigned i = 1; i <= PASSPHRASE_TRIES; i++) {
-		if (isatty(STDIN_FILENO))
-			r = ask_fd(STDIN_FILENO, STDERR_FILENO, prompt, false, 0, pass, sizeof(pass));
-		else
-			r = ask_line(ASK_TERMINAL, "/dev/tty", prompt, false, 0, pass, sizeof(pass));
+		r = ask_user(prompt, false, pass, sizeof(pass));
 		if (r < 0) {
 			log_error("Failed to read a passphrase: %s", strerror(-r));
 			return EXIT_USAGE;
@@ -1197,11 +1203,7 @@ static int do_prepare(const struct args *a)
 	       path, size >> 20);
 	if (!a->yes) {
 		fflush(stdout);
-		r = isatty(STDIN_FILENO)
-			    ? ask_fd(STDIN_FILENO, STDOUT_FILENO, "Type 'yes' to go on: ", true, 0,
-				     answer, sizeof(answer))
-			    : ask_line(ASK_TERMINAL, "/dev/tty", "Type 'yes' to go on: ", true, 0,
-				       answer, sizeof(answer));
+		r = ask_user("Type 'yes' to go on: ", true, answer, sizeof(answer));
 		if (r < 0 || strcmp(answer, "yes") != 0) {
 			log_error("Not confirmed: %s left as it was", path);
 			return EXIT_USAGE;
