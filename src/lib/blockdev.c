@@ -103,25 +103,17 @@ int blockdev_open(const char *path, int flags, bool direct, int *ret_fd, uint64_
 	return 0;
 }
 
-int blockdev_holders(const char *path, char (*names)[BLOCKDEV_NAME_MAX], size_t max,
-		     size_t *ret_n)
+int blockdev_sysfs_list(const char *dir, char (*names)[BLOCKDEV_NAME_MAX], size_t max,
+			size_t *ret_n)
 {
-	char dir[128];
 	struct dirent *de;
-	struct stat st;
 	size_t n = 0;
 	DIR *d;
 
 	*ret_n = 0;
-	if (stat(path, &st) < 0)
-		return -errno;
-	if (!S_ISBLK(st.st_mode))
-		return 0;
-	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u/holders", major(st.st_rdev),
-		 minor(st.st_rdev));
 	d = opendir(dir);
 	if (!d)
-		return 0;
+		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -133,4 +125,20 @@ int blockdev_holders(const char *path, char (*names)[BLOCKDEV_NAME_MAX], size_t 
 	closedir(d);
 	*ret_n = n;
 	return 0;
+}
+
+int blockdev_holders(const char *path, char (*names)[BLOCKDEV_NAME_MAX], size_t max,
+		     size_t *ret_n)
+{
+	char dir[128];
+	struct stat st;
+
+	*ret_n = 0;
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISBLK(st.st_mode))
+		return 0;
+	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u/holders", major(st.st_rdev),
+		 minor(st.st_rdev));
+	return blockdev_sysfs_list(dir, names, max, ret_n);
 }

@@ -29,9 +29,16 @@ int blockdev_wait(const char *spec, uint64_t timeout_ms, char **ret_path);
  */
 int blockdev_open(const char *path, int flags, bool direct, int *ret_fd, uint64_t *ret_size);
 
+#define BLOCKDEV_NAME_MAX 32
+
+/* The device names in a sysfs directory that lists devices (a device's
+ * "holders" or "slaves"), up to max; *ret_n may exceed max.  A missing
+ * directory lists none.  0 or negative errno. */
+int blockdev_sysfs_list(const char *dir, char (*names)[BLOCKDEV_NAME_MAX], size_t max,
+			size_t *ret_n);
+
 /* The devices stacked on path (its sysfs "holders", e.g. "dm-0"), up to
  * max names of BLOCKDEV_NAME_MAX bytes; *ret_n may exceed max.  A path that
  * is not a block device has none.  0 or negative errno. */
-#define BLOCKDEV_NAME_MAX 32
 int blockdev_holders(const char *path, char (*names)[BLOCKDEV_NAME_MAX], size_t max,
 		     size_t *ret_n);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "luks.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libcryptsetup.h>
@@ -166,9 +165,8 @@ static int sysfs_read(const char *path, char *buf, size_t size)
  * dm-crypt mapping. */
 static int sysfs_encrypted(const char *dir, unsigned depth)
 {
-	char path[512], uuid[256];
-	struct dirent *de;
-	DIR *d;
+	char path[512], uuid[256], slaves[8][BLOCKDEV_NAME_MAX];
+	size_t n = 0;
 	int found = 0;
 
 	if (depth > 8)
@@ -177,26 +175,21 @@ static int sysfs_encrypted(const char *dir, unsigned depth)
 	if (sysfs_read(path, uuid, sizeof(uuid)) == 0 && strncmp(uuid, "CRYPT-", 6) == 0)
 		return 1;
 	snprintf(path, sizeof(path), "%s/slaves", dir);
-	d = opendir(path);
-	if (!d)
+	if (blockdev_sysfs_list(path, slaves, ARRAY_SIZE(slaves), &n) < 0)
 		return 0;
-	while (!found && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/slaves/%s", dir, de->d_name);
+	for (size_t i = 0; i < n && i < ARRAY_SIZE(slaves) && !found; i++) {
+		snprintf(path, sizeof(path), "/sys/class/block/%s", slaves[i]);
 		found = sysfs_encrypted(path, depth + 1);
 	}
-	closedir(d);
 	return found;
 }
 
 int luks_device_encrypted(const char *path, char *ret_backing, size_t size)
 {
-	char dir[128], attr[256], uuid[256];
+	char dir[128], attr[256], uuid[256], slaves[1][BLOCKDEV_NAME_MAX];
 	struct stat st;
+	size_t n = 0;
 	dev_t dev;
-	DIR *d;
-	struct dirent *de;
 
 	if (ret_backing && size)
 		ret_backing[0] = '\0';
@@ -211,15 +204,8 @@ int luks_device_encrypted(const char *path, char *ret_backing, size_t size)
 	    strncmp(uuid, "CRYPT-LUKS2-", 12) == 0) {
 		/* A LUKS2 mapping has exactly one device under it. */
 		snprintf(attr, sizeof(attr), "%s/slaves", dir);
-		d = opendir(attr);
-		if (d) {
-			while ((de = readdir(d)))
-				if (de->d_name[0] != '.') {
-					snprintf(ret_backing, size, "/dev/%s", de->d_name);
-					break;
-				}
-			closedir(d);
-		}
+		if (blockdev_sysfs_list(attr, slaves, 1, &n) == 0 && n == 1)
+			snprintf(ret_backing, size, "/dev/%s", slaves[0]);
 	}
 	return sysfs_encrypted(dir, 0);
 }
