@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "blockdev.h"
+#include "extmap.h"
 #include "util.h"
 
 /* Copy one word from *cursor into buf, removing double quotes.  The word
@@ -171,6 +172,8 @@ int resume_opts_apply(struct resume_opts *o, const char *key, const char *value)
 	}
 	if (strcmp(key, "resumedelay") == 0)
 		return apply_u64(&o->resumedelay, value, 0, 3600);
+	if (strcmp(key, "resume_offset") == 0)
+		return apply_u64(&o->resume_offset, value, 0, UINT64_MAX / EXTMAP_PAGE);
 	if (strncmp(key, "rd.snap.", 8) != 0)
 		return 0;
 	key += 8;

@@ -36,6 +36,7 @@ int conf_next(const char **cursor, char *buf, size_t bufsize, const char **ret_k
 /* What snapresume takes from the kernel command line. */
 struct resume_opts {
 	char resume[256];      /* resume=: the device spec, "" when unset */
+	uint64_t resume_offset; /* resume_offset=: page of the image's locator */
 	bool noresume;         /* noresume */
 	uint64_t resumedelay;  /* resumedelay=: seconds to wait before looking */
 	uint64_t timeout;      /* rd.snap.timeout=: seconds to wait for the device */

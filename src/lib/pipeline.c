@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "extmap.h"
 #include "util.h"
 
 enum slot_state {
@@ -53,6 +54,7 @@ struct pipe {
 	const uint8_t *uuid;
 	const struct image_header *hdr;
 	int fd;
+	struct extmap *map; /* NULL: fd's offsets are the image's */
 	uint64_t offset, limit;
 };
 
@@ -298,7 +300,7 @@ static void *writer_main(void *arg)
 		if (off + s->disk_len > p->limit || off + s->disk_len < off)
 			r = -ENOSPC;
 		else
-			r = pwrite_full(p->fd, s->disk, s->disk_len, off);
+			r = extmap_pwrite(p->map, p->fd, s->disk, s->disk_len, off);
 
 		pthread_mutex_lock(&p->lock);
 		if (r < 0) {
@@ -331,7 +333,7 @@ static int read_chunk(struct pipe *p, struct slot *s, uint64_t seq, uint64_t off
 
 	if (off + IMAGE_ALIGN > end || off + IMAGE_ALIGN > p->limit)
 		return -EBADMSG;
-	r = pread_full(p->fd, s->disk, IMAGE_ALIGN, off);
+	r = extmap_pread(p->map, p->fd, s->disk, IMAGE_ALIGN, off);
 	if (r < 0)
 		return r;
 	r = chunk_header_decode(s->disk, &c);
@@ -347,7 +349,8 @@ static int read_chunk(struct pipe *p, struct slot *s, uint64_t seq, uint64_t off
 	if (len > p->disk_cap || off + len > end || off + len > p->limit)
 		return -EBADMSG;
 	if (len > IMAGE_ALIGN) {
-		r = pread_full(p->fd, s->disk + IMAGE_ALIGN, len - IMAGE_ALIGN, off + IMAGE_ALIGN);
+		r = extmap_pread(p->map, p->fd, s->disk + IMAGE_ALIGN, len - IMAGE_ALIGN,
+				 off + IMAGE_ALIGN);
 		if (r < 0)
 			return r;
 	}
@@ -526,6 +529,11 @@ done:
 	if (ret)
 		*ret = st;
 	return 0;
+}
+
+void pipe_set_map(struct pipe *p, struct extmap *m)
+{
+	p->map = m;
 }
 
 int pipe_read(struct pipe *p, const struct image_header *h, int fd, uint64_t limit,

@@ -100,6 +100,12 @@ int pipe_read(struct pipe *p, const struct image_header *h, int fd, uint64_t lim
 	      pipe_put_page_fn put_page, void *put_userdata, pipe_progress_fn progress,
 	      void *progress_userdata, struct pipe_stats *ret);
 
+/* Image offsets of later pipe_write/pipe_read calls go through m (an
+ * extent target, extmap.h) to device offsets on fd; NULL: no translation.
+ * limit is then the map's size (or more, for a map that grows). */
+struct extmap;
+void pipe_set_map(struct pipe *p, struct extmap *m);
+
 /* After a failed pipe_read/pipe_write: the sequence number of the chunk
  * that failed, or UINT64_MAX when the failure was not a chunk's. */
 uint64_t pipe_error_chunk(const struct pipe *p);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/suspend_ioctls.h>
 #include <sys/ioctl.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "image.h"
@@ -146,4 +147,41 @@ int snapdev_atomic_restore(int fd)
 {
 	/* Requires frozen processes and a completely loaded image. */
 	return snap_ioctl(fd, SNAPSHOT_ATOMIC_RESTORE, 0);
+}
+
+int snapdev_set_swap_area(int fd, dev_t dev, uint64_t offset_pages)
+{
+	/* dev in the kernel's "new" encoding; offset: the page of the swap
+	 * header on dev (0 for a partition, resume_offset= for a file). */
+	struct resume_swap_area area = {
+		.offset = (__kernel_loff_t)offset_pages,
+		.dev = (__u32)((minor(dev) & 0xff) | (major(dev) << 8) |
+			       ((minor(dev) & ~0xffu) << 12)),
+	};
+
+	if (ioctl(fd, SNAPSHOT_SET_SWAP_AREA, &area) < 0)
+		return -errno;
+	return 0;
+}
+
+int snapdev_avail_swap(int fd, uint64_t *ret_bytes)
+{
+	__kernel_loff_t v = 0;
+
+	if (ioctl(fd, SNAPSHOT_AVAIL_SWAP_SIZE, &v) < 0)
+		return -errno;
+	*ret_bytes = (uint64_t)v;
+	return 0;
+}
+
+int snapdev_alloc_swap_page(int fd, uint64_t *ret_offset)
+{
+	__kernel_loff_t v = 0;
+
+	/* The kernel takes a free slot of the swap area and marks it used,
+	 * so that nothing swapped out is overwritten; ENOSPC when full. */
+	if (ioctl(fd, SNAPSHOT_ALLOC_SWAP_PAGE, &v) < 0)
+		return -errno;
+	*ret_offset = (uint64_t)v;
+	return 0;
 }

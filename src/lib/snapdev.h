@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define SNAPDEV_PATH "/dev/snapshot"
 
@@ -43,3 +44,11 @@ int snapdev_finish_write(int fd);
 
 /* Jump into the loaded image.  Returns only on failure. */
 int snapdev_atomic_restore(int fd);
+
+/* Swap areas (the image in an active swap partition or swap file): name
+ * the area by its device and the page of its header, then ask for free
+ * slots one page at a time; each comes back as a byte offset on dev.
+ * The slots stay taken until /dev/snapshot is closed. */
+int snapdev_set_swap_area(int fd, dev_t dev, uint64_t offset_pages);
+int snapdev_avail_swap(int fd, uint64_t *ret_bytes);
+int snapdev_alloc_swap_page(int fd, uint64_t *ret_offset);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "extmap.h"
 #include "util.h"
 
 /* O_DIRECT wants an aligned buffer. */
@@ -23,24 +24,24 @@ static uint8_t *block_alloc(void)
 	return p;
 }
 
-int target_read_header(int fd, enum image_state *ret_state, struct image_header *ret,
-		       const char **ret_why)
+int target_read_header_map(int fd, const struct extmap *m, enum image_state *ret_state,
+			   struct image_header *ret, const char **ret_why)
 {
 	_cleanup_(freep) uint8_t *b = block_alloc();
 	int r;
 
 	if (!b)
 		return -ENOMEM;
-	r = pread_full(fd, b, IMAGE_HEADER_SIZE, 0);
+	r = extmap_pread(m, fd, b, IMAGE_HEADER_SIZE, 0);
 	if (r < 0)
 		return r;
 	*ret_state = image_header_decode(b, ret, ret_why);
 	return 0;
 }
 
-static int write_block(int fd, const uint8_t *b)
+static int write_block(int fd, struct extmap *m, const uint8_t *b)
 {
-	int r = pwrite_full(fd, b, IMAGE_HEADER_SIZE, 0);
+	int r = extmap_pwrite(m, fd, b, IMAGE_HEADER_SIZE, 0);
 	if (r < 0)
 		return r;
 	if (fdatasync(fd) < 0)
@@ -48,27 +49,27 @@ static int write_block(int fd, const uint8_t *b)
 	return 0;
 }
 
-int target_write_header(int fd, const struct image_header *h)
+int target_write_header_map(int fd, struct extmap *m, const struct image_header *h)
 {
 	_cleanup_(freep) uint8_t *b = block_alloc();
 
 	if (!b)
 		return -ENOMEM;
 	image_header_encode(h, b);
-	return write_block(fd, b);
+	return write_block(fd, m, b);
 }
 
-int target_clear_header(int fd)
+int target_clear_header_map(int fd, struct extmap *m)
 {
 	_cleanup_(freep) uint8_t *b = block_alloc();
 
 	if (!b)
 		return -ENOMEM;
-	return write_block(fd, b);
+	return write_block(fd, m, b);
 }
 
-int target_invalidate(int fd, const struct image_header *h, uint32_t reason,
-		      uint64_t restore_read_ns)
+int target_invalidate_map(int fd, struct extmap *m, const struct image_header *h,
+			  uint32_t reason, uint64_t restore_read_ns)
 {
 	struct image_header d = *h;
 
@@ -77,7 +78,29 @@ int target_invalidate(int fd, const struct image_header *h, uint32_t reason,
 	d.dead_reason = reason;
 	d.dead_unix = (uint64_t)time(NULL);
 	d.restore_read_ns = restore_read_ns;
-	return target_write_header(fd, &d);
+	return target_write_header_map(fd, m, &d);
+}
+
+int target_read_header(int fd, enum image_state *ret_state, struct image_header *ret,
+		       const char **ret_why)
+{
+	return target_read_header_map(fd, NULL, ret_state, ret, ret_why);
+}
+
+int target_write_header(int fd, const struct image_header *h)
+{
+	return target_write_header_map(fd, NULL, h);
+}
+
+int target_clear_header(int fd)
+{
+	return target_clear_header_map(fd, NULL);
+}
+
+int target_invalidate(int fd, const struct image_header *h, uint32_t reason,
+		      uint64_t restore_read_ns)
+{
+	return target_invalidate_map(fd, NULL, h, reason, restore_read_ns);
 }
 
 int identity_read(struct identity *ret)

@@ -27,6 +27,16 @@ int target_clear_header(int fd);
 int target_invalidate(int fd, const struct image_header *h, uint32_t reason,
 		      uint64_t restore_read_ns);
 
+/* The same, for an image in extents (extmap.h): offsets are the image's,
+ * translated through m; m NULL is the plain form above. */
+struct extmap;
+int target_read_header_map(int fd, const struct extmap *m, enum image_state *ret_state,
+			   struct image_header *ret, const char **ret_why);
+int target_write_header_map(int fd, struct extmap *m, const struct image_header *h);
+int target_clear_header_map(int fd, struct extmap *m);
+int target_invalidate_map(int fd, struct extmap *m, const struct image_header *h,
+			  uint32_t reason, uint64_t restore_read_ns);
+
 /* Identity of the running system as recorded in a header. */
 struct identity {
 	char kernel_release[IMAGE_KREL_LEN];

@@ -24,6 +24,7 @@
 #include "blockdev.h"
 #include "fsguard.h"
 #include "image.h"
+#include "locator.h"
 #include "log.h"
 #include "luks.h"
 #include "parse.h"
@@ -233,7 +234,7 @@ static void on_restore_progress(void *userdata, const struct pipe_stats *st)
 }
 
 /* Refuse the image: say why and (unless told to keep it) invalidate it. */
-static int refuse(int fd, const char *path, const struct image_header *h,
+static int refuse(int fd, struct extmap *m, const char *path, const struct image_header *h,
 		  const struct resume_opts *o, const struct args *a, const char *why)
 {
 	int r;
@@ -244,7 +245,8 @@ static int refuse(int fd, const char *path, const struct image_header *h,
 			a->dry_run ? "--dry-run" : "rd.snap.keep");
 		return EXIT_REFUSED;
 	}
-	r = h ? target_invalidate(fd, h, IMAGE_DEAD_REFUSED, 0) : target_clear_header(fd);
+	r = h ? target_invalidate_map(fd, m, h, IMAGE_DEAD_REFUSED, 0)
+	      : target_clear_header_map(fd, m);
 	if (r < 0)
 		log_error("Failed to invalidate the image on %s: %s", path, strerror(-r));
 	else
@@ -342,9 +344,10 @@ static bool file_systems_unchanged(const struct image_header *h, const struct re
 }
 
 /* cd: the LUKS2 volume the image is in (NULL for a plain target); its
- * image marker goes with the image's validity. */
+ * image marker goes with the image's validity.  m: the extents of an image
+ * in a swap area or image file (NULL: the image starts at byte 0). */
 static int resume_from(const char *path, const struct resume_opts *o, const struct args *a,
-		       struct crypt_device *cd)
+		       struct crypt_device *cd, struct extmap *m)
 {
 	_cleanup_(closep) int fd = -1, snapfd = -1;
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
@@ -363,7 +366,9 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 		log_error("Failed to open %s: %s; booting without resuming", path, strerror(-r));
 		return EXIT_FAIL;
 	}
-	r = target_read_header(fd, &state, &h, &why);
+	if (m)
+		size = m->size;
+	r = target_read_header_map(fd, m, &state, &h, &why);
 	if (r < 0) {
 		log_error("Failed to read %s: %s; booting without resuming", path, strerror(-r));
 		return EXIT_FAIL;
@@ -378,10 +383,10 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 		return EXIT_NOTHING;
 	case IMAGE_DAMAGED:
 		snprintf(msg, sizeof(msg), "damaged header: %s", why);
-		return refuse(fd, path, NULL, o, a, msg);
+		return refuse(fd, m, path, NULL, o, a, msg);
 	case IMAGE_UNSUPPORTED:
 		snprintf(msg, sizeof(msg), "%s", why);
-		return refuse(fd, path, &h, o, a, msg);
+		return refuse(fd, m, path, &h, o, a, msg);
 	case IMAGE_VALID:
 		break;
 	}
@@ -391,7 +396,7 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 		log_msg("noresume given: not resuming image %s on %s", u, path);
 		if (a->dry_run)
 			return EXIT_NOTHING;
-		r = target_invalidate(fd, &h, IMAGE_DEAD_NORESUME, 0);
+		r = target_invalidate_map(fd, m, &h, IMAGE_DEAD_NORESUME, 0);
 		if (r < 0)
 			log_error("Failed to invalidate the image on %s: %s", path, strerror(-r));
 		else
@@ -411,19 +416,19 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 	    strcmp(h.kernel_version, id.kernel_version) != 0) {
 		snprintf(msg, sizeof(msg), "written by kernel %s %s, running %s %s",
 			 h.kernel_release, h.kernel_version, id.kernel_release, id.kernel_version);
-		return refuse(fd, path, &h, o, a, msg);
+		return refuse(fd, m, path, &h, o, a, msg);
 	}
 	if (h.payload_offset + h.payload_bytes > size) {
 		snprintf(msg, sizeof(msg), "image of %" PRIu64 " bytes does not fit on the device "
 			 "(%" PRIu64 " bytes): truncated target?",
 			 h.payload_offset + h.payload_bytes, size);
-		return refuse(fd, path, &h, o, a, msg);
+		return refuse(fd, m, path, &h, o, a, msg);
 	}
 
 	if (!identity_matches(&h, &id, msg, sizeof(msg)))
-		return refuse(fd, path, &h, o, a, msg);
+		return refuse(fd, m, path, &h, o, a, msg);
 	if (!file_systems_unchanged(&h, o, msg, sizeof(msg)))
-		return refuse(fd, path, &h, o, a, msg);
+		return refuse(fd, m, path, &h, o, a, msg);
 
 	po.chunk_pages = h.chunk_pages;
 	po.workers = (unsigned)o->workers;
@@ -433,6 +438,7 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 			  strerror(-r));
 		return EXIT_FAIL;
 	}
+	pipe_set_map(p, m);
 
 	if (!a->dry_run) {
 		r = snapdev_open(NULL, O_WRONLY, &snapfd);
@@ -441,7 +447,7 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 				 strerror(-r),
 				 r == -EPERM ? " (kernel lockdown under Secure Boot, or nohibernate)"
 					     : "");
-			return refuse(fd, path, &h, o, a, msg);
+			return refuse(fd, m, path, &h, o, a, msg);
 		}
 		/* Rule: lock our memory before loading the image. */
 		if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
@@ -469,7 +475,7 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 		else
 			snprintf(msg, sizeof(msg), "loading the image failed: %s",
 				 r == -EBADMSG ? "payload does not match the header" : strerror(-r));
-		return refuse(fd, path, &h, o, a, msg);
+		return refuse(fd, m, path, &h, o, a, msg);
 	}
 	t1 = now_ns();
 	if (a->dry_run) {
@@ -480,7 +486,7 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 
 	/* Invalidate before the jump: an image is resumed at most once, and a
 	 * restore that fails or crashes from here on never loops. */
-	r = target_invalidate(fd, &h, IMAGE_DEAD_RESUMED, t1 - t0);
+	r = target_invalidate_map(fd, m, &h, IMAGE_DEAD_RESUMED, t1 - t0);
 	if (r < 0) {
 		closep(&snapfd);
 		log_error("Failed to invalidate the image on %s before restoring: %s; "
@@ -497,6 +503,15 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 				  strerror(-r));
 			return EXIT_FAIL;
 		}
+	}
+	/* A swap area gets its signature back now: the restored system has
+	 * it active, and the next boot's swapon must find it. */
+	if (m && m->kind == EXTMAP_SWAP) {
+		r = locator_restore_swap(fd, m);
+		if (r < 0)
+			log_error("Failed to put the swap signature back on %s: %s (the next "
+				  "boot does it)",
+				  path, strerror(-r));
 	}
 	log_msg("image loaded in %.2f s (%.0f MB/s), peak memory %" PRIu64 " KiB; restoring",
 		(double)(t1 - t0) / 1e9,
@@ -627,7 +642,7 @@ static int resume_path(const char *path, const struct resume_opts *o, const stru
 	crypt_set_log_callback(NULL, log_libcryptsetup, NULL);
 	r = luks_open(path, &cd);
 	if (r == -EMEDIUMTYPE)
-		return resume_from(path, o, a, NULL);
+		return resume_from(path, o, a, NULL, NULL);
 	if (r == -EPROTONOSUPPORT) {
 		log_msg("%s is a LUKS1 volume; images are only kept in LUKS2 volumes "
 			"(cryptsetup convert --type luks2)",
@@ -690,7 +705,7 @@ static int resume_path(const char *path, const struct resume_opts *o, const stru
 	}
 
 	luks_mapper_path(MAPPING_NAME, mapped, sizeof(mapped));
-	ret = resume_from(mapped, o, a, cd);
+	ret = resume_from(mapped, o, a, cd, NULL);
 
 	/* Still here: nothing was restored.  The image inside is invalid,
 	 * refused or absent (or kept, on request): the marker follows it. */
@@ -705,6 +720,95 @@ static int resume_path(const char *path, const struct resume_opts *o, const stru
 	else
 		log_msg("closed %s", mapped);
 	return ret;
+}
+
+/* After an image in a swap area was not restored: when it is no longer
+ * valid (invalidated, refused, damaged), the swap area gets its signature
+ * back; a kept image keeps the locator, so the next boot finds it. */
+static void swap_settle(const char *path, struct extmap *m, const struct args *a)
+{
+	_cleanup_(closep) int fd = -1;
+	struct image_header h;
+	enum image_state state;
+	const char *why;
+	uint64_t size;
+	int r;
+
+	if (m->kind != EXTMAP_SWAP || a->dry_run)
+		return;
+	r = blockdev_open(path, O_RDWR, true, &fd, &size);
+	if (r == 0)
+		r = target_read_header_map(fd, m, &state, &h, &why);
+	if (r == 0 && state == IMAGE_VALID)
+		return;
+	if (r == 0)
+		r = locator_restore_swap(fd, m);
+	if (r < 0)
+		log_error("Failed to put the swap signature back on %s: %s", path, strerror(-r));
+	else
+		log_msg("swap signature restored on %s", path);
+}
+
+/* resume= names a device; resume_offset= the page on it where an image's
+ * locator is (a swap file's or image file's first page, 0 for a swap
+ * partition).  Without a locator there, the image starts at byte 0 (a
+ * partition, or a LUKS2 volume holding it). */
+static int resume_device(const char *path, const struct resume_opts *o, const struct args *a)
+{
+	_cleanup_(closep) int fd = -1;
+	uint64_t base = o->resume_offset * EXTMAP_PAGE, size;
+	enum locator_found found;
+	struct extmap m;
+	const char *why = NULL;
+	int r, ret;
+
+	r = blockdev_open(path, O_RDONLY, true, &fd, &size);
+	if (r == 0)
+		r = base + EXTMAP_PAGE <= size ? locator_read(fd, base, &m, &found, &why) : -ERANGE;
+	closep(&fd);
+	if (r < 0) {
+		log_error("Failed to read %s at page %" PRIu64 ": %s; booting without resuming",
+			  path, o->resume_offset, strerror(-r));
+		return EXIT_FAIL;
+	}
+	switch (found) {
+	case LOC_OURS:
+		log_debug("image locator on %s at page %" PRIu64 ": %zu extents, %" PRIu64
+			  " MiB",
+			  path, o->resume_offset, m.n, m.size >> 20);
+		ret = resume_from(path, o, a, NULL, &m);
+		swap_settle(path, &m, a);
+		extmap_done(&m);
+		return ret;
+	case LOC_DAMAGED:
+		log_error("refusing image on %s: its locator at page %" PRIu64 " is damaged: %s",
+			  path, o->resume_offset, why);
+		if (o->keep || a->dry_run)
+			return EXIT_REFUSED;
+		r = blockdev_open(path, O_RDWR, true, &fd, &size);
+		if (r == 0)
+			r = locator_repair_swap(fd, base);
+		if (r > 0)
+			log_msg("swap signature restored on %s", path);
+		else if (r < 0)
+			log_error("Failed to repair the swap header on %s: %s", path, strerror(-r));
+		return EXIT_REFUSED;
+	case LOC_SWAP:
+		log_msg("no image on %s (a swap area without one)", path);
+		return EXIT_NOTHING;
+	case LOC_KERNEL:
+		log_msg("%s holds an image of the kernel's own hibernation: left to the "
+			"kernel's resume",
+			path);
+		return EXIT_NOTHING;
+	case LOC_NONE:
+		break;
+	}
+	if (base) {
+		log_msg("no image on %s at page %" PRIu64, path, o->resume_offset);
+		return EXIT_NOTHING;
+	}
+	return resume_path(path, o, a);
 }
 
 int main(int argc, char **argv)
@@ -750,5 +854,5 @@ int main(int argc, char **argv)
 			o.timeout);
 		return EXIT_NOTHING;
 	}
-	return resume_path(path, &o, &a);
+	return resume_device(path, &o, &a);
 }

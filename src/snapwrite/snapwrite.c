@@ -5,7 +5,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <blkid.h>
 #include <getopt.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <stdarg.h>
 #include <inttypes.h>
 #include <libcryptsetup.h>
@@ -16,6 +19,7 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +28,7 @@
 #include "fsguard.h"
 #include "guard.h"
 #include "image.h"
+#include "locator.h"
 #include "log.h"
 #include "luks.h"
 #include "parse.h"
@@ -64,6 +69,8 @@ struct args {
 	char keyfile[256];   /* opens a LUKS2 target */
 	bool ask_password;   /* or: ask for its passphrase on the terminal */
 	bool yes;            /* prepare: do not ask */
+	bool json;           /* status: JSON */
+	uint64_t file_size;  /* prepare: size of an image file to make */
 	bool fs_unknown_allow; /* fs_guard_unknown=allow */
 	enum { ENC_DEFAULT, ENC_REQUIRED, ENC_OPTIONAL } encryption;
 	char conf_target[256]; /* target= of the configuration file */
@@ -196,7 +203,7 @@ static int load_config(struct args *a)
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	enum { OPT_REBOOT = 256, OPT_WORKERS, OPT_LIST, OPT_IMAGE_SIZE, OPT_KEY_FILE, OPT_ASK,
-	       OPT_YES };
+	       OPT_YES, OPT_JSON, OPT_SIZE };
 	static const struct option opts[] = {
 		{"target", required_argument, NULL, 't'},
 		{"config", required_argument, NULL, 'c'},
@@ -207,6 +214,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"key-file", required_argument, NULL, OPT_KEY_FILE},
 		{"ask-password", no_argument, NULL, OPT_ASK},
 		{"yes", no_argument, NULL, OPT_YES},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"size", required_argument, NULL, OPT_SIZE},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -252,6 +261,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_YES:
 			a->yes = true;
+			break;
+		case OPT_JSON:
+			a->json = true;
+			break;
+		case OPT_SIZE:
+			if (parse_size(optarg, 1 << 20, UINT64_MAX / 2, &a->file_size) < 0)
+				return usage_error("invalid --size '%s' (at least 1M)", optarg);
 			break;
 		case 'q':
 			a->quiet = true;
@@ -364,14 +380,17 @@ static void snapshot_cancel(int snapfd)
 		log_error("Failed to thaw processes: %s", strerror(-r));
 }
 
-static void report_resumed(int fd, const uint8_t uuid[16])
+/* In the resumed system: the timings of both sides, from the header that
+ * snapresume invalidated (map: the image's extents, when it has them; a
+ * swap area's were taken after the snapshot, so they are not known here). */
+static void report_resumed(int fd, const struct extmap *map, const uint8_t uuid[16])
 {
 	struct image_header h;
 	enum image_state st;
 	char u[37];
 
 	image_uuid_format(uuid, u);
-	if (target_read_header(fd, &st, &h, NULL) < 0 || st != IMAGE_INVALIDATED ||
+	if (target_read_header_map(fd, map, &st, &h, NULL) < 0 || st != IMAGE_INVALIDATED ||
 	    memcmp(h.uuid, uuid, 16) != 0 || h.dead_reason != IMAGE_DEAD_RESUMED) {
 		log_msg("resumed (image %s)", u);
 		return;
@@ -592,22 +611,325 @@ static int guard_target(const char *path)
 	return EXIT_TARGET;
 }
 
+/* The policy: by default, encryption is required when the configured
+ * target is encrypted, so that a --target elsewhere cannot leak.  An exit
+ * code when writing to path (encrypted or not) is refused. */
+static int encryption_policy(const struct args *a, bool encrypted, const char *path)
+{
+	bool required = a->encryption == ENC_REQUIRED ||
+			(a->encryption == ENC_DEFAULT && spec_encrypted(a->conf_target));
+
+	if (required && !encrypted) {
+		log_error("Refusing to write a memory image unencrypted to '%s' (encryption is "
+			  "required%s): use a LUKS2 volume as the target",
+			  path,
+			  a->encryption == ENC_REQUIRED ? " by " DEFAULT_CONFIG
+							: " because the configured target is encrypted");
+		return EXIT_TARGET;
+	}
+	return 0;
+}
+
+/* ---- extent targets: swap areas and image files ----------------------- */
+
+/* An image kept in extents of a device (locator.h): an active swap area,
+ * or an image file made by "snapwrite prepare". */
+struct xtarget {
+	uint32_t kind;         /* 0: none (a device or LUKS2 volume), or EXTMAP_* */
+	bool swap_file;
+	dev_t devnum;          /* the device holding the extents */
+	uint64_t offset_pages; /* resume_offset= */
+	struct extmap map;     /* FILE: from its locator; SWAP: grown while writing */
+	int snapfd;            /* SWAP: where free swap pages come from */
+};
+
+static void xtarget_done(struct xtarget *xt)
+{
+	extmap_done(&xt->map);
+}
+
+/* The pipeline's writer thread asks for swap pages while the main thread
+ * reads the image from /dev/snapshot; the kernel takes its transition lock
+ * for each read and answers ioctls meanwhile with EBUSY: try again. */
+static int swap_grow(void *userdata, uint64_t *ret_offset)
+{
+	const struct xtarget *xt = userdata;
+
+	for (unsigned i = 0;; i++) {
+		int r = snapdev_alloc_swap_page(xt->snapfd, ret_offset);
+		if (r != -EBUSY || i == 1000000)
+			return r;
+		if (i % 64 == 63)
+			nanosleep(&(struct timespec){.tv_nsec = 50000}, NULL);
+		else
+			sched_yield();
+	}
+}
+
+/* A device that a file system or swapon holds: opened without O_EXCL,
+ * O_DIRECT, written only inside the extents that are ours. */
+static int open_shared(const char *path, int flags, int *ret_fd, uint64_t *ret_size)
+{
+	_cleanup_(closep) int fd = open(path, flags | O_DIRECT | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0 && errno == EINVAL)
+		fd = open(path, flags | O_CLOEXEC); /* a copy on a file system without O_DIRECT */
+	if (fd < 0 || fstat(fd, &st) < 0 ||
+	    (S_ISBLK(st.st_mode) ? ioctl(fd, BLKGETSIZE64, ret_size) < 0
+				 : (*ret_size = (uint64_t)st.st_size, false))) {
+		log_error("Failed to open '%s': %s", path, strerror(errno));
+		return EXIT_TARGET;
+	}
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* The page size resume= and resume_offset= count in. */
+static void print_resume_hint(const char *dev, uint64_t offset_pages)
+{
+	char tag[128];
+	_cleanup_(freep) char *uuid = blkid_get_tag_value(NULL, "UUID", dev);
+
+	if (uuid)
+		snprintf(tag, sizeof(tag), "UUID=%s", uuid);
+	else
+		snprintf(tag, sizeof(tag), "%s", dev);
+	log_msg("kernel command line for this target: resume=%s resume_offset=%" PRIu64, tag,
+		offset_pages);
+}
+
+/* An image file: check its file system, find its extents and the device.
+ * *full gets all of the file's extents, xt->map the image's part. */
+static int file_target_map(const char *file, int flags, struct xtarget *xt, struct extmap *full,
+			   char *dev, size_t devsize)
+{
+	_cleanup_(closep) int fd = open(file, flags | O_CLOEXEC);
+	const char *why = NULL;
+	int r;
+
+	if (fd < 0) {
+		log_error("Failed to open image file '%s': %s", file, strerror(errno));
+		return EXIT_TARGET;
+	}
+	if (file_fs_check(fd, &why) < 0) {
+		log_error("Image file '%s' refused: %s", file, why);
+		return EXIT_TARGET;
+	}
+	r = file_device(fd, dev, devsize, &xt->devnum);
+	if (r < 0) {
+		log_error("Failed to find the device holding '%s': %s", file, strerror(-r));
+		return EXIT_TARGET;
+	}
+	r = file_image_map(fd, full, &xt->map);
+	if (r == -EMEDIUMTYPE) {
+		log_error("Image file '%s' is not usable: too small, or not fully written "
+			  "(holes, unwritten or shared extents); make it with 'snapwrite prepare "
+			  "--target %s --size SIZE'",
+			  file, file);
+		return EXIT_TARGET;
+	}
+	if (r < 0) {
+		log_error("Failed to map the blocks of '%s': %s", file, strerror(-r));
+		return EXIT_TARGET;
+	}
+	xt->kind = EXTMAP_FILE;
+	xt->offset_pages = xt->map.base / EXTMAP_PAGE;
+	return 0;
+}
+
+/* Does the regular file start with a locator?  The kind it claims
+ * (EXTMAP_FILE: an image file; EXTMAP_SWAP: a copy of a swap partition
+ * holding an image), 0, or a negative errno (with a message). */
+static int file_locator_kind(const char *path)
+{
+	_cleanup_(closep) int fd = -1;
+	_cleanup_(freep) uint8_t *page = NULL;
+	uint64_t size;
+	int r;
+
+	/* O_DIRECT: a device's page cache may not have what snapwrite wrote. */
+	r = blockdev_open(path, O_RDONLY, true, &fd, &size);
+	if (r == 0 && posix_memalign((void **)&page, EXTMAP_PAGE, EXTMAP_PAGE) != 0)
+		r = -ENOMEM;
+	if (r == 0 && size < EXTMAP_PAGE)
+		return 0;
+	if (r == 0)
+		r = pread_full(fd, page, EXTMAP_PAGE, 0);
+	if (r < 0) {
+		log_error("Failed to read '%s': %s", path, strerror(-r));
+		return r;
+	}
+	return (int)extmap_locator_kind(page);
+}
+
+/*
+ * Is the target an extent target?  0 with xt->kind 0 when it is not; 0
+ * with the device opened (*ret_path, *ret_fd, *ret_size) when it is; else
+ * an exit code.  write: for hibernate (an image file must be one that
+ * "snapwrite prepare" made and that has not moved since).
+ */
+static int open_extent_target(const struct args *a, struct xtarget *xt, bool write,
+			      char **ret_path, int *ret_fd, uint64_t *ret_size)
+{
+	_cleanup_(freep) char *path = NULL;
+	_cleanup_(closep) int fd = -1;
+	struct extmap full, stored;
+	enum locator_found found;
+	const char *why = NULL;
+	char dev[256];
+	struct stat st;
+	bool is_file = false;
+	uint64_t size;
+	int r;
+
+	xt->kind = 0;
+	if (a->target[0] == '/')
+		path = strdup(a->target);
+	else if (blockdev_resolve(a->target, &path) < 0)
+		return 0; /* not found: the device path reports it */
+	if (!path)
+		return EXIT_FAIL;
+	if (stat(path, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)))
+		return 0;
+	r = swap_active("/proc/swaps", path, &is_file);
+	if (r < 0) {
+		log_error("Failed to read /proc/swaps: %s", strerror(-r));
+		return EXIT_FAIL;
+	}
+
+	if (r > 0) {
+		/* An active swap area: partition, or file on a file system. */
+		xt->kind = EXTMAP_SWAP;
+		xt->swap_file = is_file;
+		if (is_file) {
+			r = file_target_map(path, O_RDONLY, xt, &full, dev, sizeof(dev));
+			extmap_done(&xt->map);
+			if (r)
+				return r;
+			xt->kind = EXTMAP_SWAP;
+			xt->offset_pages = full.ext[0].offset / EXTMAP_PAGE;
+			extmap_done(&full);
+		} else {
+			snprintf(dev, sizeof(dev), "%s", path);
+			xt->devnum = st.st_rdev;
+			xt->offset_pages = 0;
+		}
+		r = open_shared(dev, write ? O_RDWR : O_RDONLY, &fd, &size);
+		if (r)
+			return r;
+		extmap_init(&xt->map, EXTMAP_SWAP, xt->offset_pages * EXTMAP_PAGE);
+		if (write) {
+			_cleanup_(freep) uint8_t *page = NULL;
+			if (posix_memalign((void **)&page, EXTMAP_PAGE, EXTMAP_PAGE) != 0)
+				return EXIT_FAIL;
+			r = pread_full(fd, page, EXTMAP_PAGE, xt->map.base);
+			if (r < 0) {
+				log_error("Failed to read the swap header of '%s': %s", path,
+					  strerror(-r));
+				return EXIT_TARGET;
+			}
+			if (!extmap_swap_header_ok(page, &why)) {
+				log_error("Swap area '%s' cannot hold an image: %s", path, why);
+				return EXIT_TARGET;
+			}
+		}
+	} else if (S_ISBLK(st.st_mode) || S_ISREG(st.st_mode)) {
+		r = file_locator_kind(path);
+		if (r < 0)
+			return EXIT_TARGET;
+		if (r == EXTMAP_SWAP && write) {
+			log_error("'%s' is a swap area holding an image, and not active: resume it, "
+				  "or 'snapwrite discard' it and swapon it, to hibernate into it",
+				  path);
+			return EXIT_TARGET;
+		}
+		if (r == EXTMAP_SWAP) {
+			/* A swap partition (or a copy of one) with an image in it,
+			 * which keeps it from being swapped on. */
+			snprintf(dev, sizeof(dev), "%s", path);
+			r = open_shared(dev, O_RDONLY, &fd, &size);
+			if (r)
+				return r;
+			extmap_init(&xt->map, EXTMAP_SWAP, 0);
+			xt->kind = EXTMAP_SWAP;
+			goto done;
+		}
+		if (S_ISBLK(st.st_mode) || (r != EXTMAP_FILE && !write))
+			return 0; /* a device (or a copy of one, as the tests have) */
+		if (r != EXTMAP_FILE) {
+			log_error("'%s' is not an image file: make it one with 'snapwrite prepare "
+				  "--target %s --size SIZE'",
+				  path, path);
+			return EXIT_TARGET;
+		}
+		r = file_target_map(path, O_RDONLY, xt, &full, dev, sizeof(dev));
+		extmap_done(&full);
+		if (r)
+			return r;
+		r = open_shared(dev, write ? O_RDWR : O_RDONLY, &fd, &size);
+		if (r)
+			return r;
+		r = locator_read(fd, xt->map.base, &stored, &found, &why);
+		if (r < 0) {
+			log_error("Failed to read the locator of '%s': %s", path, strerror(-r));
+			return EXIT_TARGET;
+		}
+		if (found == LOC_OURS && stored.kind == EXTMAP_FILE &&
+		    !extmap_same(&stored, &xt->map))
+			why = "its blocks moved";
+		else if (found == LOC_OURS && stored.kind != EXTMAP_FILE)
+			why = "the locator is not an image file's";
+		else if (found != LOC_OURS && !why)
+			why = "no locator on the device";
+		extmap_done(&stored);
+		if (why) {
+			log_error("Image file '%s' is not where its locator says (%s): copied, "
+				  "moved or damaged since 'snapwrite prepare'; prepare it again",
+				  path, why);
+			return EXIT_TARGET;
+		}
+		extmap_done(&stored);
+	}
+done:
+	*ret_path = strdup(dev);
+	if (!*ret_path)
+		return EXIT_FAIL;
+	*ret_fd = TAKE_FD(fd);
+	*ret_size = size;
+	return 0;
+}
+
 /*
  * Find the device the image is written to.  A LUKS2 target is opened (or
  * its open mapping used); the encryption policy is applied.  *ret_path is
  * the device written to, which is opened into *ret_fd.
  */
-static int open_write_target(const struct args *a, struct crypt_target *ct, bool guard,
-			     char **ret_path, int *ret_fd, uint64_t *ret_size)
+static int open_write_target(const struct args *a, struct crypt_target *ct, struct xtarget *xt,
+			     bool guard, char **ret_path, int *ret_fd, uint64_t *ret_size)
 {
 	_cleanup_(freep) char *dev = NULL, *write_path = NULL;
 	char buf[256];
-	bool encrypted, required;
+	bool encrypted;
 	int r;
 
 	if (!a->target[0]) {
 		log_error("No target: give --target or set target= in %s", a->config);
 		return EXIT_USAGE;
+	}
+	if (xt) {
+		r = open_extent_target(a, xt, true, ret_path, ret_fd, ret_size);
+		if (r)
+			return r;
+		if (xt->kind) {
+			r = encryption_policy(a, luks_device_encrypted(*ret_path, NULL, 0) > 0,
+					      a->target);
+			if (r) {
+				freep(ret_path);
+				closep(ret_fd);
+			}
+			return r;
+		}
 	}
 	r = blockdev_resolve(a->target, &dev);
 	if (r < 0) {
@@ -650,18 +972,9 @@ static int open_write_target(const struct args *a, struct crypt_target *ct, bool
 		write_path = TAKE_PTR(dev);
 	}
 
-	/* The policy: by default, encryption is required when the configured
-	 * target is encrypted, so that a --target elsewhere cannot leak. */
-	required = a->encryption == ENC_REQUIRED ||
-		   (a->encryption == ENC_DEFAULT && spec_encrypted(a->conf_target));
-	if (required && !encrypted) {
-		log_error("Refusing to write a memory image unencrypted to '%s' (encryption is "
-			  "required%s): use a LUKS2 volume as the target",
-			  write_path,
-			  a->encryption == ENC_REQUIRED ? " by " DEFAULT_CONFIG
-							: " because the configured target is encrypted");
-		return EXIT_TARGET;
-	}
+	r = encryption_policy(a, encrypted, write_path);
+	if (r)
+		return r;
 
 	r = guard ? guard_target(write_path) : guard_in_use(write_path);
 	if (r)
@@ -776,10 +1089,32 @@ static int fs_guard_record(const struct fs_plan *plan, struct image_header *h)
 	return 0;
 }
 
+/* The image in a swap area is complete and its header committed: take
+ * pages for its map, write them and then the locator over the swap
+ * signature.  From then on the swap area holds an image. */
+static int swap_commit(int fd, struct xtarget *xt)
+{
+	struct extmap *m = &xt->map;
+	int r;
+
+	m->grow = NULL;
+	m->nmap = extmap_pages_for(m->n);
+	if (m->nmap > EXTMAP_MAX_MAP_PAGES)
+		return -E2BIG;
+	for (uint32_t i = 0; i < m->nmap; i++) {
+		r = snapdev_alloc_swap_page(xt->snapfd, &m->map_pages[i]);
+		if (r < 0)
+			return r;
+	}
+	return locator_write(fd, m);
+}
+
 static int do_hibernate(const struct args *a)
 {
 	/* First, so that its cleanup runs after the target's fd is closed. */
 	_cleanup_(crypt_target_done) struct crypt_target ct = {0};
+	_cleanup_(xtarget_done) struct xtarget xt = {0};
+	struct extmap *map = NULL;
 	_cleanup_(freep) char *path = NULL;
 	_cleanup_(closep) int fd = -1, snapfd = -1;
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
@@ -797,9 +1132,13 @@ static int do_hibernate(const struct args *a)
 	char u[37];
 	int r;
 
-	r = open_write_target(a, &ct, true, &path, &fd, &size);
+	r = open_write_target(a, &ct, &xt, true, &path, &fd, &size);
 	if (r)
 		return r;
+	if (xt.kind == EXTMAP_FILE) {
+		map = &xt.map;
+		size = map->size;
+	}
 	if (size < IMAGE_HEADER_SIZE + 2 * (uint64_t)IMAGE_ALIGN) {
 		log_error("Target '%s' is too small (%" PRIu64 " bytes)", path, size);
 		return EXIT_TARGET;
@@ -845,10 +1184,28 @@ static int do_hibernate(const struct args *a)
 		return EXIT_KERNEL;
 	}
 
+	if (xt.kind == EXTMAP_SWAP) {
+		uint64_t avail = 0;
+
+		r = snapdev_set_swap_area(snapfd, xt.devnum, xt.offset_pages);
+		if (r < 0) {
+			log_error("The kernel does not take '%s' (page %" PRIu64 " of %s) as a swap "
+				  "area: %s",
+				  a->target, xt.offset_pages, path, strerror(-r));
+			return EXIT_TARGET;
+		}
+		if (snapdev_avail_swap(snapfd, &avail) == 0)
+			log_msg("swap area %s: %" PRIu64 " MiB free", a->target, avail >> 20);
+		if (xt.swap_file)
+			print_resume_hint(path, xt.offset_pages);
+	}
+
 	/* The header is the commit record: destroy the old one before the new
 	 * payload overwrites the old payload, so that no crash from here on
-	 * leaves a header that describes bytes which are no longer there. */
-	r = target_clear_header(fd);
+	 * leaves a header that describes bytes which are no longer there.  (A
+	 * swap area has none: its pages are taken after the snapshot, and its
+	 * locator is written last.) */
+	r = xt.kind == EXTMAP_SWAP ? 0 : target_clear_header_map(fd, map);
 	if (r < 0) {
 		log_error("Failed to clear the header of '%s': %s", path, strerror(-r));
 		return EXIT_TARGET;
@@ -920,7 +1277,7 @@ static int do_hibernate(const struct args *a)
 		 * returns a second time. */
 		snapshot_cancel(snapfd);
 		munlockall();
-		report_resumed(fd, h.uuid);
+		report_resumed(fd, map, h.uuid);
 		return EXIT_OK;
 	}
 
@@ -933,7 +1290,26 @@ static int do_hibernate(const struct args *a)
 	pr.start_ns = t_snap;
 	progress_say(&pr, "writing image to %s (%" PRIu64 " pages)", path, pr.expect_pages);
 
+	if (xt.kind == EXTMAP_SWAP) {
+		/* Free slots of the swap area, taken as the image grows; the
+		 * first is the header's. */
+		map = &xt.map;
+		map->grow = swap_grow;
+		map->grow_userdata = &xt;
+		memcpy(map->saved_sig, EXTMAP_SWAP_SIG, EXTMAP_SIG_LEN);
+		xt.snapfd = snapfd;
+		size = UINT64_MAX / 2;
+		r = target_clear_header_map(fd, map);
+		if (r < 0) {
+			snapshot_cancel(snapfd);
+			munlockall();
+			log_error("Failed to start the image in swap area '%s': %s", a->target,
+				  strerror(-r));
+			return EXIT_TARGET;
+		}
+	}
 	src.snapfd = snapfd;
+	pipe_set_map(p, map);
 	r = pipe_write(p, h.uuid, read_snapshot_page, &src, fd, IMAGE_HEADER_SIZE, size,
 		       on_write_progress, &pr, &st);
 	if (r == 0 && fdatasync(fd) < 0)
@@ -941,7 +1317,11 @@ static int do_hibernate(const struct args *a)
 	if (r < 0) {
 		snapshot_cancel(snapfd);
 		munlockall();
-		if (r == -ENOSPC)
+		if (r == -ENOSPC && xt.kind == EXTMAP_SWAP)
+			log_error("Swap area '%s' is too full for the image (%" PRIu64 " MiB "
+				  "taken when it ran out); nothing was committed",
+				  a->target, map->size >> 20);
+		else if (r == -ENOSPC)
 			log_error("Target '%s' (%" PRIu64 " MiB) is too small for the image; "
 				  "nothing was committed",
 				  path, size >> 20);
@@ -968,10 +1348,12 @@ static int do_hibernate(const struct args *a)
 	memcpy(h.kernel_version, id.kernel_version, sizeof(h.kernel_version));
 
 	/* Commit: the payload is on stable storage, now the header. */
-	r = target_write_header(fd, &h);
+	r = target_write_header_map(fd, map, &h);
+	if (r == 0 && xt.kind == EXTMAP_SWAP)
+		r = swap_commit(fd, &xt);
 	if (r < 0) {
 		/* A torn header fails its checksum; clear it anyway. */
-		target_clear_header(fd);
+		target_clear_header_map(fd, map);
 		snapshot_cancel(snapfd);
 		munlockall();
 		log_error("Failed to commit the image header on '%s': %s", path, strerror(-r));
@@ -991,66 +1373,181 @@ static int do_hibernate(const struct args *a)
 
 	/* Still here: the image must not be resumed after the system ran on. */
 	r = -errno;
-	target_invalidate(fd, &h, IMAGE_DEAD_CANCELLED, 0);
+	target_invalidate_map(fd, map, &h, IMAGE_DEAD_CANCELLED, 0);
+	if (xt.kind == EXTMAP_SWAP)
+		locator_restore_swap(fd, map);
 	snapshot_cancel(snapfd);
 	munlockall();
 	log_error("Failed to power off: %s; image invalidated", strerror(-r));
 	return EXIT_FAIL;
 }
 
-/* ---- status and verify ----------------------------------------------- */
+/* ---- status, verify and discard ---------------------------------------- */
 
-static void print_header(const char *path, enum image_state state, const struct image_header *h,
-			 const char *why)
+/* status output: "key: value" lines, or one JSON object (--json). */
+struct out {
+	bool json;
+	bool any;
+};
+
+static void out_raw(struct out *o, const char *key, const char *value, bool quote)
+{
+	if (!o->json) {
+		printf("%s: %s\n", key, value);
+		return;
+	}
+	printf("%s\n  \"%s\": ", o->any ? "," : "{", key);
+	o->any = true;
+	if (!quote) {
+		fputs(value, stdout);
+		return;
+	}
+	putchar('"');
+	for (const char *c = value; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			printf("\\%c", *c);
+		else if ((unsigned char)*c < 0x20)
+			printf("\\u%04x", *c);
+		else
+			putchar(*c);
+	}
+	putchar('"');
+}
+
+static void out_str(struct out *o, const char *key, const char *value)
+{
+	out_raw(o, key, value, true);
+}
+
+static void out_u64(struct out *o, const char *key, uint64_t v)
+{
+	char b[32];
+	snprintf(b, sizeof(b), "%" PRIu64, v);
+	out_raw(o, key, b, false);
+}
+
+static void out_secs(struct out *o, const char *key, uint64_t ns)
+{
+	char b[32];
+	snprintf(b, sizeof(b), "%.3f", (double)ns / 1e9);
+	out_raw(o, key, b, false);
+}
+
+static void out_end(struct out *o)
+{
+	if (o->json)
+		printf("%s}\n", o->any ? "\n" : "{");
+}
+
+static void print_header(struct out *o, const char *path, enum image_state state,
+			 const struct image_header *h, const char *why)
 {
 	char u[37], t[64];
 	time_t created;
+	uint64_t now = (uint64_t)time(NULL);
 
-	printf("target: %s\n", path);
-	printf("state: %s\n", image_state_to_string(state));
+	out_str(o, "target", path);
+	out_str(o, "state", image_state_to_string(state));
 	if (why && state != IMAGE_NONE)
-		printf("problem: %s\n", why);
+		out_str(o, "problem", why);
 	if (state != IMAGE_VALID && state != IMAGE_INVALIDATED && state != IMAGE_UNSUPPORTED)
 		return;
 	image_uuid_format(h->uuid, u);
 	created = (time_t)h->created_unix;
 	strftime(t, sizeof(t), "%Y-%m-%d %H:%M:%S UTC", gmtime(&created));
-	printf("uuid: %s\n", u);
-	printf("version: %" PRIu32 "\n", h->version);
-	printf("created: %s\n", t);
-	printf("kernel: %s %s\n", h->kernel_release, h->kernel_version);
-	printf("pages: %" PRIu64 "\n", h->image_pages);
-	printf("memory_bytes: %" PRIu64 "\n", h->image_pages * IMAGE_PAGE_SIZE);
-	printf("stored_bytes: %" PRIu64 "\n", h->payload_bytes);
-	printf("chunks: %" PRIu64 "\n", h->chunk_count);
-	printf("chunk_pages: %" PRIu32 "\n", h->chunk_pages);
-	printf("compression: lz4\n");
-	printf("checksum: xxh3-64\n");
-	printf("write_seconds: %.3f\n", (double)h->write_ns / 1e9);
+	out_str(o, "uuid", u);
+	out_u64(o, "version", h->version);
+	out_str(o, "created", t);
+	out_u64(o, "age_seconds", now > h->created_unix ? now - h->created_unix : 0);
+	out_str(o, "kernel", h->kernel_release);
+	out_str(o, "kernel_build", h->kernel_version);
+	out_u64(o, "pages", h->image_pages);
+	out_u64(o, "memory_bytes", h->image_pages * IMAGE_PAGE_SIZE);
+	out_u64(o, "stored_bytes", h->payload_bytes);
+	out_u64(o, "chunks", h->chunk_count);
+	out_u64(o, "chunk_pages", h->chunk_pages);
+	out_str(o, "compression", "lz4");
+	out_str(o, "checksum", "xxh3-64");
+	out_secs(o, "write_seconds", h->write_ns);
 	if (state == IMAGE_INVALIDATED) {
-		printf("invalidated: %s\n", image_dead_reason_to_string(h->dead_reason));
+		out_str(o, "invalidated", image_dead_reason_to_string(h->dead_reason));
 		if (h->restore_read_ns)
-			printf("restore_seconds: %.3f\n", (double)h->restore_read_ns / 1e9);
+			out_secs(o, "restore_seconds", h->restore_read_ns);
 	}
 }
 
-/* Open the target read-only and read its header; an exit code on failure. */
-static int open_target_header(const struct args *a, char **ret_path, int *ret_fd,
-			      uint64_t *ret_size, enum image_state *ret_state,
-			      struct image_header *ret_h, const char **ret_why)
+/* What an extent target is, for status. */
+static void print_extents(struct out *o, const struct xtarget *xt)
+{
+	if (!xt->kind)
+		return;
+	out_str(o, "kind", xt->kind == EXTMAP_FILE ? "image file"
+			   : xt->swap_file		? "swap file"
+							: "swap partition");
+	out_u64(o, "resume_offset", xt->offset_pages);
+	if (xt->map.n) {
+		out_u64(o, "extents", xt->map.n);
+		out_u64(o, "extent_bytes", xt->map.size);
+	}
+}
+
+/*
+ * Open the target read-only (O_RDWR for discard) and read its header; an
+ * exit code on failure.  For an extent target, xt gets its map (a swap
+ * area without an image: state none, and no map).
+ */
+static int open_target_header(const struct args *a, int flags, struct xtarget *xt,
+			      char **ret_path, int *ret_fd, uint64_t *ret_size,
+			      enum image_state *ret_state, struct image_header *ret_h,
+			      const char **ret_why)
 {
 	_cleanup_(freep) char *path = NULL;
 	_cleanup_(closep) int fd = -1;
+	enum locator_found found;
+	struct extmap m;
 	int r;
 
-	r = open_target(a, O_RDONLY, &path, &fd, ret_size);
+	if (!a->target[0]) {
+		log_error("No target: give --target or set target= in %s", a->config);
+		return EXIT_USAGE;
+	}
+	r = open_extent_target(a, xt, false, &path, &fd, ret_size);
 	if (r)
 		return r;
-	r = target_read_header(fd, ret_state, ret_h, ret_why);
+	if (xt->kind == 0) {
+		r = open_target(a, flags, &path, &fd, ret_size);
+		if (r)
+			return r;
+	} else if (flags != O_RDONLY) {
+		closep(&fd);
+		r = open_shared(path, flags, &fd, ret_size);
+		if (r)
+			return r;
+	}
+	if (xt->kind == EXTMAP_SWAP) {
+		r = locator_read(fd, xt->map.base, &m, &found, ret_why);
+		if (r < 0) {
+			log_error("Failed to read the swap header of '%s': %s", path, strerror(-r));
+			return EXIT_TARGET;
+		}
+		if (found != LOC_OURS) {
+			*ret_state = found == LOC_DAMAGED ? IMAGE_DAMAGED : IMAGE_NONE;
+			if (found != LOC_DAMAGED)
+				*ret_why = "a swap area without an image";
+			goto done;
+		}
+		m.kind = EXTMAP_SWAP;
+		extmap_done(&xt->map);
+		xt->map = m;
+	}
+	if (xt->kind)
+		*ret_size = xt->map.size;
+	r = target_read_header_map(fd, xt->kind ? &xt->map : NULL, ret_state, ret_h, ret_why);
 	if (r < 0) {
 		log_error("Failed to read the header of '%s': %s", path, strerror(-r));
 		return EXIT_TARGET;
 	}
+done:
 	*ret_path = TAKE_PTR(path);
 	*ret_fd = TAKE_FD(fd);
 	return 0;
@@ -1059,7 +1556,7 @@ static int open_target_header(const struct args *a, char **ret_path, int *ret_fd
 /* status of a target that is a LUKS2 volume: read through its open mapping,
  * or, while it is locked, what its image marker says.  -1 when the target
  * is not a LUKS2 volume. */
-static int status_encrypted(const struct args *a)
+static int status_encrypted(const struct args *a, struct out *o)
 {
 	_cleanup_(luks_freep) struct crypt_device *cd = NULL;
 	_cleanup_(freep) char *dev = NULL;
@@ -1067,7 +1564,7 @@ static int status_encrypted(const struct args *a)
 	struct image_header h;
 	enum image_state state;
 	const char *why = NULL;
-	char mapping[256], u[37];
+	char mapping[256], u[37], line[300];
 	uint64_t size;
 	int marked;
 
@@ -1084,36 +1581,112 @@ static int status_encrypted(const struct args *a)
 	if (luks_active_holder(dev, mapping, sizeof(mapping)) > 0 &&
 	    blockdev_open(mapping, O_RDONLY, true, &fd, &size) == 0 &&
 	    target_read_header(fd, &state, &h, &why) == 0) {
-		print_header(mapping, state, &h, why);
-		printf("encryption: luks2 %s (open)\n", dev);
-		printf("marker: %s\n", marked ? u : "none");
+		print_header(o, mapping, state, &h, why);
+		snprintf(line, sizeof(line), "luks2 %s (open)", dev);
+		out_str(o, "encryption", line);
+		out_str(o, "marker", marked ? u : "none");
+		out_end(o);
 		return state == IMAGE_VALID ? EXIT_OK : EXIT_NOIMAGE;
 	}
-	printf("target: %s\n", dev);
-	printf("state: %s\n", marked ? "locked" : "none");
-	printf("encryption: luks2 (locked)\n");
+	out_str(o, "target", dev);
+	out_str(o, "state", marked ? "locked" : "none");
+	out_str(o, "encryption", "luks2 (locked)");
 	if (marked)
-		printf("uuid: %s\n", u);
+		out_str(o, "uuid", u);
+	out_end(o);
 	return marked ? EXIT_OK : EXIT_NOIMAGE;
 }
 
 static int do_status(const struct args *a)
 {
+	_cleanup_(xtarget_done) struct xtarget xt = {0};
 	_cleanup_(freep) char *path = NULL;
+	_cleanup_(closep) int fd = -1;
+	struct out o = {.json = a->json};
+	struct image_header h;
+	enum image_state state;
+	const char *why = NULL;
+	char buf[256];
+	uint64_t size;
+	int r;
+
+	r = status_encrypted(a, &o);
+	if (r >= 0)
+		return r;
+	r = open_target_header(a, O_RDONLY, &xt, &path, &fd, &size, &state, &h, &why);
+	if (r)
+		return r;
+	print_header(&o, xt.kind ? a->target : path, state, &h, why);
+	if (xt.kind)
+		out_str(&o, "device", path);
+	print_extents(&o, &xt);
+	r = luks_device_encrypted(path, buf, sizeof(buf));
+	out_str(&o, "encryption", r > 0 ? "dm-crypt (the device is encrypted)" : "none");
+	out_end(&o);
+	return state == IMAGE_VALID ? EXIT_OK : EXIT_NOIMAGE;
+}
+
+/* Invalidate the image on the target: the next boot does not resume it.  A
+ * swap area gets its signature back; a locked LUKS2 volume loses its
+ * marker (its image cannot be resumed without it). */
+static int do_discard(const struct args *a)
+{
+	_cleanup_(luks_freep) struct crypt_device *cd = NULL;
+	_cleanup_(xtarget_done) struct xtarget xt = {0};
+	_cleanup_(freep) char *path = NULL, *dev = NULL;
 	_cleanup_(closep) int fd = -1;
 	struct image_header h;
 	enum image_state state;
 	const char *why = NULL;
+	char u[37];
 	uint64_t size;
 	int r;
 
-	r = status_encrypted(a);
-	if (r >= 0)
-		return r;
-	r = open_target_header(a, &path, &fd, &size, &state, &h, &why);
+	if (a->target[0] && blockdev_resolve(a->target, &dev) == 0 && luks_open(dev, &cd) == 0) {
+		r = luks_marker_get(cd, u);
+		if (r <= 0) {
+			log_msg("no image in the encrypted volume %s", dev);
+			return r < 0 ? EXIT_TARGET : EXIT_NOIMAGE;
+		}
+		r = luks_marker_clear(cd);
+		if (r < 0) {
+			log_error("Failed to remove the image marker of %s: %s", dev, strerror(-r));
+			return EXIT_TARGET;
+		}
+		log_msg("image %s in %s discarded (its marker removed)", u, dev);
+		return EXIT_OK;
+	}
+	r = open_target_header(a, O_RDWR, &xt, &path, &fd, &size, &state, &h, &why);
 	if (r)
 		return r;
-	print_header(path, state, &h, why);
+	if (xt.kind == EXTMAP_SWAP && state == IMAGE_DAMAGED) {
+		r = locator_repair_swap(fd, xt.map.base);
+		log_msg("damaged locator on %s%s", path,
+			r > 0 ? ": swap signature restored" : "; nothing to restore");
+		return EXIT_NOIMAGE;
+	}
+	if (state != IMAGE_VALID) {
+		log_msg("no image to discard on %s (%s)", path, why ? why : image_state_to_string(state));
+		if (xt.kind == EXTMAP_SWAP && xt.map.n)
+			goto restore; /* an invalid image left the locator */
+		return EXIT_NOIMAGE;
+	}
+	r = target_invalidate_map(fd, xt.kind ? &xt.map : NULL, &h, IMAGE_DEAD_DISCARDED, 0);
+	if (r < 0) {
+		log_error("Failed to invalidate the image on %s: %s", path, strerror(-r));
+		return EXIT_TARGET;
+	}
+	image_uuid_format(h.uuid, u);
+	log_msg("image %s on %s discarded", u, path);
+	if (xt.kind != EXTMAP_SWAP)
+		return EXIT_OK;
+restore:
+	r = locator_restore_swap(fd, &xt.map);
+	if (r < 0) {
+		log_error("Failed to put the swap signature back on %s: %s", path, strerror(-r));
+		return EXIT_TARGET;
+	}
+	log_msg("swap signature restored on %s", path);
 	return state == IMAGE_VALID ? EXIT_OK : EXIT_NOIMAGE;
 }
 
@@ -1130,6 +1703,7 @@ static void on_verify_chunk(void *userdata, const struct pipe_stats *st)
 
 static int do_verify(const struct args *a)
 {
+	_cleanup_(xtarget_done) struct xtarget xt = {0};
 	_cleanup_(freep) char *path = NULL;
 	_cleanup_(closep) int fd = -1;
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
@@ -1141,7 +1715,7 @@ static int do_verify(const struct args *a)
 	uint64_t size;
 	int r;
 
-	r = open_target_header(a, &path, &fd, &size, &state, &h, &why);
+	r = open_target_header(a, O_RDONLY, &xt, &path, &fd, &size, &state, &h, &why);
 	if (r)
 		return r;
 	/* An invalidated image still has its payload: verify that too. */
@@ -1156,6 +1730,7 @@ static int do_verify(const struct args *a)
 		log_error("Failed to set up the pipeline: %s", strerror(-r));
 		return EXIT_FAIL;
 	}
+	pipe_set_map(p, xt.kind ? &xt.map : NULL);
 	r = pipe_read(p, &h, fd, size, NULL, NULL, on_verify_chunk, (void *)a, &st);
 	if (r < 0) {
 		uint64_t bad = pipe_error_chunk(p);
@@ -1174,6 +1749,148 @@ static int do_verify(const struct args *a)
 
 /* ---- prepare ------------------------------------------------------------ */
 
+/* Write len bytes of page at file offset off; an exit code. */
+static int file_put(int fd, const char *file, const void *page, size_t len, uint64_t off)
+{
+	int r = pwrite_full(fd, page, len, off);
+
+	if (r < 0) {
+		log_error("Failed to write '%s': %s", file, strerror(-r));
+		return EXIT_TARGET;
+	}
+	return 0;
+}
+
+/*
+ * Make an image file: written through (no holes, no unwritten extents),
+ * then its locator and map written through the file system as well,
+ * while it is still an ordinary file.  From then on only its blocks on the
+ * device are written, and only by snapwrite.
+ */
+static int prepare_file(const struct args *a, const char *file)
+{
+	_cleanup_(xtarget_done) struct xtarget xt = {0};
+	_cleanup_(freep) uint8_t *buf = NULL;
+	_cleanup_(closep) int fd = -1;
+	struct extmap full, again;
+	const char *why = NULL;
+	char answer[16], dev[256];
+	uint64_t size = ALIGN_UP(a->file_size, (uint64_t)EXTMAP_PAGE), off;
+	bool is_file;
+	uint32_t room;
+	struct stat st;
+	int r;
+
+	if (!a->file_size) {
+		log_error("To make '%s' an image file, give its size with --size", file);
+		return EXIT_USAGE;
+	}
+	if (stat(file, &st) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			log_error("'%s' is not a regular file", file);
+			return EXIT_TARGET;
+		}
+		if (swap_active("/proc/swaps", file, &is_file) > 0) {
+			log_error("'%s' is an active swap file: hibernate into it as it is", file);
+			return EXIT_TARGET;
+		}
+		r = file_locator_kind(file);
+		if (r < 0)
+			return EXIT_TARGET;
+		if (r != EXTMAP_FILE) {
+			log_error("'%s' exists and is not an image file: refusing to overwrite it "
+				  "(remove it first if it may go)",
+				  file);
+			return EXIT_TARGET;
+		}
+		printf("%s is an image file: it will be made again, %" PRIu64 " MiB; the image "
+		       "in it is lost.\n",
+		       file, size >> 20);
+	} else {
+		printf("%s will be made an image file of %" PRIu64 " MiB.\n", file, size >> 20);
+	}
+	if (!a->yes) {
+		fflush(stdout);
+		r = ask_user("Type 'yes' to go on: ", true, answer, sizeof(answer));
+		if (r < 0 || strcmp(answer, "yes") != 0) {
+			log_error("Not confirmed: %s left as it was", file);
+			return EXIT_USAGE;
+		}
+	}
+
+	fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_error("Failed to create '%s': %s", file, strerror(errno));
+		return EXIT_TARGET;
+	}
+	if (file_fs_check(fd, &why) < 0) {
+		log_error("Image file '%s' refused: %s", file, why);
+		unlink(file);
+		return EXIT_TARGET;
+	}
+	if (ftruncate(fd, 0) < 0 || posix_memalign((void **)&buf, EXTMAP_PAGE, 1 << 20) != 0) {
+		log_error("Failed to set up '%s': %s", file, strerror(errno));
+		return EXIT_TARGET;
+	}
+	memset(buf, 0, 1 << 20);
+	for (off = 0; off < size; off += 1 << 20) {
+		r = file_put(fd, file, buf, (size_t)(size - off < (1 << 20) ? size - off : 1 << 20),
+			     off);
+		if (r)
+			return r;
+	}
+	if (fsync(fd) < 0) {
+		log_error("Failed to write '%s': %s", file, strerror(errno));
+		return EXIT_TARGET;
+	}
+
+	r = file_image_map(fd, &full, &xt.map);
+	room = extmap_pages_for(full.n);
+	extmap_done(&full);
+	if (r < 0) {
+		log_error("Failed to map the blocks of '%s': %s", file,
+			  r == -EMEDIUMTYPE ? "too small, or its extents are not plain ones"
+					    : strerror(-r));
+		return EXIT_TARGET;
+	}
+	memset(buf, 0, EXTMAP_PAGE);
+	for (uint32_t i = 0; i < xt.map.nmap; i++) {
+		extmap_map_page_encode(&xt.map, i, buf);
+		r = file_put(fd, file, buf, EXTMAP_PAGE, (uint64_t)(1 + i) * EXTMAP_PAGE);
+		if (r)
+			return r;
+	}
+	memset(buf, 0, EXTMAP_PAGE);
+	extmap_locator_encode(&xt.map, buf);
+	r = file_put(fd, file, buf, EXTMAP_PAGE, 0);
+	if (r)
+		return r;
+	if (fsync(fd) < 0) {
+		log_error("Failed to write '%s': %s", file, strerror(errno));
+		return EXIT_TARGET;
+	}
+	/* The blocks must not have moved while we wrote the map. */
+	r = file_image_map(fd, &full, &again);
+	extmap_done(&full);
+	if (r == 0 && !extmap_same(&again, &xt.map))
+		r = -ESTALE;
+	extmap_done(&again);
+	if (r < 0) {
+		log_error("The blocks of '%s' moved while it was prepared: %s", file, strerror(-r));
+		return EXIT_TARGET;
+	}
+	r = file_device(fd, dev, sizeof(dev), NULL);
+	if (r < 0) {
+		log_error("Failed to find the device holding '%s': %s", file, strerror(-r));
+		return EXIT_TARGET;
+	}
+	log_msg("%s is ready for images: %" PRIu64 " MiB in %zu extent%s on %s, image from file "
+		"page %u",
+		file, xt.map.size >> 20, xt.map.n, xt.map.n == 1 ? "" : "s", dev, 1 + room);
+	print_resume_hint(dev, xt.map.base / EXTMAP_PAGE);
+	return EXIT_OK;
+}
+
 static int do_prepare(const struct args *a)
 {
 	_cleanup_(crypt_target_done) struct crypt_target ct = {0};
@@ -1183,9 +1900,13 @@ static int do_prepare(const struct args *a)
 	char line[256], answer[16];
 	uint64_t size;
 	size_t n = 0;
+	struct stat st;
 	int r;
 
-	r = open_write_target(a, &ct, false, &path, &fd, &size);
+	/* A path that is no device: an image file on a file system. */
+	if (a->target[0] == '/' && (stat(a->target, &st) < 0 || S_ISREG(st.st_mode)))
+		return prepare_file(a, a->target);
+	r = open_write_target(a, &ct, NULL, false, &path, &fd, &size);
 	if (r)
 		return r;
 	r = guard_probe(path, sigs, GUARD_MAX_SIGS, &n);
@@ -1247,5 +1968,7 @@ int main(int argc, char **argv)
 		return do_verify(&a);
 	if (strcmp(a.command, "prepare") == 0)
 		return do_prepare(&a);
+	if (strcmp(a.command, "discard") == 0)
+		return do_discard(&a);
 	return usage_error("unknown command '%s'", a.command);
 }

@@ -34,6 +34,7 @@ say() {
 
 power_off() {
 	sync
+	umount /images 2> /dev/null
 	mount -o remount,ro / 2> /dev/null
 	poweroff -f
 	# poweroff should not return; make sure the machine still goes down.
@@ -95,6 +96,16 @@ do_hibernate() {
 	mib=$(cmdline_value snaptest.mib 128)
 	seed=$(cmdline_value snaptest.seed 1)
 
+	# snaptest.setup=: where the image goes, made ready before the
+	# workload starts (extent targets, snapwrite prepare of a file).
+	setup=$(cmdline_value snaptest.setup "")
+	if [ -n "$setup" ]; then
+		if ! setup_target "$setup"; then
+			say "RESULT action=hibernate error=setup-$setup-failed"
+			return
+		fi
+	fi
+
 	/usr/bin/workload "$mib" "$seed" > /tmp/workload.log 2>&1 &
 	wpid=$!
 	if ! wait_for_line /tmp/workload.log "^workload: pid=$wpid counter=2$" 120; then
@@ -115,6 +126,18 @@ do_hibernate() {
 	(cd /var/snaptest && sha256sum rootfile > rootfile.sha256)
 	sync
 	say "root file sha256=$(file_sum /var/snaptest/rootfile)"
+
+	# snaptest.hog=MIB: a second, short-lived workload that pushes part
+	# of the first one out to swap.
+	hog=$(cmdline_value snaptest.hog 0)
+	if [ "$hog" != 0 ]; then
+		/usr/bin/workload "$hog" 7 > /tmp/hog.log 2>&1 &
+		hpid=$!
+		wait_for_line /tmp/hog.log "^workload: pid=$hpid counter=2$" 240
+		kill "$hpid"
+		wait "$hpid" 2> /dev/null
+		say "hog done: $(grep -E '^(pswpout|pswpin) ' /proc/vmstat | tr '\n' ' ')"
+	fi
 
 	before=$(last_counter "$wpid")
 	say "before hibernate pid=$wpid counter=$before"
@@ -164,7 +187,72 @@ do_hibernate() {
 	# Only the resumed system gets here: the powered-off one never returns.
 	say "resumed: snapwrite returned 0"
 	check_workload
-	say "RESULT action=hibernate resumed=yes pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs tmpfs_sha256=$tmp_now"
+	after_resume "$setup" "$target"
+	say "RESULT action=hibernate resumed=yes pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs tmpfs_sha256=$tmp_now swap_again=$swap_again"
+}
+
+# status_lines TARGET: snapwrite status on TARGET, each line for the host.
+status_lines() {
+	snapwrite status --target "$1" > /tmp/status.txt 2>&1
+	_rc=$?
+	sed 's/^/SNAPTEST: status /' /tmp/status.txt
+	return $_rc
+}
+
+# setup_target KIND: make the image's place; sets target.
+#   swappart   /dev/vdb is a swap partition (mkswap by the host): swapon
+#   swapfile   /dev/vdb holds ext4: a swap file on it, swapon
+#   imagefile  /dev/vdb holds ext4: an image file on it (snapwrite prepare)
+setup_target() {
+	case $1 in
+	swappart)
+		target=/dev/vdb
+		swapon "$target" || return 1
+		;;
+	swapfile | imagefile)
+		mkdir -p /images
+		mount -t ext4 /dev/vdb /images || return 1
+		if [ "$1" = swapfile ]; then
+			target=/images/swapfile
+			dd if=/dev/zero of="$target" bs=1M count="$(cmdline_value snaptest.swapmib 256)" 2> /dev/null || return 1
+			chmod 600 "$target"
+			mkswap "$target" > /dev/null || return 1
+			swapon "$target" || return 1
+		else
+			target=/images/snapimage
+			snapwrite prepare --target "$target" --size "$(cmdline_value snaptest.filemib 320)M" --yes
+			say "prepare rc=$?"
+			# Refused: a file never prepared, and a copy of an
+			# image file (its locator describes the original's blocks).
+			dd if=/dev/zero of=/images/plain bs=1M count=8 2> /dev/null
+			snapwrite hibernate --target /images/plain
+			_u=$?
+			cp "$target" /images/moved
+			snapwrite hibernate --target /images/moved
+			say "refused image files: unprepared rc=$_u moved rc=$?"
+			rm -f /images/plain /images/moved
+		fi
+		;;
+	*)
+		return 1
+		;;
+	esac
+	say "target $1 ready: $target"
+	grep -v '^Filename' /proc/swaps | sed 's/^/SNAPTEST: swap /'
+	return 0
+}
+
+# after_resume KIND TARGET: what the target must allow after a resume; sets
+# swap_again (a swap area must work as swap again: its signature is back).
+after_resume() {
+	swap_again=none
+	case $1 in
+	swappart | swapfile)
+		if swapoff "$2" && swapon "$2"; then swap_again=ok; else swap_again=BAD; fi
+		say "after resume: $(grep -E '^(pswpout|pswpin) ' /proc/vmstat | tr '\n' ' ')"
+		;;
+	esac
+	[ -n "$1" ] && status_lines "$2"
 }
 
 # check_workload: is the workload $wpid alive, does its counter go on above
@@ -215,6 +303,21 @@ do_guard() {
 	say "RESULT action=guard vdb_rc=$vdb_rc vda_rc=$vda_rc held_rc=$held_rc"
 }
 
+# The image on /dev/vdb (an active swap partition) as a user sees it:
+# status, discard, and swap working again.
+do_discard() {
+	swapon /dev/vdb 2> /dev/null
+	swapon_before=$?
+	status_lines /dev/vdb
+	status_before=$?
+	snapwrite discard --target /dev/vdb
+	discard_rc=$?
+	status_lines /dev/vdb
+	status_after=$?
+	if swapon /dev/vdb; then swapon_after=ok; else swapon_after=BAD; fi
+	say "RESULT action=discard swapon_before=$swapon_before status_before=$status_before discard_rc=$discard_rc status_after=$status_after swapon_after=$swapon_after"
+}
+
 do_check() {
 	if [ ! -e /var/snaptest/rootfile.sha256 ]; then
 		rootfile=absent
@@ -242,6 +345,7 @@ case $action in
 hibernate) do_hibernate ;;
 check) do_check ;;
 guard) do_guard ;;
+discard) do_discard ;;
 *) say "RESULT error=unknown-action action=$action" ;;
 esac
 say "powering off"

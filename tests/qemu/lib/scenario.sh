@@ -144,13 +144,15 @@ hibernate() {
 	note "hibernated: pid=$BEFORE_PID counter=$BEFORE_COUNTER tmpfs=$BEFORE_TMPFS"
 }
 
-# expect_resumed: LOG is a boot that must have resumed the image written by
-# the last hibernate: same workload process, memory intact, counter went on,
-# tmpfs file unchanged.
+# expect_resumed [N]: LOG is a boot that must have resumed the image written
+# by the last hibernate: same workload process, memory intact, counter went
+# on, tmpfs file unchanged; N file systems (default 1, the root) checked.
 expect_resumed() {
+	local fs="${1:-1} file systems"
+	[ "${1:-1}" = 1 ] && fs="1 file system"
 	expect 'snapresume: resuming image' "snapresume did not resume the image"
-	expect 'snapresume: 1 file system unchanged since the snapshot' \
-		"snapresume did not check the root file system against the snapshot"
+	expect "snapresume: $fs unchanged since the snapshot" \
+		"snapresume did not check the mounted file systems against the snapshot"
 	expect_not '^SNAPTEST: fresh boot' "the guest booted fresh instead of resuming"
 	expect '^SNAPTEST: resumed' "the hibernated system did not come back"
 	expect 'snapwrite: resumed' "snapwrite did not report the resume"

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "locator.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "fsguard.h"
+#include "image.h"
+#include "util.h"
+
+#define MAGIC_EXT4 0xEF53u
+#define MAGIC_XFS 0x58465342u
+#define MAGIC_BTRFS 0x9123683Eu
+
+static uint8_t *page_alloc(void)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, EXTMAP_PAGE, EXTMAP_PAGE) != 0)
+		return NULL;
+	memset(p, 0, EXTMAP_PAGE);
+	return p;
+}
+
+static int read_page(void *userdata, uint64_t off, uint8_t *page)
+{
+	return pread_full(*(int *)userdata, page, EXTMAP_PAGE, off);
+}
+
+int locator_read(int fd, uint64_t base, struct extmap *m, enum locator_found *ret_found,
+		 const char **ret_why)
+{
+	_cleanup_(freep) uint8_t *page = page_alloc();
+	int r;
+
+	if (!page)
+		return -ENOMEM;
+	*ret_why = NULL;
+	extmap_init(m, 0, base);
+	r = pread_full(fd, page, EXTMAP_PAGE, base);
+	if (r < 0)
+		return r;
+	if (extmap_is_locator(page)) {
+		r = extmap_decode(page, base, read_page, &fd, m, ret_why);
+		if (r == -EBADMSG) {
+			*ret_found = LOC_DAMAGED;
+			return 0;
+		}
+		if (r < 0) {
+			*ret_found = LOC_DAMAGED;
+			*ret_why = strerror(-r);
+			return r == -ENOMEM ? r : 0;
+		}
+		*ret_found = LOC_OURS;
+		return 0;
+	}
+	if (memcmp(page + EXTMAP_SIG_OFFSET, EXTMAP_SWAP_SIG, EXTMAP_SIG_LEN) == 0)
+		*ret_found = LOC_SWAP;
+	else if (memcmp(page + EXTMAP_SIG_OFFSET, "S1SUSPEND", 9) == 0 ||
+		 memcmp(page + EXTMAP_SIG_OFFSET, "S2SUSPEND", 9) == 0 ||
+		 memcmp(page + EXTMAP_SIG_OFFSET, "ULSUSPEND", 9) == 0 ||
+		 memcmp(page + EXTMAP_SIG_OFFSET, "LINHIB0001", 10) == 0)
+		*ret_found = LOC_KERNEL;
+	else
+		*ret_found = LOC_NONE;
+	return 0;
+}
+
+static int write_synced(int fd, const uint8_t *page, uint64_t off)
+{
+	int r = pwrite_full(fd, page, EXTMAP_PAGE, off);
+	if (r < 0)
+		return r;
+	return fdatasync(fd) < 0 ? -errno : 0;
+}
+
+int locator_write(int fd, const struct extmap *m)
+{
+	_cleanup_(freep) uint8_t *page = page_alloc();
+	int r;
+
+	if (!page)
+		return -ENOMEM;
+	if (m->nmap != extmap_pages_for(m->n))
+		return -EINVAL;
+	for (uint32_t i = 0; i < m->nmap; i++) {
+		extmap_map_page_encode(m, i, page);
+		r = pwrite_full(fd, page, EXTMAP_PAGE, m->map_pages[i]);
+		if (r < 0)
+			return r;
+	}
+	if (fdatasync(fd) < 0)
+		return -errno;
+	r = pread_full(fd, page, EXTMAP_PAGE, m->base);
+	if (r < 0)
+		return r;
+	extmap_locator_encode(m, page);
+	return write_synced(fd, page, m->base);
+}
+
+int locator_restore_swap(int fd, const struct extmap *m)
+{
+	_cleanup_(freep) uint8_t *page = page_alloc();
+	int r;
+
+	if (!page)
+		return -ENOMEM;
+	if (m->kind != EXTMAP_SWAP)
+		return -EINVAL;
+	r = pread_full(fd, page, EXTMAP_PAGE, m->base);
+	if (r < 0)
+		return r;
+	extmap_restore_swap(m, page);
+	return write_synced(fd, page, m->base);
+}
+
+int locator_repair_swap(int fd, uint64_t base)
+{
+	_cleanup_(freep) uint8_t *page = page_alloc();
+	struct extmap m;
+	int r;
+
+	if (!page)
+		return -ENOMEM;
+	r = pread_full(fd, page, EXTMAP_PAGE, base);
+	if (r < 0)
+		return r;
+	if (le32_get(page + 1024) != 1 || le32_get(page + 1028) == 0)
+		return 0; /* no swap header version and size: not a swap area */
+	extmap_init(&m, EXTMAP_SWAP, base);
+	memcpy(m.saved_sig, EXTMAP_SWAP_SIG, EXTMAP_SIG_LEN);
+	extmap_restore_swap(&m, page);
+	r = write_synced(fd, page, base);
+	return r < 0 ? r : 1;
+}
+
+/* /proc/swaps escapes blanks and backslashes as \ooo. */
+static void unescape(char *s)
+{
+	char *w = s;
+
+	for (char *p = s; *p; p++) {
+		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '7' && p[2] >= '0' && p[2] <= '7' &&
+		    p[3] >= '0' && p[3] <= '7') {
+			*w++ = (char)(((p[1] - '0') << 6) | ((p[2] - '0') << 3) | (p[3] - '0'));
+			p += 3;
+		} else {
+			*w++ = *p;
+		}
+	}
+	*w = 0;
+}
+
+int swap_active(const char *swaps_file, const char *path, bool *ret_is_file)
+{
+	enum { TEXT_MAX = 65536 };
+	_cleanup_(freep) char *text = malloc(TEXT_MAX);
+	struct stat want, st;
+	char *line, *save = NULL;
+	int r;
+
+	if (!text)
+		return -ENOMEM;
+	if (stat(path, &want) < 0)
+		return -errno;
+	r = read_text_file(swaps_file, text, TEXT_MAX);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[4096], type[32];
+
+		if (sscanf(line, "%4095s %31s", name, type) != 2 || strcmp(name, "Filename") == 0)
+			continue;
+		unescape(name);
+		if (stat(name, &st) < 0)
+			continue;
+		if (S_ISBLK(want.st_mode) ? (S_ISBLK(st.st_mode) && st.st_rdev == want.st_rdev)
+					  : (st.st_dev == want.st_dev && st.st_ino == want.st_ino)) {
+			*ret_is_file = S_ISREG(st.st_mode);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int file_fs_check(int fd, const char **ret_why)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0)
+		return -errno;
+	switch ((uint32_t)sf.f_type) {
+	case MAGIC_EXT4:
+	case MAGIC_XFS:
+		*ret_why = NULL;
+		return 0;
+	case MAGIC_BTRFS:
+		*ret_why = "it is on btrfs, which moves file data (copy-on-write, several "
+			   "devices): a raw write there could land in other files; use a "
+			   "partition, or a swap file with the kernel's own hibernation";
+		return -EMEDIUMTYPE;
+	default:
+		*ret_why = "its file system is not ext2/3/4 or xfs, the ones whose file "
+			   "blocks keep a fixed place on one device";
+		return -EMEDIUMTYPE;
+	}
+}
+
+int file_device(int fd, char *buf, size_t size, dev_t *ret_dev)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (ret_dev)
+		*ret_dev = st.st_dev;
+	if (major(st.st_dev) == 0)
+		return -EMEDIUMTYPE; /* tmpfs, overlay: no block device */
+	return fsguard_devnode(major(st.st_dev), minor(st.st_dev), buf, size);
+}
+
+int file_image_map(int fd, struct extmap *full, struct extmap *image)
+{
+	uint64_t skip, off;
+	uint32_t room;
+	int r;
+
+	extmap_init(full, EXTMAP_FILE, 0);
+	r = extmap_from_fiemap(fd, full);
+	if (r < 0)
+		return r;
+	room = extmap_pages_for(full->n);
+	skip = (uint64_t)(1 + room) * EXTMAP_PAGE;
+	/* Room for a header and two pages of payload at least. */
+	if (full->n == 0 || full->size < skip + 3 * (uint64_t)EXTMAP_PAGE)
+		return -EMEDIUMTYPE;
+
+	extmap_init(image, EXTMAP_FILE, full->ext[0].offset);
+	for (off = skip; off < full->size;) {
+		uint64_t dev, run;
+		r = extmap_lookup(full, off, &dev, &run);
+		if (r < 0)
+			return r;
+		r = extmap_add(image, dev, run);
+		if (r < 0)
+			return r;
+		off += run;
+	}
+	image->nmap = extmap_pages_for(image->n);
+	for (uint32_t i = 0; i < image->nmap; i++) {
+		uint64_t dev, run;
+		r = extmap_lookup(full, (uint64_t)(1 + i) * EXTMAP_PAGE, &dev, &run);
+		if (r < 0)
+			return r;
+		image->map_pages[i] = dev;
+	}
+	return 0;
+}
