@@ -14,6 +14,7 @@ PREFIX      ?= /usr/local
 SBINDIR     ?= $(PREFIX)/sbin
 MANDIR      ?= $(PREFIX)/share/man
 DRACUTDIR   ?= $(PREFIX)/lib/dracut/modules.d
+LIBEXECDIR  ?= $(PREFIX)/lib/snapresume
 SYSCONFDIR  ?= /etc
 DESTDIR     ?=
 
@@ -23,7 +24,8 @@ PKGS        := liblz4 libxxhash blkid libcryptsetup
 CFLAGS      ?= -O2 -g
 # The project's own flags stay even when CFLAGS is given on the command line.
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing \
-               -DVERSION='"$(VERSION)"' -Isrc/lib -MMD -MP
+               -DVERSION='"$(VERSION)"' -Isrc/lib -MMD -MP \
+               -DKCONFIG_CHECK='"$(LIBEXECDIR)/kernel-config-check"'
 LDLIBS_PKG   = $(shell pkg-config --libs $(PKGS)) -lpthread
 CFLAGS_PKG   = $(shell pkg-config --cflags $(PKGS))
 
@@ -105,7 +107,7 @@ bench: all $(B)/pipebench
 # ---- fuzzing (clang's libFuzzer, with ASan and UBSan) ---------------------
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := header chunks cmdline conf
+FUZZ_TARGETS := header chunks cmdline conf extmap
 FUZZ_CC      ?= clang
 FUZZ_FLAGS   := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc/lib \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
@@ -138,6 +140,8 @@ install: all
 	install -D -m 0755 $(B)/snapresume $(DESTDIR)$(SBINDIR)/snapresume
 	install -D -m 0644 man/snapwrite.8 $(DESTDIR)$(MANDIR)/man8/snapwrite.8
 	install -D -m 0644 man/snapresume.8 $(DESTDIR)$(MANDIR)/man8/snapresume.8
+	install -D -m 0755 kernel-config/check $(DESTDIR)$(LIBEXECDIR)/kernel-config-check
+	install -D -m 0644 kernel-config/snapresume.config $(DESTDIR)$(LIBEXECDIR)/snapresume.config
 	install -D -m 0755 dracut-module/90snapresume/module-setup.sh \
 		$(DESTDIR)$(DRACUTDIR)/90snapresume/module-setup.sh
 	install -D -m 0755 dracut-module/90snapresume/snapresume-hook.sh \
@@ -147,6 +151,7 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/snapwrite $(DESTDIR)$(SBINDIR)/snapresume
 	rm -f $(DESTDIR)$(MANDIR)/man8/snapwrite.8 $(DESTDIR)$(MANDIR)/man8/snapresume.8
 	rm -rf $(DESTDIR)$(DRACUTDIR)/90snapresume
+	rm -rf $(DESTDIR)$(LIBEXECDIR)
 
 clean:
 	rm -rf $(B)/obj $(B)/unit $(B)/libsnap.a $(PROGS) $(B)/.deps

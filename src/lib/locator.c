@@ -231,12 +231,19 @@ int file_image_map(int fd, struct extmap *full, struct extmap *image)
 {
 	uint64_t skip, off;
 	uint32_t room;
+	struct stat st;
 	int r;
 
 	extmap_init(full, EXTMAP_FILE, 0);
+	extmap_init(image, EXTMAP_FILE, 0);
+	if (fstat(fd, &st) < 0)
+		return -errno;
 	r = extmap_from_fiemap(fd, full);
 	if (r < 0)
 		return r;
+	/* Every byte of the file on the device: no hole at the end either. */
+	if ((uint64_t)st.st_size != full->size)
+		return -EMEDIUMTYPE;
 	room = extmap_pages_for(full->n);
 	skip = (uint64_t)(1 + room) * EXTMAP_PAGE;
 	/* Room for a header and two pages of payload at least. */

@@ -218,3 +218,18 @@ int resume_opts_apply_conf(struct resume_opts *o, const char *key, const char *v
 		}
 	return 0;
 }
+
+void resume_opts_apply_cmdline(struct resume_opts *o, const char *cmdline,
+			       void (*bad)(const char *key))
+{
+	const char *cursor = cmdline, *key, *value;
+	char word[512];
+	int r;
+
+	while ((r = cmdline_next(&cursor, word, sizeof(word), &key, &value)) != 0) {
+		if (r < 0)
+			continue;
+		if (resume_opts_apply(o, key, value) < 0 && bad)
+			bad(key);
+	}
+}

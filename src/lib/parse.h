@@ -66,6 +66,11 @@ void resume_opts_init(struct resume_opts *o);
  * option of ours with a bad value (which is then left unchanged). */
 int resume_opts_apply(struct resume_opts *o, const char *key, const char *value);
 
+/* Apply every word of a kernel command line; bad (optional) is told of
+ * each option of ours with a bad value, which is ignored. */
+void resume_opts_apply_cmdline(struct resume_opts *o, const char *cmdline,
+			       void (*bad)(const char *key));
+
 /* Apply one line of the initramfs configuration (/etc/snapresume.conf):
  * the rd.snap.* options without their prefix (keyfile=, tries=, ...). */
 int resume_opts_apply_conf(struct resume_opts *o, const char *key, const char *value);

@@ -148,24 +148,20 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
+static void bad_cmdline_value(const char *key)
+{
+	log_msg("bad value for '%s' on the kernel command line, ignoring", key);
+}
+
 static int read_cmdline(const char *file, struct resume_opts *o)
 {
-	char text[4096], word[512];
-	const char *cursor, *key, *value;
+	char text[4096];
 	int r;
 
 	r = read_text_file(file, text, sizeof(text));
 	if (r < 0)
 		return r;
-
-	cursor = text;
-	while ((r = cmdline_next(&cursor, word, sizeof(word), &key, &value)) != 0) {
-		if (r < 0)
-			continue;
-		r = resume_opts_apply(o, key, value);
-		if (r < 0)
-			log_msg("bad value for '%s' on the kernel command line, ignoring", key);
-	}
+	resume_opts_apply_cmdline(o, text, bad_cmdline_value);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "extmap.h"
 #include "image.h"
 #include "pipeline.h"
 
@@ -95,6 +96,38 @@ int main(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/header/records", dir);
 		put(path, block, sizeof(block));
 		memset(h.records, 0, sizeof(h.records));
+	}
+
+	/* Extent maps: a swap area's locator (mode byte 0) with its map in two
+	 * pages right after it, and a list of extents to build (mode 1). */
+	{
+		static uint8_t dev[1 + 3 * EXTMAP_PAGE];
+		struct extmap m;
+		uint8_t pairs[1 + 16 * 4];
+
+		extmap_init(&m, EXTMAP_SWAP, 0);
+		for (uint64_t i = 0; i < 300; i++)
+			extmap_add(&m, (100 + 3 * i) * EXTMAP_PAGE, (1 + i % 3) * EXTMAP_PAGE);
+		memcpy(m.saved_sig, EXTMAP_SWAP_SIG, EXTMAP_SIG_LEN);
+		m.nmap = extmap_pages_for(m.n);
+		for (uint32_t i = 0; i < m.nmap; i++)
+			m.map_pages[i] = (uint64_t)(1 + i) * EXTMAP_PAGE;
+		dev[0] = 0;
+		le32_put(dev + 1 + 1024, 1);
+		extmap_locator_encode(&m, dev + 1);
+		for (uint32_t i = 0; i < m.nmap; i++)
+			extmap_map_page_encode(&m, i, dev + 1 + (size_t)(1 + i) * EXTMAP_PAGE);
+		snprintf(path, sizeof(path), "%s/extmap/swap-locator", dir);
+		put(path, dev, sizeof(dev));
+		extmap_done(&m);
+
+		pairs[0] = 1;
+		for (unsigned i = 0; i < 4; i++) {
+			le64_put(pairs + 1 + 16 * i, (uint64_t)(10 + 5 * i) * EXTMAP_PAGE);
+			le64_put(pairs + 1 + 16 * i + 8, (uint64_t)(1 + i) * EXTMAP_PAGE);
+		}
+		snprintf(path, sizeof(path), "%s/extmap/pairs", dir);
+		put(path, pairs, sizeof(pairs));
 	}
 
 	/* Chunk payloads: the first two bytes pick chunk_pages (1 + b0 % 4)

@@ -26,7 +26,8 @@
 # (workload size, default 128), snaptest.seed= (default 1).
 
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
-export PATH
+SNAPRESUME_KCONFIG_CHECK=/usr/lib/snapresume/kernel-config-check
+export PATH SNAPRESUME_KCONFIG_CHECK
 
 say() {
 	echo "SNAPTEST: $*"
@@ -318,6 +319,21 @@ do_discard() {
 	say "RESULT action=discard swapon_before=$swapon_before status_before=$status_before discard_rc=$discard_rc status_after=$status_after swapon_after=$swapon_after"
 }
 
+# snapwrite check: on /dev/vdb (what resume= names), on /dev/vda (which
+# it does not), and as JSON.
+do_checkcmd() {
+	snapwrite check --target /dev/vdb > /tmp/check.txt 2>&1
+	rc_vdb=$?
+	sed 's/^/SNAPTEST: check vdb: /' /tmp/check.txt
+	snapwrite check --target /dev/vda > /tmp/check.txt 2>&1
+	rc_vda=$?
+	sed 's/^/SNAPTEST: check vda: /' /tmp/check.txt
+	snapwrite check --json --target /dev/vdb > /tmp/check.json 2> /dev/null
+	rc_json=$?
+	sed 's/^/SNAPTEST: json: /' /tmp/check.json
+	say "RESULT action=checkcmd rc_vdb=$rc_vdb rc_vda=$rc_vda rc_json=$rc_json"
+}
+
 do_check() {
 	if [ ! -e /var/snaptest/rootfile.sha256 ]; then
 		rootfile=absent
@@ -331,6 +347,8 @@ do_check() {
 
 ensure_mount proc /proc
 ensure_mount sysfs /sys
+# As on a user's machine (systemd mounts it): where lockdown shows.
+ensure_mount securityfs /sys/kernel/security
 ensure_mount devtmpfs /dev mode=0755
 ensure_mount tmpfs /run mode=0755
 # No udev runs in this guest; the initramfs's one left its control socket in
@@ -346,6 +364,7 @@ hibernate) do_hibernate ;;
 check) do_check ;;
 guard) do_guard ;;
 discard) do_discard ;;
+checkcmd) do_checkcmd ;;
 *) say "RESULT error=unknown-action action=$action" ;;
 esac
 say "powering off"

@@ -60,7 +60,8 @@ guest_build_root() {
 	fi
 	mapfile -t libs < <( (binary_libs "$SNAPWRITE_BIN"; binary_libs /sbin/cryptsetup) | sort -u)
 	key=$(hash_files /sbin/cryptsetup /bin/busybox "$dir/workload" "$SNAPTEST_DIR/guest/init.sh" \
-		"$SNAPTEST_DIR/guest/image.key" "$SNAPWRITE_BIN" "${libs[@]}")
+		"$SNAPTEST_DIR/guest/image.key" "$SNAPWRITE_BIN" "$REPO_DIR/kernel-config/check" \
+		"$REPO_DIR/kernel-config/snapresume.config" "${libs[@]}")
 	ROOT_TEMPLATE=$dir/root-${key:0:16}.img
 	[ -e "$ROOT_TEMPLATE" ] && return 0
 
@@ -79,6 +80,10 @@ guest_build_root() {
 	install -m 0755 "$SNAPTEST_DIR/guest/init.sh" "$tree/sbin/init"
 	install -m 0755 "$dir/workload" "$tree/usr/bin/workload"
 	install -m 0755 "$SNAPWRITE_BIN" "$tree/usr/sbin/snapwrite"
+	# The kernel-config checker "snapwrite check" runs (found through
+	# SNAPRESUME_KCONFIG_CHECK, set by the guest's init).
+	install -D -m 0755 "$REPO_DIR/kernel-config/check" "$tree/usr/lib/snapresume/kernel-config-check"
+	install -D -m 0644 "$REPO_DIR/kernel-config/snapresume.config" "$tree/usr/lib/snapresume/snapresume.config"
 	# cryptsetup, for scenarios that open a LUKS2 volume before snapwrite.
 	install -m 0755 /sbin/cryptsetup "$tree/usr/sbin/cryptsetup"
 	# The test key of LUKS2 targets, where snapwrite.conf's keyfile= finds it.
