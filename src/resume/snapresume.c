@@ -628,6 +628,41 @@ static enum unlock_result unlock(struct crypt_device *cd, const char *path,
 	}
 }
 
+/* Inside an unlocked LUKS2 volume: the image at its start, or, with
+ * resume_offset=, an image file of a file system in it (its locator at
+ * that page of the volume). */
+static int resume_in_volume(const char *mapped, const struct resume_opts *o,
+			    const struct args *a, struct crypt_device *cd)
+{
+	_cleanup_(closep) int fd = -1;
+	uint64_t base = o->resume_offset * EXTMAP_PAGE, size;
+	enum locator_found found;
+	struct extmap m;
+	const char *why = NULL;
+	int r, ret;
+
+	if (!base)
+		return resume_from(mapped, o, a, cd, NULL);
+	r = blockdev_open(mapped, O_RDONLY, true, &fd, &size);
+	if (r == 0)
+		r = base + EXTMAP_PAGE <= size ? locator_read(fd, base, &m, &found, &why) : -ERANGE;
+	closep(&fd);
+	if (r < 0) {
+		log_error("Failed to read %s at page %" PRIu64 ": %s; booting without resuming",
+			  mapped, o->resume_offset, strerror(-r));
+		return EXIT_FAIL;
+	}
+	if (found != LOC_OURS || m.kind != EXTMAP_FILE) {
+		extmap_done(&m);
+		log_msg("no image file in the encrypted volume at page %" PRIu64 "%s%s",
+			o->resume_offset, why ? ": " : "", why ? why : "");
+		return found == LOC_DAMAGED ? EXIT_REFUSED : EXIT_NOTHING;
+	}
+	ret = resume_from(mapped, o, a, cd, &m);
+	extmap_done(&m);
+	return ret;
+}
+
 /* Resume from path, which may be a LUKS2 volume holding the image. */
 static int resume_path(const char *path, const struct resume_opts *o, const struct args *a)
 {
@@ -637,6 +672,10 @@ static int resume_path(const char *path, const struct resume_opts *o, const stru
 
 	crypt_set_log_callback(NULL, log_libcryptsetup, NULL);
 	r = luks_open(path, &cd);
+	if (r == -EMEDIUMTYPE && o->resume_offset) {
+		log_msg("no image on %s at page %" PRIu64, path, o->resume_offset);
+		return EXIT_NOTHING;
+	}
 	if (r == -EMEDIUMTYPE)
 		return resume_from(path, o, a, NULL, NULL);
 	if (r == -EPROTONOSUPPORT) {
@@ -701,7 +740,7 @@ static int resume_path(const char *path, const struct resume_opts *o, const stru
 	}
 
 	luks_mapper_path(MAPPING_NAME, mapped, sizeof(mapped));
-	ret = resume_from(mapped, o, a, cd, NULL);
+	ret = resume_in_volume(mapped, o, a, cd);
 
 	/* Still here: nothing was restored.  The image inside is invalid,
 	 * refused or absent (or kept, on request): the marker follows it. */
@@ -800,10 +839,7 @@ static int resume_device(const char *path, const struct resume_opts *o, const st
 	case LOC_NONE:
 		break;
 	}
-	if (base) {
-		log_msg("no image on %s at page %" PRIu64, path, o->resume_offset);
-		return EXIT_NOTHING;
-	}
+	/* An image at the start, or a LUKS2 volume to look into. */
 	return resume_path(path, o, a);
 }
 

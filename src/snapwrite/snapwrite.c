@@ -89,12 +89,18 @@ static void help(void)
 	       "  status           show the image on the target (of a locked LUKS2\n"
 	       "                   target: whether it is marked as holding one)\n"
 	       "  verify           check every chunk of the image on the target\n"
-	       "  prepare          make a device a target: show what is on it, erase it\n"
+	       "  discard          invalidate the image (a swap area gets its signature\n"
+	       "                   back): the next boot does not resume it\n"
+	       "  prepare          make a device a target: show what is on it, erase it;\n"
+	       "                   or make an image file (a path, with --size)\n"
+	       "  check            what would make hibernation fail: kernel, lockdown,\n"
+	       "                   initramfs, target size, resume= on the command line\n"
 	       "\n"
 	       "Options:\n"
-	       "  -t, --target=SPEC     device for the image: /dev/..., UUID=, PARTUUID=,\n"
-	       "                        LABEL= or PARTLABEL= (default: target= in the\n"
-	       "                        configuration file)\n"
+	       "  -t, --target=SPEC     where the image goes: a device (/dev/..., UUID=,\n"
+	       "                        PARTUUID=, LABEL= or PARTLABEL=), an active swap\n"
+	       "                        partition or swap file, or an image file made by\n"
+	       "                        prepare (default: target= in the configuration file)\n"
 	       "  -c, --config=FILE     configuration file (default " DEFAULT_CONFIG ")\n"
 	       "      --reboot          reboot instead of powering off after hibernate\n"
 	       "      --workers=N       compression threads (default: one per CPU)\n"
@@ -103,13 +109,15 @@ static void help(void)
 	       "      --ask-password    ask for the LUKS2 target's passphrase on the terminal\n"
 	       "      --list            verify: print every chunk\n"
 	       "      --yes             prepare: do not ask before erasing\n"
+	       "      --size=SIZE       prepare: size of the image file to make\n"
+	       "      --json            status, check: one JSON object\n"
 	       "  -q, --quiet           no progress messages\n"
 	       "  -h, --help            show this help\n"
 	       "  -V, --version         show the version\n"
 	       "\n"
 	       "Exit status: 0 success (for hibernate: the system was resumed), 1 failure,\n"
 	       "2 usage error, 3 target problem, 4 the kernel cannot hibernate,\n"
-	       "5 no valid image (status, verify).\n");
+	       "5 no valid image (status, verify, discard); check: 1 when a check failed.\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -285,7 +293,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		}
 	}
 	if (optind >= argc)
-		return usage_error("%s", "missing command (hibernate, status, verify or prepare)");
+		return usage_error("%s", "missing command (hibernate, status, verify, discard, "
+					 "prepare or check)");
 	a->command = argv[optind++];
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
@@ -686,11 +695,15 @@ static int open_shared(const char *path, int flags, int *ret_fd, uint64_t *ret_s
 	return 0;
 }
 
-/* The page size resume= and resume_offset= count in. */
+/* resume= and resume_offset= (in pages of 4096 bytes) for a target at
+ * page offset_pages of dev.  On a LUKS2 volume's mapping, also the form
+ * that names the volume: snapresume unlocks it and looks at the same
+ * offset inside. */
 static void print_resume_hint(const char *dev, uint64_t offset_pages)
 {
-	char tag[128];
+	char tag[128], backing[256];
 	_cleanup_(freep) char *uuid = blkid_get_tag_value(NULL, "UUID", dev);
+	_cleanup_(freep) char *luks = NULL;
 
 	if (uuid)
 		snprintf(tag, sizeof(tag), "UUID=%s", uuid);
@@ -698,6 +711,11 @@ static void print_resume_hint(const char *dev, uint64_t offset_pages)
 		snprintf(tag, sizeof(tag), "%s", dev);
 	log_msg("kernel command line for this target: resume=%s resume_offset=%" PRIu64, tag,
 		offset_pages);
+	if (luks_device_encrypted(dev, backing, sizeof(backing)) > 0 && backing[0]) {
+		luks = blkid_get_tag_value(NULL, "UUID", backing);
+		log_msg("or, for snapresume to unlock %s itself: resume=%s%s resume_offset=%" PRIu64,
+			backing, luks ? "UUID=" : "", luks ? luks : backing, offset_pages);
+	}
 }
 
 /* An image file: check its file system, find its extents and the device.
@@ -923,8 +941,16 @@ static int open_write_target(const struct args *a, struct crypt_target *ct, stru
 		if (r)
 			return r;
 		if (xt->kind) {
-			r = encryption_policy(a, luks_device_encrypted(*ret_path, NULL, 0) > 0,
-					      a->target);
+			r = luks_device_encrypted(*ret_path, buf, sizeof(buf));
+			encrypted = r > 0;
+			/* An image file in a file system on a LUKS2 volume: the
+			 * volume gets the image marker, so that snapresume
+			 * unlocks it to look inside. */
+			if (xt->kind == EXTMAP_FILE && buf[0] && luks_open(buf, &ct->cd) == 0) {
+				strncpy_pad(ct->volume, buf, sizeof(ct->volume));
+				crypt_set_log_callback(ct->cd, log_libcryptsetup, NULL);
+			}
+			r = encryption_policy(a, encrypted, a->target);
 			if (r) {
 				freep(ret_path);
 				closep(ret_fd);

@@ -204,15 +204,22 @@ status_lines() {
 #   swappart   /dev/vdb is a swap partition (mkswap by the host): swapon
 #   swapfile   /dev/vdb holds ext4: a swap file on it, swapon
 #   imagefile  /dev/vdb holds ext4: an image file on it (snapwrite prepare)
+#   imagefile-luks  the same in ext4 made in the LUKS2 volume on /dev/vdb
 setup_target() {
 	case $1 in
 	swappart)
 		target=/dev/vdb
 		swapon "$target" || return 1
 		;;
-	swapfile | imagefile)
+	swapfile | imagefile | imagefile-luks)
 		mkdir -p /images
-		mount -t ext4 /dev/vdb /images || return 1
+		if [ "$1" = imagefile-luks ]; then
+			cryptsetup open --key-file /etc/snapresume/image.key /dev/vdb images || return 1
+			/usr/sbin/mke2fs -q -t ext4 -b 4096 /dev/mapper/images || return 1
+			mount -t ext4 /dev/mapper/images /images || return 1
+		else
+			mount -t ext4 /dev/vdb /images || return 1
+		fi
 		if [ "$1" = swapfile ]; then
 			target=/images/swapfile
 			dd if=/dev/zero of="$target" bs=1M count="$(cmdline_value snaptest.swapmib 256)" 2> /dev/null || return 1

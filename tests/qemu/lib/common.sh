@@ -58,8 +58,9 @@ guest_build_root() {
 	if [ ! -x "$dir/workload" ] || [ "$SNAPTEST_DIR/guest/workload.c" -nt "$dir/workload" ]; then
 		gcc -static -O2 -Wall -Wextra -o "$dir/workload" "$SNAPTEST_DIR/guest/workload.c" || return 1
 	fi
-	mapfile -t libs < <( (binary_libs "$SNAPWRITE_BIN"; binary_libs /sbin/cryptsetup) | sort -u)
-	key=$(hash_files /sbin/cryptsetup /bin/busybox "$dir/workload" "$SNAPTEST_DIR/guest/init.sh" \
+	mapfile -t libs < <( (binary_libs "$SNAPWRITE_BIN"; binary_libs /sbin/cryptsetup
+		binary_libs /sbin/mke2fs) | sort -u)
+	key=$(hash_files /sbin/cryptsetup /sbin/mke2fs /bin/busybox "$dir/workload" "$SNAPTEST_DIR/guest/init.sh" \
 		"$SNAPTEST_DIR/guest/image.key" "$SNAPWRITE_BIN" "$REPO_DIR/kernel-config/check" \
 		"$REPO_DIR/kernel-config/snapresume.config" "${libs[@]}")
 	ROOT_TEMPLATE=$dir/root-${key:0:16}.img
@@ -86,6 +87,9 @@ guest_build_root() {
 	install -D -m 0644 "$REPO_DIR/kernel-config/snapresume.config" "$tree/usr/lib/snapresume/snapresume.config"
 	# cryptsetup, for scenarios that open a LUKS2 volume before snapwrite.
 	install -m 0755 /sbin/cryptsetup "$tree/usr/sbin/cryptsetup"
+	# mke2fs, for a file system made inside a LUKS2 volume in the guest (by
+	# its full path: busybox sh prefers its own applet of that name).
+	install -m 0755 /sbin/mke2fs "$tree/usr/sbin/mke2fs"
 	# The test key of LUKS2 targets, where snapwrite.conf's keyfile= finds it.
 	install -D -m 0400 "$SNAPTEST_DIR/guest/image.key" "$tree/etc/snapresume/image.key"
 	for lib in "${libs[@]}"; do
