@@ -361,7 +361,7 @@ static void test_resume_opts_flags(void **state)
 static void test_resume_opts_unknown(void **state)
 {
 	static const char *const keys[] = {
-		"root", "quiet", "resume_offset", "rd.snap", "rd.snap.keepx", "resumedelayx",
+		"root", "quiet", "resume_offsetx", "rd.snap", "rd.snap.keepx", "resumedelayx",
 		"Resume", "noresume2", "", "rd.luks.uuid",
 	};
 	struct resume_opts o, before;
@@ -374,6 +374,29 @@ static void test_resume_opts_unknown(void **state)
 		assert_int_equal(resume_opts_apply(&o, keys[i], NULL), 0);
 	}
 	assert_memory_equal(&o, &before, sizeof(o));
+}
+
+/* resume_offset=: the page of a swap file's or image file's locator, as
+ * the kernel counts it (pages of 4096 bytes); the whole command line. */
+static void test_resume_offset(void **state)
+{
+	struct resume_opts o;
+
+	(void)state;
+	resume_opts_init(&o);
+	assert_int_equal(o.resume_offset, 0);
+	assert_int_equal(resume_opts_apply(&o, "resume_offset", "34816"), 1);
+	assert_int_equal(o.resume_offset, 34816);
+	assert_int_equal(resume_opts_apply(&o, "resume_offset", "12x"), -EINVAL);
+	assert_int_equal(resume_opts_apply(&o, "resume_offset", NULL), -EINVAL);
+	assert_int_equal(resume_opts_apply(&o, "resume_offset", "18446744073709551615"), -ERANGE);
+	assert_int_equal(o.resume_offset, 34816);
+
+	resume_opts_init(&o);
+	resume_opts_apply_cmdline(&o, "root=/dev/vda resume=UUID=1234-5678 resume_offset=4096 quiet\n",
+				  NULL);
+	assert_string_equal(o.resume, "UUID=1234-5678");
+	assert_int_equal(o.resume_offset, 4096);
 }
 
 /* The whole path snapresume takes: command line words into options. */
@@ -686,6 +709,7 @@ int main(void)
 		cmocka_unit_test(test_resume_opts_workers),
 		cmocka_unit_test(test_resume_opts_flags),
 		cmocka_unit_test(test_resume_opts_unknown),
+		cmocka_unit_test(test_resume_offset),
 		cmocka_unit_test(test_resume_opts_from_cmdline),
 		cmocka_unit_test(test_conf_basic),
 		cmocka_unit_test(test_conf_errors_continue),
