@@ -106,12 +106,10 @@ int extmap_lookup(const struct extmap *m, uint64_t off, uint64_t *ret_dev, uint6
 	return -ERANGE;
 }
 
-int extmap_pread(const struct extmap *m, int fd, void *buf, size_t len, uint64_t off)
+/* Split [off, off + len) at extent ends and read or write each piece. */
+static int map_io(const struct extmap *m, int fd, uint8_t *p, size_t len, uint64_t off,
+		  bool write)
 {
-	uint8_t *p = buf;
-
-	if (!m)
-		return pread_full(fd, buf, len, off);
 	while (len) {
 		uint64_t dev, run;
 		int r = extmap_lookup(m, off, &dev, &run);
@@ -119,7 +117,7 @@ int extmap_pread(const struct extmap *m, int fd, void *buf, size_t len, uint64_t
 			return -EIO; /* past the end of the map: like past a device's end */
 		if (run > len)
 			run = len;
-		r = pread_full(fd, p, (size_t)run, dev);
+		r = write ? pwrite_full(fd, p, (size_t)run, dev) : pread_full(fd, p, (size_t)run, dev);
 		if (r < 0)
 			return r;
 		p += run;
@@ -129,10 +127,15 @@ int extmap_pread(const struct extmap *m, int fd, void *buf, size_t len, uint64_t
 	return 0;
 }
 
+int extmap_pread(const struct extmap *m, int fd, void *buf, size_t len, uint64_t off)
+{
+	if (!m)
+		return pread_full(fd, buf, len, off);
+	return map_io(m, fd, buf, len, off, false);
+}
+
 int extmap_pwrite(struct extmap *m, int fd, const void *buf, size_t len, uint64_t off)
 {
-	const uint8_t *p = buf;
-
 	if (!m)
 		return pwrite_full(fd, buf, len, off);
 	if (off + len < off)
@@ -150,21 +153,8 @@ int extmap_pwrite(struct extmap *m, int fd, const void *buf, size_t len, uint64_
 		if (r < 0)
 			return r == -E2BIG ? -ENOSPC : r;
 	}
-	while (len) {
-		uint64_t dev, run;
-		int r = extmap_lookup(m, off, &dev, &run);
-		if (r < 0)
-			return r;
-		if (run > len)
-			run = len;
-		r = pwrite_full(fd, p, (size_t)run, dev);
-		if (r < 0)
-			return r;
-		p += run;
-		off += run;
-		len -= (size_t)run;
-	}
-	return 0;
+	/* map_io only writes from the buffer. */
+	return map_io(m, fd, (uint8_t *)(uintptr_t)buf, len, off, true);
 }
 
 static uint64_t locator_sum(const uint8_t *page, uint64_t base)

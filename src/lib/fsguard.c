@@ -50,7 +50,22 @@ int fsguard_list_mounts(const char *mountinfo, struct fs_mount *mounts, size_t m
 bool fsguard_supported(const char *fstype)
 {
 	return strcmp(fstype, "ext4") == 0 || strcmp(fstype, "ext3") == 0 ||
-	       strcmp(fstype, "ext2") == 0;
+	       strcmp(fstype, "ext2") == 0 || strcmp(fstype, "xfs") == 0 ||
+	       strcmp(fstype, "btrfs") == 0;
+}
+
+const char *fsguard_type_name(uint16_t fs_type)
+{
+	switch (fs_type) {
+	case IMAGE_FS_EXT4:
+		return "ext4";
+	case IMAGE_FS_XFS:
+		return "xfs";
+	case IMAGE_FS_BTRFS:
+		return "btrfs";
+	default:
+		return "unknown";
+	}
 }
 
 int fsguard_devnode(unsigned major, unsigned minor, char *buf, size_t size)
@@ -87,11 +102,119 @@ enum {
 	EXT_MAGIC_VALUE = 0xef53,
 };
 
+static uint32_t be32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t be64_get(const uint8_t *p)
+{
+	return (uint64_t)be32_get(p) << 32 | be32_get(p + 4);
+}
+
+static void read_ext(const uint8_t *sb, struct fs_guard *ret)
+{
+	ret->fs_type = IMAGE_FS_EXT4;
+	ret->mount_count = le16_get(sb + EXT_MNT_COUNT);
+	memcpy(ret->uuid, sb + EXT_UUID, 16);
+	ret->mount_time = le32_get(sb + EXT_MTIME) | (uint64_t)sb[EXT_MTIME_HI] << 32;
+	ret->write_time = le32_get(sb + EXT_WTIME) | (uint64_t)sb[EXT_WTIME_HI] << 32;
+}
+
+/* xfs superblock fields (big-endian, from byte 0 of the device). */
+enum {
+	XFS_BLOCKSIZE = 4,
+	XFS_UUID = 32,
+	XFS_LOGSTART = 48,
+	XFS_AGBLOCKS = 84,
+	XFS_LOGBLOCKS = 96,
+	XFS_VERSIONNUM = 100,
+	XFS_AGBLKLOG = 124,
+	XFS_SB_LSN = 240, /* version 5: LSN of the superblock's last write */
+	XFS_LOG_MAGIC = 0xFEEDBABE,
+	XFS_LOG_BB = 512,
+	XFS_LOG_LSN = 16, /* in a log record header */
+};
+
+/*
+ * xfs: every change goes through the log first, each log record carries
+ * its LSN (cycle << 32 | block), and any mount that writes (log recovery,
+ * a transaction, the unmount record) writes a record with a higher one.
+ * So the highest LSN in the log, with the superblock's own LSN, is what a
+ * later mount moves.  The log is read whole: record headers start at a
+ * 512-byte boundary with their magic, other log blocks start with their
+ * cycle number instead.
+ */
+static int read_xfs(int fd, const uint8_t *sb, struct fs_guard *ret)
+{
+	enum { CHUNK = 1 << 20 };
+	_cleanup_(freep) uint8_t *buf = NULL;
+	uint32_t bsize = be32_get(sb + XFS_BLOCKSIZE), agblocks = be32_get(sb + XFS_AGBLOCKS);
+	uint64_t logstart = be64_get(sb + XFS_LOGSTART), head = 0, start, len;
+	unsigned agblklog = sb[XFS_AGBLKLOG];
+	int r;
+
+	if ((be32_get(sb + XFS_VERSIONNUM) >> 16 & 0xf) != 5)
+		return -EPROTONOSUPPORT; /* version 4: no LSNs to go by */
+	if (logstart == 0 || agblklog >= 64 || bsize < 512 || bsize > 65536)
+		return -EPROTONOSUPPORT; /* an external log */
+	start = ((logstart >> agblklog) * agblocks + (logstart & ((1ULL << agblklog) - 1))) * bsize;
+	len = (uint64_t)be32_get(sb + XFS_LOGBLOCKS) * bsize;
+	if (posix_memalign((void **)&buf, 4096, CHUNK) != 0)
+		return -ENOMEM;
+	for (uint64_t off = 0; off < len; off += CHUNK) {
+		size_t n = len - off < CHUNK ? (size_t)(len - off) : CHUNK;
+		r = pread_full(fd, buf, n, start + off);
+		if (r < 0)
+			return r;
+		for (size_t b = 0; b + XFS_LOG_BB <= n; b += XFS_LOG_BB)
+			if (be32_get(buf + b) == XFS_LOG_MAGIC && be64_get(buf + b + XFS_LOG_LSN) > head)
+				head = be64_get(buf + b + XFS_LOG_LSN);
+	}
+	ret->fs_type = IMAGE_FS_XFS;
+	memcpy(ret->uuid, sb + XFS_UUID, 16);
+	ret->mount_time = be64_get(sb + XFS_SB_LSN);
+	ret->write_time = head;
+	return 0;
+}
+
+/* btrfs superblock fields (little-endian, from its start at 64 KiB). */
+enum {
+	BTRFS_SB_OFFSET = 65536,
+	BTRFS_FSID = 32,
+	BTRFS_MAGIC = 64,
+	BTRFS_GENERATION = 72,
+	BTRFS_LOG_ROOT = 96,
+};
+
+/* btrfs: every committed transaction raises the superblock's generation;
+ * an fsync between commits writes a log tree, whose root the superblock
+ * names. */
+static int read_btrfs(int fd, struct fs_guard *ret)
+{
+	_cleanup_(freep) uint8_t *sb = NULL;
+	int r;
+
+	if (posix_memalign((void **)&sb, 4096, 4096) != 0)
+		return -ENOMEM;
+	r = pread_full(fd, sb, 4096, BTRFS_SB_OFFSET);
+	if (r == -EIO || r == -ENODATA)
+		return -EMEDIUMTYPE; /* a device too small to be btrfs */
+	if (r < 0)
+		return r;
+	if (memcmp(sb + BTRFS_MAGIC, "_BHRfS_M", 8) != 0)
+		return -EMEDIUMTYPE;
+	ret->fs_type = IMAGE_FS_BTRFS;
+	memcpy(ret->uuid, sb + BTRFS_FSID, 16);
+	ret->mount_time = le64_get(sb + BTRFS_LOG_ROOT);
+	ret->write_time = le64_get(sb + BTRFS_GENERATION);
+	return 0;
+}
+
 int fsguard_read(const char *dev, struct fs_guard *ret)
 {
 	_cleanup_(closep) int fd = -1;
 	_cleanup_(freep) uint8_t *buf = NULL;
-	const uint8_t *sb;
 	int r;
 
 	/* O_DIRECT: the device, not what this kernel's cache remembers. */
@@ -105,16 +228,14 @@ int fsguard_read(const char *dev, struct fs_guard *ret)
 	r = pread_full(fd, buf, 4096, 0);
 	if (r < 0)
 		return r;
-	sb = buf + EXT_SB_OFFSET;
-	if (le16_get(sb + EXT_MAGIC) != EXT_MAGIC_VALUE)
-		return -EMEDIUMTYPE;
 	memset(ret, 0, sizeof(*ret));
-	ret->fs_type = IMAGE_FS_EXT4;
-	ret->mount_count = le16_get(sb + EXT_MNT_COUNT);
-	memcpy(ret->uuid, sb + EXT_UUID, 16);
-	ret->mount_time = le32_get(sb + EXT_MTIME) | (uint64_t)sb[EXT_MTIME_HI] << 32;
-	ret->write_time = le32_get(sb + EXT_WTIME) | (uint64_t)sb[EXT_WTIME_HI] << 32;
-	return 0;
+	if (le16_get(buf + EXT_SB_OFFSET + EXT_MAGIC) == EXT_MAGIC_VALUE) {
+		read_ext(buf + EXT_SB_OFFSET, ret);
+		return 0;
+	}
+	if (memcmp(buf, "XFSB", 4) == 0)
+		return read_xfs(fd, buf, ret);
+	return read_btrfs(fd, ret);
 }
 
 static void format_time(uint64_t t, char *buf, size_t size)
@@ -133,9 +254,36 @@ bool fsguard_same(const struct fs_guard *then, const struct fs_guard *now, char 
 {
 	char a[40], b[40];
 
-	if (memcmp(then->uuid, now->uuid, 16) != 0) {
+	if (then->fs_type != now->fs_type || memcmp(then->uuid, now->uuid, 16) != 0) {
 		snprintf(why, size, "it is another file system now (its UUID changed)");
 		return false;
+	}
+	if (then->fs_type == IMAGE_FS_XFS) {
+		if (then->write_time == now->write_time && then->mount_time == now->mount_time)
+			return true;
+		snprintf(why, size,
+			 "it was written since the snapshot (log head %" PRIu64 ":%" PRIu64
+			 " -> %" PRIu64 ":%" PRIu64 ", superblock LSN %" PRIu64 ":%" PRIu64
+			 " -> %" PRIu64 ":%" PRIu64 ")",
+			 then->write_time >> 32, then->write_time & 0xffffffff, now->write_time >> 32,
+			 now->write_time & 0xffffffff, then->mount_time >> 32,
+			 then->mount_time & 0xffffffff, now->mount_time >> 32,
+			 now->mount_time & 0xffffffff);
+		return false;
+	}
+	if (then->fs_type == IMAGE_FS_BTRFS) {
+		if (then->write_time != now->write_time) {
+			snprintf(why, size,
+				 "it was written since the snapshot (generation %" PRIu64 " -> %" PRIu64
+				 ")",
+				 then->write_time, now->write_time);
+			return false;
+		}
+		if (then->mount_time != now->mount_time) {
+			snprintf(why, size, "an fsync log was written since the snapshot");
+			return false;
+		}
+		return true;
 	}
 	if (then->mount_count != now->mount_count || then->mount_time != now->mount_time) {
 		format_time(then->mount_time, a, sizeof(a));

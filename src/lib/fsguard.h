@@ -5,14 +5,17 @@
  * mounting anything.  An image must never be resumed after any of them
  * was mounted (and so changed) by another boot.
  *
- * ext2, ext3 and ext4 are guarded: the superblock's UUID, mount count,
- * last mount time and last write time.  Other kinds are "unguarded": the
- * caller decides whether to refuse them.
+ * ext2, ext3 and ext4 are guarded by the superblock's UUID, mount count,
+ * last mount time and last write time; xfs (version 5, internal log) by
+ * its UUID, superblock LSN and the head of its log; btrfs by its UUID,
+ * generation and log tree root.  Other kinds are "unguarded": the caller
+ * decides whether to refuse them.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "image.h"
 
@@ -31,12 +34,18 @@ int fsguard_list_mounts(const char *mountinfo, struct fs_mount *mounts, size_t m
 /* Is this file system type one the guard can check? */
 bool fsguard_supported(const char *fstype);
 
+/* "ext4", "xfs" or "btrfs" for an IMAGE_FS_* value. */
+const char *fsguard_type_name(uint16_t fs_type);
+
 /* The device node of major:minor ("/dev/vda", from sysfs). */
 int fsguard_devnode(unsigned major, unsigned minor, char *buf, size_t size);
 
-/* Read the ext2/3/4 superblock of dev into ret (fs_type, uuid, counts and
- * times; the caller fills in where it is mounted).  -EMEDIUMTYPE when dev
- * holds no ext2/3/4 file system. */
+/* Read what identifies the on-disk state of the file system on dev into
+ * ret (fs_type, uuid and its state fields; the caller fills in where it is
+ * mounted): the ext2/3/4 superblock; xfs's superblock and the highest LSN
+ * in its log (read whole); btrfs's superblock generation and log root.
+ * -EMEDIUMTYPE when dev holds none of them, -EPROTONOSUPPORT for an xfs
+ * the guard cannot read (version 4, external log). */
 int fsguard_read(const char *dev, struct fs_guard *ret);
 
 /* Compare the state recorded at snapshot time with the state now.  true

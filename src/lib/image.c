@@ -133,7 +133,8 @@ static int records_check(const uint8_t *b)
 			if (len != IMAGE_FS_GUARD_LEN)
 				return -EBADMSG;
 			/* A file system kind this reader cannot check. */
-			if (le16_get(b + off + 4) != IMAGE_FS_EXT4)
+			if (le16_get(b + off + 4) < IMAGE_FS_EXT4 ||
+			    le16_get(b + off + 4) > IMAGE_FS_BTRFS)
 				return -EPROTONOSUPPORT;
 			if (!string_ok(b + off + 4 + 48, 48))
 				return -EBADMSG;

@@ -46,7 +46,9 @@
 #define IMAGE_REC_MACHINE 0x0001u  /* the machine's DMI product UUID, 16 bytes */
 #define IMAGE_REC_FS_GUARD 0x8002u /* one guarded file system, IMAGE_FS_GUARD_LEN */
 #define IMAGE_FS_GUARD_LEN 96u
-#define IMAGE_FS_EXT4 1u /* ext2, ext3 and ext4 */
+#define IMAGE_FS_EXT4 1u  /* ext2, ext3 and ext4 */
+#define IMAGE_FS_XFS 2u   /* xfs, version 5, internal log */
+#define IMAGE_FS_BTRFS 3u /* btrfs */
 
 #define IMAGE_KREL_LEN 128
 #define IMAGE_KVER_LEN 128
@@ -99,10 +101,13 @@ struct image_header {
 /* One guarded file system (record IMAGE_REC_FS_GUARD): what identifies its
  * on-disk state when the snapshot was taken. */
 struct fs_guard {
-	uint16_t fs_type; /* IMAGE_FS_EXT4 */
+	uint16_t fs_type; /* IMAGE_FS_* */
 	uint32_t mount_count;
 	uint8_t uuid[16];
-	uint64_t mount_time; /* seconds since the epoch */
+	/* What they hold depends on fs_type (docs/FORMAT.md): ext: seconds
+	 * since the epoch; xfs: the superblock's LSN and the log head's LSN;
+	 * btrfs: the log tree root and the generation. */
+	uint64_t mount_time;
 	uint64_t write_time;
 	uint32_t dev_major, dev_minor; /* where it was, for messages */
 	char mount_point[48];          /* truncated, NUL-terminated */

@@ -18,16 +18,6 @@
 #define MAGIC_XFS 0x58465342u
 #define MAGIC_BTRFS 0x9123683Eu
 
-static uint8_t *page_alloc(void)
-{
-	void *p = NULL;
-
-	if (posix_memalign(&p, EXTMAP_PAGE, EXTMAP_PAGE) != 0)
-		return NULL;
-	memset(p, 0, EXTMAP_PAGE);
-	return p;
-}
-
 static int read_page(void *userdata, uint64_t off, uint8_t *page)
 {
 	return pread_full(*(int *)userdata, page, EXTMAP_PAGE, off);

@@ -13,21 +13,12 @@
 #include "extmap.h"
 #include "util.h"
 
-/* O_DIRECT wants an aligned buffer. */
-static uint8_t *block_alloc(void)
-{
-	void *p = NULL;
-
-	if (posix_memalign(&p, IMAGE_ALIGN, IMAGE_HEADER_SIZE) != 0)
-		return NULL;
-	memset(p, 0, IMAGE_HEADER_SIZE);
-	return p;
-}
+_Static_assert(IMAGE_HEADER_SIZE == 4096, "a header block is one page_alloc() page");
 
 int target_read_header_map(int fd, const struct extmap *m, enum image_state *ret_state,
 			   struct image_header *ret, const char **ret_why)
 {
-	_cleanup_(freep) uint8_t *b = block_alloc();
+	_cleanup_(freep) uint8_t *b = page_alloc();
 	int r;
 
 	if (!b)
@@ -51,7 +42,7 @@ static int write_block(int fd, struct extmap *m, const uint8_t *b)
 
 int target_write_header_map(int fd, struct extmap *m, const struct image_header *h)
 {
-	_cleanup_(freep) uint8_t *b = block_alloc();
+	_cleanup_(freep) uint8_t *b = page_alloc();
 
 	if (!b)
 		return -ENOMEM;
@@ -61,7 +52,7 @@ int target_write_header_map(int fd, struct extmap *m, const struct image_header 
 
 int target_clear_header_map(int fd, struct extmap *m)
 {
-	_cleanup_(freep) uint8_t *b = block_alloc();
+	_cleanup_(freep) uint8_t *b = page_alloc();
 
 	if (!b)
 		return -ENOMEM;

@@ -153,3 +153,13 @@ int read_text_file(const char *path, char *buf, size_t size)
 	buf[len] = '\0';
 	return 0;
 }
+
+uint8_t *page_alloc(void)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, 4096, 4096) != 0)
+		return NULL;
+	memset(p, 0, 4096);
+	return p;
+}

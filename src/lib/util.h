@@ -66,6 +66,10 @@ uint64_t now_ns(void); /* CLOCK_MONOTONIC */
 /* Copy src into dst of size n, always NUL-terminated, rest zero-filled. */
 void strncpy_pad(char *dst, const char *src, size_t n);
 
+/* A zeroed buffer of one 4096-byte page, aligned for O_DIRECT; NULL when
+ * out of memory.  free() it. */
+uint8_t *page_alloc(void);
+
 /* Read a small text file (configuration, /proc/cmdline) into buf, NUL-
  * terminated.  0, -EFBIG when it does not fit in size - 1 bytes, or
  * another negative errno (-ENOENT when it does not exist). */

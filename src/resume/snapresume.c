@@ -312,7 +312,8 @@ static bool file_systems_unchanged(const struct image_header *h, const struct re
 			continue;
 		fs_guard_decode(p, &then);
 		image_uuid_format(then.uuid, u);
-		snprintf(what, sizeof(what), "file system %s (ext4 UUID=%s)", then.mount_point, u);
+		snprintf(what, sizeof(what), "file system %s (%s UUID=%s)", then.mount_point,
+			 fsguard_type_name(then.fs_type), u);
 		snprintf(spec, sizeof(spec), "UUID=%s", u);
 		r = blockdev_wait(spec, o->timeout * 1000, &dev);
 		if (r < 0) {
@@ -628,30 +629,43 @@ static enum unlock_result unlock(struct crypt_device *cd, const char *path,
 	}
 }
 
+/* What is at page resume_offset= of path (locator.h); 0, or an exit code
+ * after a message. */
+static int locator_at(const char *path, const struct resume_opts *o, struct extmap *m,
+		      enum locator_found *ret_found, const char **ret_why)
+{
+	_cleanup_(closep) int fd = -1;
+	uint64_t base = o->resume_offset * EXTMAP_PAGE, size;
+	int r;
+
+	r = blockdev_open(path, O_RDONLY, true, &fd, &size);
+	if (r == 0)
+		r = base + EXTMAP_PAGE <= size ? locator_read(fd, base, m, ret_found, ret_why)
+					       : -ERANGE;
+	if (r < 0) {
+		log_error("Failed to read %s at page %" PRIu64 ": %s; booting without resuming",
+			  path, o->resume_offset, strerror(-r));
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
 /* Inside an unlocked LUKS2 volume: the image at its start, or, with
  * resume_offset=, an image file of a file system in it (its locator at
  * that page of the volume). */
 static int resume_in_volume(const char *mapped, const struct resume_opts *o,
 			    const struct args *a, struct crypt_device *cd)
 {
-	_cleanup_(closep) int fd = -1;
-	uint64_t base = o->resume_offset * EXTMAP_PAGE, size;
 	enum locator_found found;
 	struct extmap m;
 	const char *why = NULL;
-	int r, ret;
+	int ret;
 
-	if (!base)
+	if (!o->resume_offset)
 		return resume_from(mapped, o, a, cd, NULL);
-	r = blockdev_open(mapped, O_RDONLY, true, &fd, &size);
-	if (r == 0)
-		r = base + EXTMAP_PAGE <= size ? locator_read(fd, base, &m, &found, &why) : -ERANGE;
-	closep(&fd);
-	if (r < 0) {
-		log_error("Failed to read %s at page %" PRIu64 ": %s; booting without resuming",
-			  mapped, o->resume_offset, strerror(-r));
-		return EXIT_FAIL;
-	}
+	ret = locator_at(mapped, o, &m, &found, &why);
+	if (ret)
+		return ret;
 	if (found != LOC_OURS || m.kind != EXTMAP_FILE) {
 		extmap_done(&m);
 		log_msg("no image file in the encrypted volume at page %" PRIu64 "%s%s",
@@ -797,15 +811,9 @@ static int resume_device(const char *path, const struct resume_opts *o, const st
 	const char *why = NULL;
 	int r, ret;
 
-	r = blockdev_open(path, O_RDONLY, true, &fd, &size);
-	if (r == 0)
-		r = base + EXTMAP_PAGE <= size ? locator_read(fd, base, &m, &found, &why) : -ERANGE;
-	closep(&fd);
-	if (r < 0) {
-		log_error("Failed to read %s at page %" PRIu64 ": %s; booting without resuming",
-			  path, o->resume_offset, strerror(-r));
-		return EXIT_FAIL;
-	}
+	ret = locator_at(path, o, &m, &found, &why);
+	if (ret)
+		return ret;
 	switch (found) {
 	case LOC_OURS:
 		log_debug("image locator on %s at page %" PRIu64 ": %zu extents, %" PRIu64

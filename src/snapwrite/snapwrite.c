@@ -1048,8 +1048,19 @@ static int fs_guard_plan(const struct args *a, struct fs_plan *plan)
 	plan->n = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct fs_mount *m = &all[i];
+		bool supported = fsguard_supported(m->fstype);
 
-		if (!fsguard_supported(m->fstype)) {
+		r = 0;
+		if (supported && plan->n < FS_GUARD_MAX) {
+			r = fsguard_devnode(m->major, m->minor, plan->devs[plan->n],
+					    sizeof(plan->devs[plan->n]));
+			if (r == 0)
+				r = fsguard_read(plan->devs[plan->n], &g);
+			/* An xfs of version 4, or with an external log. */
+			if (r == -EPROTONOSUPPORT)
+				supported = false;
+		}
+		if (!supported) {
 			unknown++;
 			if (a->fs_unknown_allow)
 				log_msg("warning: %s (%s, %s) is not guarded: a boot that mounts it "
@@ -1065,10 +1076,6 @@ static int fs_guard_plan(const struct args *a, struct fs_plan *plan)
 			log_error("Too many file systems to guard (at most %d)", FS_GUARD_MAX);
 			return EXIT_FAIL;
 		}
-		r = fsguard_devnode(m->major, m->minor, plan->devs[plan->n],
-				    sizeof(plan->devs[plan->n]));
-		if (r == 0)
-			r = fsguard_read(plan->devs[plan->n], &g);
 		if (r < 0) {
 			log_error("Failed to read the superblock of %s (%s): %s", m->mount_point,
 				  m->source, strerror(-r));

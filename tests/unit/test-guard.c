@@ -189,8 +189,8 @@ static void test_fs_mounts(void **state)
 	assert_string_equal(m[1].fstype, "xfs");
 	assert_true(fsguard_supported("ext4"));
 	assert_true(fsguard_supported("ext2"));
-	assert_false(fsguard_supported("xfs"));
-	assert_false(fsguard_supported("btrfs"));
+	assert_true(fsguard_supported("xfs"));
+	assert_false(fsguard_supported("vfat"));
 	/* Room for one: the count still says two. */
 	assert_int_equal(fsguard_list_mounts(mi, m, 1, &n), 0);
 	assert_int_equal(n, 2);
@@ -236,6 +236,100 @@ static void test_fs_read_and_compare(void **state)
 	assert_int_equal(image_uuid_parse("0e0c7e41-a969-4856-8d0a-fe05b7de7df8x", want), -EINVAL);
 }
 
+/* A blank file of size MiB. */
+static void blank_mib(unsigned mib)
+{
+	int fd = open(file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)mib << 20), 0);
+	close(fd);
+}
+
+/* xfs: the head of the log moves with any write; a copy of the log record
+ * header after the last one, with a higher LSN, is what a mount that logs
+ * one transaction leaves. */
+static void test_fs_xfs(void **state)
+{
+	struct fs_guard a, b;
+	uint8_t want[16], bb[512];
+	char why[256];
+	off_t off, at = -1;
+	int fd;
+
+	(void)state;
+	blank_mib(320);
+	run("mkfs.xfs -q -f -m uuid=5a0c7e41-a969-4856-8d0a-fe05b7de7df8");
+	assert_int_equal(fsguard_read(file, &a), 0);
+	assert_int_equal(a.fs_type, IMAGE_FS_XFS);
+	assert_string_equal(fsguard_type_name(a.fs_type), "xfs");
+	assert_int_equal(image_uuid_parse("5a0c7e41-a969-4856-8d0a-fe05b7de7df8", want), 0);
+	assert_memory_equal(a.uuid, want, 16);
+	assert_true(a.write_time >> 32 >= 1); /* mkfs's unmount record, cycle 1 */
+	assert_int_equal(fsguard_read(file, &b), 0);
+	assert_true(fsguard_same(&a, &b, why, sizeof(why)));
+
+	fd = open(file, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	for (off = 0; off < (off_t)320 << 20; off += 512) {
+		assert_int_equal(pread_full(fd, bb, 512, (uint64_t)off), 0);
+		if (bb[0] == 0xfe && bb[1] == 0xed && bb[2] == 0xba && bb[3] == 0xbe &&
+		    (bb[16] | bb[17] | bb[18] | bb[19]) != 0) {
+			at = off;
+			break;
+		}
+	}
+	assert_true(at >= 0);
+	bb[23] += 8; /* the same cycle, a later block */
+	assert_int_equal(pwrite_full(fd, bb, 512, (uint64_t)at + 4096), 0);
+	close(fd);
+	assert_int_equal(fsguard_read(file, &b), 0);
+	assert_true(b.write_time > a.write_time);
+	assert_false(fsguard_same(&a, &b, why, sizeof(why)));
+	assert_non_null(strstr(why, "written since the snapshot (log head"));
+
+	/* Version 4 (no CRCs, no LSNs in the superblock): not guarded. */
+	blank_mib(320);
+	run("mkfs.xfs -q -f -m crc=0");
+	assert_int_equal(fsguard_read(file, &a), -EPROTONOSUPPORT);
+}
+
+static void test_fs_btrfs(void **state)
+{
+	struct fs_guard a, b;
+	uint8_t want[16], v[8];
+	char why[256];
+	int fd;
+
+	(void)state;
+	blank_mib(256);
+	run("mkfs.btrfs -q -f -U 6b0c7e41-a969-4856-8d0a-fe05b7de7df8");
+	assert_int_equal(fsguard_read(file, &a), 0);
+	assert_int_equal(a.fs_type, IMAGE_FS_BTRFS);
+	assert_int_equal(image_uuid_parse("6b0c7e41-a969-4856-8d0a-fe05b7de7df8", want), 0);
+	assert_memory_equal(a.uuid, want, 16);
+	assert_true(a.write_time > 0);
+	assert_int_equal(a.mount_time, 0);
+
+	fd = open(file, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	le64_put(v, a.write_time + 1); /* a committed transaction */
+	assert_int_equal(pwrite_full(fd, v, 8, 65536 + 72), 0);
+	assert_int_equal(fsguard_read(file, &b), 0);
+	assert_false(fsguard_same(&a, &b, why, sizeof(why)));
+	assert_non_null(strstr(why, "(generation"));
+	le64_put(v, a.write_time);
+	assert_int_equal(pwrite_full(fd, v, 8, 65536 + 72), 0);
+	le64_put(v, 30 << 20); /* an fsync's log tree */
+	assert_int_equal(pwrite_full(fd, v, 8, 65536 + 96), 0);
+	close(fd);
+	assert_int_equal(fsguard_read(file, &b), 0);
+	assert_false(fsguard_same(&a, &b, why, sizeof(why)));
+	assert_non_null(strstr(why, "fsync log"));
+	assert_true(fsguard_supported("btrfs") && fsguard_supported("xfs"));
+	assert_false(fsguard_supported("vfat"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +340,8 @@ int main(void)
 		cmocka_unit_test(test_holders),
 		cmocka_unit_test(test_fs_mounts),
 		cmocka_unit_test(test_fs_read_and_compare),
+		cmocka_unit_test(test_fs_xfs),
+		cmocka_unit_test(test_fs_btrfs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

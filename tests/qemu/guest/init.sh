@@ -35,7 +35,7 @@ say() {
 
 power_off() {
 	sync
-	umount /images 2> /dev/null
+	umount /images /x /b 2> /dev/null
 	mount -o remount,ro / 2> /dev/null
 	poweroff -f
 	# poweroff should not return; make sure the machine still goes down.
@@ -205,6 +205,7 @@ status_lines() {
 #   swapfile   /dev/vdb holds ext4: a swap file on it, swapon
 #   imagefile  /dev/vdb holds ext4: an image file on it (snapwrite prepare)
 #   imagefile-luks  the same in ext4 made in the LUKS2 volume on /dev/vdb
+#   xfs-btrfs  see below
 setup_target() {
 	case $1 in
 	swappart)
@@ -218,7 +219,7 @@ setup_target() {
 			/usr/sbin/mke2fs -q -t ext4 -b 4096 /dev/mapper/images || return 1
 			mount -t ext4 /dev/mapper/images /images || return 1
 		else
-			mount -t ext4 /dev/vdb /images || return 1
+			mount /dev/vdb /images || return 1
 		fi
 		if [ "$1" = swapfile ]; then
 			target=/images/swapfile
@@ -240,6 +241,17 @@ setup_target() {
 			say "refused image files: unprepared rc=$_u moved rc=$?"
 			rm -f /images/plain /images/moved
 		fi
+		;;
+	xfs-btrfs)
+		# /dev/vdb1 the target, an xfs on vdb2 and a btrfs on vdb3
+		# mounted and written to; an image file on btrfs is refused.
+		target=/dev/vdb1
+		mkdir -p /x /b
+		mount -t xfs /dev/vdb2 /x || return 1
+		mount -t btrfs /dev/vdb3 /b || return 1
+		echo before > /x/file && echo before > /b/file && sync
+		snapwrite prepare --target /b/snapimage --size 16M --yes
+		say "btrfs image file rc=$?"
 		;;
 	*)
 		return 1
@@ -341,6 +353,19 @@ do_checkcmd() {
 	say "RESULT action=checkcmd rc_vdb=$rc_vdb rc_vda=$rc_vda rc_json=$rc_json"
 }
 
+# snaptest.touch=DEV:TYPE: mount a file system read-write, write to it and
+# unmount it, as another boot that does not resume would.
+do_touch() {
+	_t=$(cmdline_value snaptest.touch "")
+	mkdir -p /touch
+	if mount -t "${_t#*:}" "${_t%%:*}" /touch && echo changed > /touch/changed && sync &&
+		umount /touch; then
+		say "RESULT action=touch touched=${_t%%:*}"
+	else
+		say "RESULT action=touch touched=FAILED"
+	fi
+}
+
 do_check() {
 	if [ ! -e /var/snaptest/rootfile.sha256 ]; then
 		rootfile=absent
@@ -364,6 +389,14 @@ rm -rf /run/udev
 ensure_mount tmpfs /tmp mode=1777,size=64m
 exec < /dev/console > /dev/console 2>&1
 
+# Kernel modules a scenario put into this root (guest_modules), in order.
+load=/lib/modules/$(uname -r)/snaptest.load
+if [ -f "$load" ]; then
+	while read -r _m; do
+		insmod "/lib/modules/$(uname -r)/$_m" || say "insmod $_m failed"
+	done < "$load"
+fi
+
 action=$(cmdline_value snaptest.action check)
 say "fresh boot action=$action kernel=$(uname -r)"
 case $action in
@@ -372,6 +405,7 @@ check) do_check ;;
 guard) do_guard ;;
 discard) do_discard ;;
 checkcmd) do_checkcmd ;;
+touch) do_touch ;;
 *) say "RESULT error=unknown-action action=$action" ;;
 esac
 say "powering off"
