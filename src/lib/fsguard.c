@@ -6,6 +6,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 
 #include "util.h"
@@ -30,9 +32,18 @@ int fsguard_list_mounts(const char *mountinfo, struct fs_mount *mounts, size_t m
 			continue;
 		if (sscanf(sep + 3, "%31s %127s", m.fstype, m.source) < 1)
 			continue;
-		/* Major 0: no block device (proc, tmpfs, overlay, nfs...). */
-		if (m.major == 0)
-			continue;
+		/* Major 0: no block device (proc, tmpfs, overlay, nfs...), or
+		 * one the file system hides behind an anonymous number (btrfs):
+		 * then the source names it. */
+		if (m.major == 0) {
+			struct stat st;
+
+			if (strncmp(m.source, "/dev/", 5) != 0 || stat(m.source, &st) < 0 ||
+			    !S_ISBLK(st.st_mode))
+				continue;
+			m.major = major(st.st_rdev);
+			m.minor = minor(st.st_rdev);
+		}
 		for (size_t i = 0; i < n && i < max; i++)
 			if (mounts[i].major == m.major && mounts[i].minor == m.minor)
 				seen = true;

@@ -27,7 +27,8 @@ struct fs_mount {
 };
 
 /* The mounts of block devices in a mountinfo file, one per device (bind
- * mounts and repeats dropped).  *ret_n may exceed max.  0 or -errno. */
+ * mounts and repeats dropped).  A file system that shows an anonymous
+ * device number (btrfs) is found through its mount source.  *ret_n may exceed max.  0 or -errno. */
 int fsguard_list_mounts(const char *mountinfo, struct fs_mount *mounts, size_t max,
 			size_t *ret_n);
 

@@ -5,6 +5,7 @@
  * table written by hand), the wipe that prepares a target, and the mount
  * table lookup; the file system guard's superblock reader and comparison.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -194,6 +195,39 @@ static void test_fs_mounts(void **state)
 	/* Room for one: the count still says two. */
 	assert_int_equal(fsguard_list_mounts(mi, m, 1, &n), 0);
 	assert_int_equal(n, 2);
+
+	/* btrfs shows an anonymous device number (0:N): its source names the
+	 * device.  Any block device of this machine stands in for it. */
+	{
+		char dev[300] = "", line[400];
+		struct stat st;
+		DIR *d = opendir("/sys/class/block");
+		struct dirent *de;
+
+		assert_non_null(d);
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.') {
+				snprintf(dev, sizeof(dev), "/dev/%s", de->d_name);
+				if (stat(dev, &st) == 0 && S_ISBLK(st.st_mode))
+					break;
+				dev[0] = 0;
+			}
+		closedir(d);
+		assert_true(dev[0]);
+		f = fopen(mi, "w");
+		assert_non_null(f);
+		snprintf(line, sizeof(line),
+			 "50 28 0:47 / /home rw - btrfs %s rw\n"
+			 "51 28 0:48 / /mnt rw - btrfs none rw\n",
+			 dev);
+		fputs(line, f);
+		fclose(f);
+		assert_int_equal(fsguard_list_mounts(mi, m, 4, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(m[0].major, major(st.st_rdev));
+		assert_int_equal(m[0].minor, minor(st.st_rdev));
+		assert_string_equal(m[0].fstype, "btrfs");
+	}
 	unlink(mi);
 	assert_int_equal(fsguard_list_mounts(mi, m, 4, &n), -ENOENT);
 }

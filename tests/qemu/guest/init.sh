@@ -35,6 +35,9 @@ say() {
 
 power_off() {
 	sync
+	# A swap file keeps its file system busy: off first, so that it
+	# unmounts clean.
+	swapoff -a 2> /dev/null
 	umount /images /x /b 2> /dev/null
 	mount -o remount,ro / 2> /dev/null
 	poweroff -f
@@ -393,6 +396,8 @@ exec < /dev/console > /dev/console 2>&1
 load=/lib/modules/$(uname -r)/snaptest.load
 if [ -f "$load" ]; then
 	while read -r _m; do
+		# Loaded already (the initramfs may have needed it too)?
+		grep -q "^$(echo "${_m%.ko}" | tr - _) " /proc/modules && continue
 		insmod "/lib/modules/$(uname -r)/$_m" || say "insmod $_m failed"
 	done < "$load"
 fi
