@@ -87,18 +87,17 @@ bool extmap_same(const struct extmap *a, const struct extmap *b)
 	return true;
 }
 
-int extmap_lookup(const struct extmap *m, uint64_t off, uint64_t *ret_dev, uint64_t *ret_run)
+/* The extent holding logical byte off: its index and off's place in it. */
+static int find(const struct extmap *m, uint64_t off, size_t *ret_i, uint64_t *ret_within)
 {
 	uint64_t start = 0;
 
-	if (off >= m->size)
-		return -ERANGE;
-	/* A linear walk: maps are short (a file's extents, a swap area's
-	 * free runs) and each call moves a whole chunk. */
+	/* A linear walk, once per I/O: maps are short (a file's extents, a
+	 * swap area's free runs) and each call moves a whole chunk. */
 	for (size_t i = 0; i < m->n; i++) {
 		if (off < start + m->ext[i].length) {
-			*ret_dev = m->ext[i].offset + (off - start);
-			*ret_run = m->ext[i].length - (off - start);
+			*ret_i = i;
+			*ret_within = off - start;
 			return 0;
 		}
 		start += m->ext[i].length;
@@ -106,23 +105,46 @@ int extmap_lookup(const struct extmap *m, uint64_t off, uint64_t *ret_dev, uint6
 	return -ERANGE;
 }
 
-/* Split [off, off + len) at extent ends and read or write each piece. */
+int extmap_lookup(const struct extmap *m, uint64_t off, uint64_t *ret_dev, uint64_t *ret_run)
+{
+	uint64_t within;
+	size_t i;
+	int r = find(m, off, &i, &within);
+
+	if (r < 0)
+		return r;
+	*ret_dev = m->ext[i].offset + within;
+	*ret_run = m->ext[i].length - within;
+	return 0;
+}
+
+/* Split [off, off + len) at extent ends and read or write each piece: one
+ * lookup, then the following extents in order. */
 static int map_io(const struct extmap *m, int fd, uint8_t *p, size_t len, uint64_t off,
 		  bool write)
 {
+	uint64_t within = 0;
+	size_t i = 0;
+
+	if (len && find(m, off, &i, &within) < 0)
+		return -EIO; /* past the end of the map: like past a device's end */
 	while (len) {
 		uint64_t dev, run;
-		int r = extmap_lookup(m, off, &dev, &run);
-		if (r < 0)
-			return -EIO; /* past the end of the map: like past a device's end */
+		int r;
+
+		if (i == m->n)
+			return -EIO;
+		dev = m->ext[i].offset + within;
+		run = m->ext[i].length - within;
 		if (run > len)
 			run = len;
 		r = write ? pwrite_full(fd, p, (size_t)run, dev) : pread_full(fd, p, (size_t)run, dev);
 		if (r < 0)
 			return r;
 		p += run;
-		off += run;
 		len -= (size_t)run;
+		i++;
+		within = 0;
 	}
 	return 0;
 }

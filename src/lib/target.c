@@ -94,6 +94,24 @@ int target_invalidate(int fd, const struct image_header *h, uint32_t reason,
 	return target_invalidate_map(fd, NULL, h, reason, restore_read_ns);
 }
 
+uint64_t meminfo_kib(const char *key)
+{
+	char line[256];
+	uint64_t v = 0;
+	size_t n = strlen(key);
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, n) == 0 && line[n] == ':') {
+			v = strtoull(line + n + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
 int identity_read(struct identity *ret)
 {
 	struct utsname u;
@@ -106,13 +124,7 @@ int identity_read(struct identity *ret)
 	strncpy_pad(id.kernel_release, u.release, sizeof(id.kernel_release));
 	strncpy_pad(id.kernel_version, u.version, sizeof(id.kernel_version));
 
-	f = fopen("/proc/meminfo", "re");
-	if (f) {
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "MemTotal: %" SCNu64 " kB", &id.mem_total_kib) == 1)
-				break;
-		fclose(f);
-	}
+	id.mem_total_kib = meminfo_kib("MemTotal");
 
 	/* Firmware without a UUID reports all zeros or all ones: no identity. */
 	f = fopen("/sys/class/dmi/id/product_uuid", "re");

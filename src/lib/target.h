@@ -50,6 +50,10 @@ struct identity {
 
 int identity_read(struct identity *ret);
 
+/* A /proc/meminfo value ("MemTotal", "SwapFree", ...) in KiB; 0 when
+ * missing. */
+uint64_t meminfo_kib(const char *key);
+
 /* Peak resident memory of this process (VmHWM) in KiB; 0 if unknown.
  * Reads procfs only, so it is safe while the system is frozen. */
 uint64_t peak_rss_kib(void);

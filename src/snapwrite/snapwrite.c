@@ -1424,18 +1424,9 @@ struct out {
 	bool any;
 };
 
-static void out_raw(struct out *o, const char *key, const char *value, bool quote)
+/* value as a JSON string, quotes included. */
+static void json_string(const char *value)
 {
-	if (!o->json) {
-		printf("%s: %s\n", key, value);
-		return;
-	}
-	printf("%s\n  \"%s\": ", o->any ? "," : "{", key);
-	o->any = true;
-	if (!quote) {
-		fputs(value, stdout);
-		return;
-	}
 	putchar('"');
 	for (const char *c = value; *c; c++) {
 		if (*c == '"' || *c == '\\')
@@ -1446,6 +1437,20 @@ static void out_raw(struct out *o, const char *key, const char *value, bool quot
 			putchar(*c);
 	}
 	putchar('"');
+}
+
+static void out_raw(struct out *o, const char *key, const char *value, bool quote)
+{
+	if (!o->json) {
+		printf("%s: %s\n", key, value);
+		return;
+	}
+	printf("%s\n  \"%s\": ", o->any ? "," : "{", key);
+	o->any = true;
+	if (quote)
+		json_string(value);
+	else
+		fputs(value, stdout);
 }
 
 static void out_str(struct out *o, const char *key, const char *value)
@@ -2015,35 +2020,8 @@ static void check_say(struct checks *c, const char *name, enum check_status st,
 	printf("%s\n    {\"name\": \"%s\", \"status\": \"%s\", \"message\": ", c->any ? "," : "",
 	       name, word[st]);
 	c->any = true;
-	putchar('"');
-	for (const char *p = msg; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if ((unsigned char)*p < 0x20)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	printf("\"}");
-}
-
-/* A /proc/meminfo value in KiB, 0 when missing. */
-static uint64_t meminfo_kib(const char *key)
-{
-	char line[256];
-	uint64_t v = 0;
-	size_t n = strlen(key);
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, key, n) == 0 && line[n] == ':') {
-			v = strtoull(line + n + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
+	json_string(msg);
+	putchar('}');
 }
 
 /* The kernel's options, through kernel-config/check. */
