@@ -20,7 +20,7 @@ DESTDIR     ?=
 
 CC          ?= cc
 B           := build
-PKGS        := liblz4 libxxhash blkid libcryptsetup
+PKGS        := liblz4 libxxhash blkid libcryptsetup devmapper
 CFLAGS      ?= -O2 -g
 # The project's own flags stay even when CFLAGS is given on the command line.
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing \
@@ -49,10 +49,10 @@ $(B)/obj/%.o: src/%.c | $(B)/.deps
 $(B)/libsnap.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
-$(B)/snapwrite: $(B)/obj/snapwrite/snapwrite.o $(B)/libsnap.a
+$(B)/snapwrite: $(B)/obj/snapwrite/snapwrite.o $(B)/obj/snapwrite/rollback.o $(B)/libsnap.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_PKG)
 
-$(B)/snapresume: $(B)/obj/resume/snapresume.o $(B)/libsnap.a
+$(B)/snapresume: $(B)/obj/resume/snapresume.o $(B)/obj/resume/overlays.o $(B)/libsnap.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_PKG)
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
@@ -146,6 +146,10 @@ install: all
 		$(DESTDIR)$(DRACUTDIR)/90snapresume/module-setup.sh
 	install -D -m 0755 dracut-module/90snapresume/snapresume-hook.sh \
 		$(DESTDIR)$(DRACUTDIR)/90snapresume/snapresume-hook.sh
+	install -D -m 0755 dracut-module/90snapresume/snapresume-cmdline.sh \
+		$(DESTDIR)$(DRACUTDIR)/90snapresume/snapresume-cmdline.sh
+	install -D -m 0755 dracut-module/90snapresume/snapresume-run.sh \
+		$(DESTDIR)$(DRACUTDIR)/90snapresume/snapresume-run.sh
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/snapwrite $(DESTDIR)$(SBINDIR)/snapresume

@@ -42,8 +42,10 @@ depends() {
 
 # called by dracut
 installkernel() {
-    # dm-crypt and the ciphers a LUKS2 volume may use.
-    instmods dm_crypt =crypto
+    # dm-crypt and the ciphers a LUKS2 volume may use; dm-snapshot for the
+    # rollback overlays (merging a snapshot's changes at boot, and the
+    # running system's snapshots, which need the module loaded already).
+    instmods dm_crypt dm_snapshot =crypto
 }
 
 # called by dracut
@@ -73,4 +75,10 @@ install() {
         fi
     fi
     inst_hook pre-mount 00 "$moddir/snapresume-hook.sh"
+    # Overlays (rd.snap.overlay=): the mapping root= names is made by
+    # snapresume, so it runs from the initqueue instead (the hook again,
+    # from this copy), before dracut waits for the root device.
+    inst_simple "$moddir/snapresume-hook.sh" /usr/lib/snapresume/snapresume-hook.sh
+    inst_script "$moddir/snapresume-run.sh" /usr/lib/snapresume/snapresume-run.sh
+    inst_hook cmdline 90 "$moddir/snapresume-cmdline.sh"
 }

@@ -14,6 +14,11 @@ _snapresume_uptime_cs() {
     echo "${_snapresume_up%.*}${_snapresume_up#*.}" | sed 's/^0*\(.\)/\1/'
 }
 
+# It runs once: from the initqueue when overlays are configured (see
+# snapresume-cmdline.sh), else here at pre-mount.
+if [ ! -e /run/snapresume.done ]; then
+: > /run/snapresume.done
+
 # devtmpfs creates /dev/snapshot (misc 10:231) when the kernel has
 # CONFIG_HIBERNATION_SNAPSHOT_DEV; make it by hand if /dev is not devtmpfs.
 if [ ! -e /dev/snapshot ]; then
@@ -21,9 +26,10 @@ if [ ! -e /dev/snapshot ]; then
         || warn "snapresume: /dev/snapshot is missing"
 fi
 
-# An image in a LUKS2 volume needs dm-crypt (no error when it is built in
-# or already loaded).
+# An image in a LUKS2 volume needs dm-crypt, overlays dm-snapshot (no
+# error when built in or already loaded).
 modprobe -q dm_crypt 2> /dev/null
+modprobe -q dm_snapshot 2> /dev/null
 
 if [ -x /usr/sbin/snapresume ]; then
     _snapresume_t0=$(_snapresume_uptime_cs)
@@ -39,4 +45,5 @@ if [ -x /usr/sbin/snapresume ]; then
     unset _snapresume_t0 _snapresume_rc _snapresume_cs _snapresume_took _snapresume_up
 else
     warn "snapresume: /usr/sbin/snapresume is missing, continuing the boot"
+fi
 fi

@@ -24,14 +24,16 @@ int fsguard_list_mounts(const char *mountinfo, struct fs_mount *mounts, size_t m
 	while (fgets(line, sizeof(line), f)) {
 		struct fs_mount m = {0};
 		const char *sep = strstr(line, " - ");
+		char sopts[256] = "";
 		bool seen = false;
 
 		/* "36 35 98:0 /mnt1 /mnt/parent rw,noatime master:1 - ext3 /dev/root rw" */
 		if (!sep || sscanf(line, "%*u %*u %u:%u %*s %255s", &m.major, &m.minor,
 				   m.mount_point) != 3)
 			continue;
-		if (sscanf(sep + 3, "%31s %127s", m.fstype, m.source) < 1)
+		if (sscanf(sep + 3, "%31s %127s %255s", m.fstype, m.source, sopts) < 1)
 			continue;
+		m.writable = strncmp(sopts, "rw", 2) == 0 && (sopts[2] == ',' || !sopts[2]);
 		/* Major 0: no block device (proc, tmpfs, overlay, nfs...), or
 		 * one the file system hides behind an anonymous number (btrfs):
 		 * then the source names it. */
@@ -45,8 +47,10 @@ int fsguard_list_mounts(const char *mountinfo, struct fs_mount *mounts, size_t m
 			m.minor = minor(st.st_rdev);
 		}
 		for (size_t i = 0; i < n && i < max; i++)
-			if (mounts[i].major == m.major && mounts[i].minor == m.minor)
+			if (mounts[i].major == m.major && mounts[i].minor == m.minor) {
+				mounts[i].writable |= m.writable;
 				seen = true;
+			}
 		if (seen)
 			continue;
 		if (n < max)

@@ -24,6 +24,7 @@ struct fs_mount {
 	char fstype[32];
 	char mount_point[256];
 	char source[128]; /* the mount source as mountinfo says it */
+	bool writable;    /* the super block is mounted read-write */
 };
 
 /* The mounts of block devices in a mountinfo file, one per device (bind

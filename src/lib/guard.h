@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#define GUARD_MAX_SIGS 8 /* enough to describe what a device holds */
+
 struct guard_sig {
 	char type[32];  /* blkid TYPE or PTTYPE: "ext4", "gpt", "crypto_LUKS", ... */
 	char usage[16]; /* "filesystem", "raid", "crypto", "other", "partition table" */

@@ -7,6 +7,7 @@
 #include <sys/random.h>
 #include <xxhash.h>
 
+#include "overlay.h"
 #include "util.h"
 
 /* Byte offsets of the header fields (docs/FORMAT.md, "The header"). */
@@ -137,6 +138,11 @@ static int records_check(const uint8_t *b)
 			    le16_get(b + off + 4) > IMAGE_FS_BTRFS)
 				return -EPROTONOSUPPORT;
 			if (!string_ok(b + off + 4 + 48, 48))
+				return -EBADMSG;
+		} else if (type == IMAGE_REC_OVERLAY) {
+			struct overlay_rec rec;
+
+			if (overlay_rec_decode(b + off + 4, len, &rec) < 0)
 				return -EBADMSG;
 		} else if (type & IMAGE_RECORD_CRITICAL) {
 			return -EPROTONOSUPPORT;
@@ -272,6 +278,7 @@ const char *image_dead_reason_to_string(uint32_t r)
 	case IMAGE_DEAD_NORESUME: return "booted with noresume";
 	case IMAGE_DEAD_DISCARDED: return "discarded";
 	case IMAGE_DEAD_CANCELLED: return "cancelled by the writer";
+	case IMAGE_DEAD_KEPT: return "not resumed: the changes since the snapshot were kept";
 	}
 	return "unknown reason";
 }

@@ -69,6 +69,7 @@ enum image_dead_reason {
 	IMAGE_DEAD_NORESUME = 3,  /* booted with noresume */
 	IMAGE_DEAD_DISCARDED = 4, /* the user discarded it */
 	IMAGE_DEAD_CANCELLED = 5, /* the writer gave up after committing */
+	IMAGE_DEAD_KEPT = 6,      /* a snapshot whose later changes were kept */
 };
 
 struct image_header {

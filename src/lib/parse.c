@@ -117,6 +117,8 @@ void resume_opts_init(struct resume_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->timeout = RESUME_DEFAULT_TIMEOUT;
 	o->tries = RESUME_DEFAULT_TRIES;
+	o->fallback = ROLLBACK_RESUME;
+	o->merge_timeout = RESUME_DEFAULT_MERGE_TIMEOUT;
 }
 
 static const char *const unlock_fail_names[] = {
@@ -202,13 +204,42 @@ int resume_opts_apply(struct resume_opts *o, const char *key, const char *value)
 			}
 		return -EINVAL;
 	}
+	if (strcmp(key, "overlay") == 0) {
+		struct overlay_spec spec;
+
+		if (overlay_spec_parse(value, &spec) < 0)
+			return -EINVAL;
+		/* A second one of the same name replaces the first. */
+		for (size_t i = 0; i < o->n_overlays; i++)
+			if (strcmp(o->overlays[i].name, spec.name) == 0) {
+				o->overlays[i] = spec;
+				return 1;
+			}
+		if (o->n_overlays == OVERLAY_MAX)
+			return -ERANGE;
+		o->overlays[o->n_overlays++] = spec;
+		return 1;
+	}
+	if (strcmp(key, "rollback") == 0 || strcmp(key, "fallback") == 0) {
+		enum rollback_action act = rollback_action_from_string(value);
+
+		/* Keep is what is impossible when a fallback is needed. */
+		if (act == ROLLBACK_UNSET || (key[0] == 'f' && act == ROLLBACK_KEEP))
+			return -EINVAL;
+		*(key[0] == 'f' ? &o->fallback : &o->rollback) = act;
+		return 1;
+	}
+	if (strcmp(key, "merge_timeout") == 0)
+		return apply_u64(&o->merge_timeout, value, 1, 86400);
 	return 0;
 }
 
 int resume_opts_apply_conf(struct resume_opts *o, const char *key, const char *value)
 {
-	static const char *const allowed[] = {"keyfile", "tries", "ask_timeout", "unlock_fail",
-					      "timeout", "workers"};
+	static const char *const allowed[] = {"keyfile", "tries",    "ask_timeout",
+					      "unlock_fail", "timeout",  "workers",
+					      "overlay", "rollback", "fallback",
+					      "merge_timeout"};
 	char full[64];
 
 	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)

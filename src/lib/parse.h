@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "overlay.h"
+
 /*
  * Split a kernel command line into words the way the kernel does: words are
  * separated by white space, double quotes group white space into a word and
@@ -52,10 +54,17 @@ struct resume_opts {
 		UNLOCK_FAIL_DISCARD,  /* boot without resuming, image invalidated */
 		UNLOCK_FAIL_POWEROFF, /* power off, image kept for a later try */
 	} unlock_fail;         /* rd.snap.unlock_fail= */
+	/* Rollback overlays. */
+	struct overlay_spec overlays[OVERLAY_MAX]; /* rd.snap.overlay=, repeatable */
+	size_t n_overlays;
+	enum rollback_action rollback; /* rd.snap.rollback=: this boot's choice */
+	enum rollback_action fallback; /* rd.snap.fallback=: when keep is impossible */
+	uint64_t merge_timeout;        /* rd.snap.merge_timeout=: seconds */
 };
 
 #define RESUME_DEFAULT_TIMEOUT 10
 #define RESUME_DEFAULT_TRIES 3
+#define RESUME_DEFAULT_MERGE_TIMEOUT 600
 
 /* The name rd.snap.unlock_fail= takes for each policy. */
 const char *unlock_fail_to_string(enum unlock_fail f);
@@ -72,5 +81,6 @@ void resume_opts_apply_cmdline(struct resume_opts *o, const char *cmdline,
 			       void (*bad)(const char *key));
 
 /* Apply one line of the initramfs configuration (/etc/snapresume.conf):
- * the rd.snap.* options without their prefix (keyfile=, tries=, ...). */
+ * the rd.snap.* options without their prefix (keyfile=, tries=, overlay=,
+ * rollback=, ...). */
 int resume_opts_apply_conf(struct resume_opts *o, const char *key, const char *value);

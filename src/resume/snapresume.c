@@ -28,6 +28,7 @@
 #include "log.h"
 #include "luks.h"
 #include "parse.h"
+#include "overlays.h"
 #include "pipeline.h"
 #include "snapdev.h"
 #include "target.h"
@@ -340,6 +341,10 @@ static bool file_systems_unchanged(const struct image_header *h, const struct re
 	return true;
 }
 
+/* The configured overlays, and what a snapshot image decided for them. */
+static struct boot_plan overlays;
+static enum rollback_action overlay_action = ROLLBACK_UNSET;
+
 /* cd: the LUKS2 volume the image is in (NULL for a plain target); its
  * image marker goes with the image's validity.  m: the extents of an image
  * in a swap area or image file (NULL: the image starts at byte 0). */
@@ -356,6 +361,7 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 	const char *why = NULL;
 	char msg[1024], u[37];
 	uint64_t size, t0, t1;
+	bool snapshot;
 	int r;
 
 	r = blockdev_open(path, a->dry_run ? O_RDONLY : O_RDWR, true, &fd, &size);
@@ -401,6 +407,34 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 				"move on without it",
 				path);
 		return EXIT_NOTHING;
+	}
+
+	/* A snapshot: resume it, or keep or discard what happened since. */
+	snapshot = overlays_in_image(&h);
+	if (snapshot) {
+		overlay_action = overlays_decide(o, &overlays, &h);
+		if (overlay_action != ROLLBACK_RESUME) {
+			if (a->dry_run)
+				return EXIT_NOTHING;
+			r = target_invalidate_map(fd, m, &h,
+						  overlay_action == ROLLBACK_KEEP ? IMAGE_DEAD_KEPT
+										  : IMAGE_DEAD_DISCARDED,
+						  0);
+			if (r == 0 && cd)
+				r = luks_marker_clear(cd);
+			if (r < 0) {
+				log_error("Failed to invalidate the snapshot image on %s: %s; the "
+					  "overlays are left alone",
+					  path, strerror(-r));
+				overlays.n = 0;
+				return EXIT_FAIL;
+			}
+			log_msg("snapshot image %s on %s dropped (%s)", u, path,
+				rollback_action_to_string(overlay_action));
+			return EXIT_NOTHING;
+		}
+		if (!a->dry_run && overlays_drop_for_resume(&overlays, &h, true, msg, sizeof(msg)) < 0)
+			return refuse(fd, m, path, &h, o, a, msg);
 	}
 
 	r = identity_read(&id);
@@ -498,6 +532,18 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 			log_error("Failed to remove the image marker of the encrypted volume: %s; "
 				  "booting without resuming",
 				  strerror(-r));
+			return EXIT_FAIL;
+		}
+	}
+	/* The restored system has the linear mappings it had at the
+	 * snapshot: what was written to the COW stores since must go, or a
+	 * later boot would merge it over the resumed system's writes. */
+	if (snapshot) {
+		r = overlays_drop_for_resume(&overlays, &h, false, msg, sizeof(msg));
+		if (r < 0) {
+			closep(&snapfd);
+			overlay_action = ROLLBACK_KEEP;
+			log_error("%s; booting without resuming, the changes are kept", msg);
 			return EXIT_FAIL;
 		}
 	}
@@ -851,12 +897,32 @@ static int resume_device(const char *path, const struct resume_opts *o, const st
 	return resume_path(path, o, a);
 }
 
-int main(int argc, char **argv)
+static int resume_spec(const struct resume_opts *o, const struct args *a)
 {
 	_cleanup_(freep) char *path = NULL;
+	const char *spec = a->device ? a->device : o->resume;
+	int r;
+
+	if (!spec[0]) {
+		log_debug("no resume= on the kernel command line: nothing to resume");
+		return EXIT_NOTHING;
+	}
+	if (o->resumedelay)
+		sleep_seconds(o->resumedelay);
+
+	r = blockdev_wait(spec, o->timeout * 1000, &path);
+	if (r < 0) {
+		log_msg("resume device %s not found (waited %" PRIu64 " s); booting normally", spec,
+			o->timeout);
+		return EXIT_NOTHING;
+	}
+	return resume_device(path, o, a);
+}
+
+int main(int argc, char **argv)
+{
 	struct args a = {0};
 	struct resume_opts o;
-	const char *spec;
 	int r;
 
 	log_init("snapresume");
@@ -880,19 +946,10 @@ int main(int argc, char **argv)
 	}
 	log_set_debug(o.debug);
 
-	spec = a.device ? a.device : o.resume;
-	if (!spec[0]) {
-		log_debug("no resume= on the kernel command line: nothing to do");
-		return EXIT_NOTHING;
-	}
-	if (o.resumedelay)
-		sleep_seconds(o.resumedelay);
-
-	r = blockdev_wait(spec, o.timeout * 1000, &path);
-	if (r < 0) {
-		log_msg("resume device %s not found (waited %" PRIu64 " s); booting normally", spec,
-			o.timeout);
-		return EXIT_NOTHING;
-	}
-	return resume_device(path, &o, &a);
+	if (o.n_overlays)
+		overlays_scan(&o, &overlays);
+	r = resume_spec(&o, &a);
+	/* Not resumed: the file systems' mappings, before anything mounts. */
+	overlays_setup(&o, &overlays, overlay_action, a.dry_run);
+	return r;
 }

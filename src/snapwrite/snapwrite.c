@@ -26,6 +26,7 @@
 
 #include "ask.h"
 #include "blockdev.h"
+#include "cow.h"
 #include "fsguard.h"
 #include "guard.h"
 #include "image.h"
@@ -34,6 +35,7 @@
 #include "luks.h"
 #include "parse.h"
 #include "pipeline.h"
+#include "rollback.h"
 #include "snapdev.h"
 #include "target.h"
 #include "util.h"
@@ -75,6 +77,13 @@ struct args {
 	bool fs_unknown_allow; /* fs_guard_unknown=allow */
 	enum { ENC_DEFAULT, ENC_REQUIRED, ENC_OPTIONAL } encryption;
 	char conf_target[256]; /* target= of the configuration file */
+	/* snapshot and rollback */
+	bool snapshot;         /* the command is snapshot: run on afterwards */
+	const char *action;    /* rollback: resume, keep or discard */
+	struct overlay_spec overlays[OVERLAY_MAX]; /* overlay= lines */
+	size_t n_overlays;
+	uint64_t cow_min;      /* cow_min=: the smallest COW store taken */
+	uint64_t monitor_interval; /* monitor_interval=: seconds, 0 none */
 };
 
 static void help(void)
@@ -86,6 +95,10 @@ static void help(void)
 	       "\n"
 	       "Commands:\n"
 	       "  hibernate        snapshot, write the image to the target, power off\n"
+	       "  snapshot         the same image, but run on: later changes to the file\n"
+	       "                   systems go to copy-on-write overlays (overlay=)\n"
+	       "  rollback ACTION  what the next boot does with a snapshot: resume (return\n"
+	       "                   to it), keep (merge the changes; the default) or discard\n"
 	       "  status           show the image on the target (of a locked LUKS2\n"
 	       "                   target: whether it is marked as holding one)\n"
 	       "  verify           check every chunk of the image on the target\n"
@@ -202,6 +215,32 @@ static int load_config(struct args *a)
 			}
 			if (!a->image_size)
 				a->image_size = v;
+		} else if (strcmp(key, "overlay") == 0) {
+			struct overlay_spec spec;
+
+			if (overlay_spec_parse(value, &spec) < 0) {
+				log_error("%s:%u: bad overlay '%s' (want NAME,ORIGIN,COW with COW a "
+					  "device or zram:SIZE)",
+					  a->config, line, value);
+				return EXIT_USAGE;
+			}
+			if (a->n_overlays == OVERLAY_MAX) {
+				log_error("%s:%u: more than %d overlays", a->config, line,
+					  OVERLAY_MAX);
+				return EXIT_USAGE;
+			}
+			a->overlays[a->n_overlays++] = spec;
+		} else if (strcmp(key, "cow_min") == 0) {
+			if (parse_size(value, 1 << 20, UINT64_MAX / 2, &a->cow_min) < 0) {
+				log_error("%s:%u: bad cow_min '%s' (at least 1M)", a->config, line,
+					  value);
+				return EXIT_USAGE;
+			}
+		} else if (strcmp(key, "monitor_interval") == 0) {
+			if (parse_u64(value, 0, 86400, &a->monitor_interval) < 0) {
+				log_error("%s:%u: bad monitor_interval '%s'", a->config, line, value);
+				return EXIT_USAGE;
+			}
 		} else {
 			log_msg("%s:%u: unknown key '%s', ignoring", a->config, line, key);
 		}
@@ -233,6 +272,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 	int c;
 
 	a->config = DEFAULT_CONFIG;
+	a->cow_min = ROLLBACK_DEFAULT_COW_MIN;
+	a->monitor_interval = 10;
 	while ((c = getopt_long(argc, argv, "t:c:qhV", opts, NULL)) >= 0) {
 		switch (c) {
 		case 't':
@@ -293,9 +334,15 @@ static int parse_args(int argc, char **argv, struct args *a)
 		}
 	}
 	if (optind >= argc)
-		return usage_error("%s", "missing command (hibernate, status, verify, discard, "
-					 "prepare or check)");
+		return usage_error("%s", "missing command (hibernate, snapshot, rollback, status, "
+					 "verify, discard, prepare or check)");
 	a->command = argv[optind++];
+	if (strcmp(a->command, "rollback") == 0) {
+		if (optind >= argc)
+			return usage_error("%s", "rollback: what should the next boot do? "
+						 "(resume, keep or discard)");
+		a->action = argv[optind++];
+	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	return 0;
@@ -555,7 +602,6 @@ static bool spec_encrypted(const char *spec)
 	return luks_device_encrypted(dev, NULL, 0) > 0;
 }
 
-#define GUARD_MAX_SIGS 8
 
 /* Is path in use?  An exit code (with a message) when it is mounted or
  * has devices stacked on it: those are never written, prepared or not. */
@@ -1143,6 +1189,59 @@ static int swap_commit(int fd, struct xtarget *xt)
 	return locator_write(fd, m);
 }
 
+
+/* ---- snapshot and rollback ------------------------------------------ */
+
+/* The overlays: overlay= of the configuration, then rd.snap.overlay= of
+ * the kernel command line (the initramfs made the mappings from those)
+ * for names the configuration does not have.  How many. */
+static size_t overlay_specs(const struct args *a, struct overlay_spec *specs)
+{
+	static char cmdline[4096];
+	static struct resume_opts o;
+	size_t n = a->n_overlays;
+
+	memcpy(specs, a->overlays, n * sizeof(*specs));
+	resume_opts_init(&o);
+	if (read_text_file("/proc/cmdline", cmdline, sizeof(cmdline)) == 0)
+		resume_opts_apply_cmdline(&o, cmdline, NULL);
+	for (size_t i = 0; i < o.n_overlays && n < OVERLAY_MAX; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < a->n_overlays; j++)
+			seen |= strcmp(specs[j].name, o.overlays[i].name) == 0;
+		if (!seen)
+			specs[n++] = o.overlays[i];
+	}
+	return n;
+}
+
+static void plan_undop(struct ovl_plan **p)
+{
+	if (*p)
+		rollback_plan_undo(*p);
+}
+
+/* Does the image have overlays (is it a snapshot)?  The armed action into
+ * *ret_armed when there is one. */
+static bool image_is_snapshot(const struct image_header *h, enum rollback_action *ret_armed)
+{
+	const uint8_t *p;
+	uint16_t type, len;
+	size_t cursor = 0;
+	bool snapshot = false;
+
+	if (ret_armed)
+		*ret_armed = ROLLBACK_UNSET;
+	while (image_record_next(h, &cursor, &type, &p, &len) == 1) {
+		if (type == IMAGE_REC_OVERLAY)
+			snapshot = true;
+		else if (type == IMAGE_REC_ROLLBACK && len == IMAGE_ROLLBACK_LEN && ret_armed)
+			*ret_armed = (enum rollback_action)le32_get(p);
+	}
+	return snapshot;
+}
+
 static int do_hibernate(const struct args *a)
 {
 	/* First, so that its cleanup runs after the target's fd is closed. */
@@ -1158,6 +1257,9 @@ static int do_hibernate(const struct args *a)
 	struct pipe_stats st;
 	struct image_header h = {0};
 	static struct fs_plan plan;
+	static struct ovl_plan oplan;
+	static struct overlay_spec specs[OVERLAY_MAX];
+	_cleanup_(plan_undop) struct ovl_plan *undo = NULL;
 	uint64_t pref, tried[CREATE_IMAGE_RETRIES] = {0};
 	unsigned tries;
 	struct identity id;
@@ -1185,6 +1287,12 @@ static int do_hibernate(const struct args *a)
 	r = fs_guard_plan(a, &plan);
 	if (r)
 		return r;
+	if (a->snapshot) {
+		undo = &oplan;
+		r = rollback_plan(specs, overlay_specs(a, specs), a->cow_min, path, &oplan);
+		if (r)
+			return r > 0 ? EXIT_FAIL : EXIT_TARGET;
+	}
 	if (id.has_machine) {
 		r = image_record_add(&h, IMAGE_REC_MACHINE, id.machine, sizeof(id.machine));
 		if (r < 0)
@@ -1367,6 +1475,15 @@ static int do_hibernate(const struct args *a)
 
 	t_done = now_ns();
 	r = fs_guard_record(&plan, &h);
+	if (r == 0 && a->snapshot) {
+		r = rollback_records(&oplan, &h);
+		if (r < 0)
+			log_error("Failed to record the overlays: %s", strerror(-r));
+		/* The image is complete: from now on, what the system writes
+		 * goes to the COW stores, and the origins stay as it expects. */
+		if (r == 0)
+			r = rollback_insert(&oplan);
+	}
 	if (r < 0) {
 		snapshot_cancel(snapfd);
 		munlockall();
@@ -1388,6 +1505,8 @@ static int do_hibernate(const struct args *a)
 	if (r < 0) {
 		/* A torn header fails its checksum; clear it anyway. */
 		target_clear_header_map(fd, map);
+		if (a->snapshot)
+			rollback_revert(&oplan);
 		snapshot_cancel(snapfd);
 		munlockall();
 		log_error("Failed to commit the image header on '%s': %s", path, strerror(-r));
@@ -1400,7 +1519,26 @@ static int do_hibernate(const struct args *a)
 		     u, st.pages, (st.pages * IMAGE_PAGE_SIZE) >> 20, st.disk_bytes >> 20,
 		     st.chunks, (double)(t_done - t_snap) / 1e9,
 		     mb_per_s(st.pages * IMAGE_PAGE_SIZE, t_done - t_snap), peak_rss_kib(),
-		     a->reboot ? "rebooting" : "powering off");
+		     a->snapshot ? "running on" : a->reboot ? "rebooting" : "powering off");
+
+	if (a->snapshot) {
+		snapshot_cancel(snapfd);
+		munlockall();
+		undo = NULL; /* the zram stores are in use now */
+		log_msg("snapshot %s taken in %.2f s; the system runs on, its changes go to "
+			"the overlays:",
+			u, (double)(now_ns() - t_freeze) / 1e9);
+		for (size_t i = 0; i < oplan.n; i++)
+			log_msg("  %s: origin %s, COW store %s (%" PRIu64 " MiB%s)",
+				oplan.o[i].spec.name, oplan.o[i].origin, oplan.o[i].cow,
+				oplan.o[i].cow_sectors >> 11,
+				oplan.o[i].spec.zram_bytes ? ", volatile" : "");
+		log_msg("the next boot keeps the changes (merges them) unless 'snapwrite "
+			"rollback resume' or 'rollback discard' says otherwise");
+		if (a->monitor_interval)
+			rollback_monitor(&oplan, (unsigned)a->monitor_interval);
+		return EXIT_OK;
+	}
 
 	/* The devices were thawed for writing; power off from this state. */
 	reboot(a->reboot ? RB_AUTOBOOT : RB_POWER_OFF);
@@ -1636,6 +1774,47 @@ static int status_encrypted(const struct args *a, struct out *o)
 	return marked ? EXIT_OK : EXIT_NOIMAGE;
 }
 
+/* The snapshot side of status: what the next boot does with a snapshot
+ * image, and each overlay's state and COW usage. */
+static void print_overlays(struct out *o, const struct args *a, const struct image_header *h)
+{
+	static struct overlay_spec specs[OVERLAY_MAX];
+	enum rollback_action armed;
+	size_t n = overlay_specs(a, specs);
+	char key[96], line[320];
+
+	if (h && image_is_snapshot(h, &armed)) {
+		out_str(o, "image_kind", "snapshot");
+		snprintf(line, sizeof(line), "%s%s", rollback_action_to_string(armed ? armed : ROLLBACK_KEEP),
+			 armed ? " (armed)" : " (the default)");
+		out_str(o, "next_boot", line);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ovl_state st;
+
+		snprintf(key, sizeof(key), "overlay_%s", specs[i].name);
+		if (rollback_state(specs[i].name, &st) < 0) {
+			out_str(o, key, "unknown (reading its table failed)");
+			continue;
+		}
+		if (!st.has_usage) {
+			snprintf(line, sizeof(line), "%s%s", st.state,
+				 strcmp(st.state, "linear") == 0 ? " (no snapshot runs)" : "");
+		} else if (st.usage.invalid || st.usage.overflow) {
+			snprintf(line, sizeof(line), "%s, COW store full: the changes since the "
+				 "snapshot are lost (next boot: resume or discard only)",
+				 st.state);
+		} else {
+			unsigned pct = cow_usage_percent(&st.usage);
+
+			snprintf(line, sizeof(line), "%s, COW %" PRIu64 " of %" PRIu64 " MiB used (%u%%)%s",
+				 st.state, st.usage.allocated >> 11, st.usage.total >> 11, pct,
+				 pct >= 80 ? ": WARNING, nearly full" : "");
+		}
+		out_str(o, key, line);
+	}
+}
+
 static int do_status(const struct args *a)
 {
 	_cleanup_(xtarget_done) struct xtarget xt = {0};
@@ -1661,6 +1840,7 @@ static int do_status(const struct args *a)
 	print_extents(&o, &xt);
 	r = luks_device_encrypted(path, buf, sizeof(buf));
 	out_str(&o, "encryption", r > 0 ? "dm-crypt (the device is encrypted)" : "none");
+	print_overlays(&o, a, state == IMAGE_VALID ? &h : NULL);
 	out_end(&o);
 	return state == IMAGE_VALID ? EXIT_OK : EXIT_NOIMAGE;
 }
@@ -1727,6 +1907,77 @@ restore:
 	}
 	log_msg("swap signature restored on %s", path);
 	return state == IMAGE_VALID ? EXIT_OK : EXIT_NOIMAGE;
+}
+
+/* Arm the next boot: what it does with the snapshot image on the target. */
+static int do_rollback(const struct args *a)
+{
+	_cleanup_(xtarget_done) struct xtarget xt = {0};
+	_cleanup_(freep) char *path = NULL;
+	_cleanup_(closep) int fd = -1;
+	enum rollback_action act = rollback_action_from_string(a->action);
+	struct image_header h, armed;
+	enum image_state state;
+	const char *why = NULL;
+	const uint8_t *p;
+	uint16_t type, len;
+	uint8_t payload[IMAGE_ROLLBACK_LEN];
+	size_t cursor = 0;
+	char u[37];
+	uint64_t size;
+	int r;
+
+	if (act == ROLLBACK_UNSET)
+		return usage_error("rollback: unknown action '%s' (want resume, keep or discard)",
+				   a->action);
+	r = open_target_header(a, O_RDWR, &xt, &path, &fd, &size, &state, &h, &why);
+	if (r)
+		return r;
+	if (state != IMAGE_VALID) {
+		log_error("No snapshot image on %s (%s): nothing to arm", path,
+			  why ? why : image_state_to_string(state));
+		return EXIT_NOIMAGE;
+	}
+	if (!image_is_snapshot(&h, NULL)) {
+		log_error("The image on %s is a hibernation image, not a snapshot: the next boot "
+			  "resumes it ('snapwrite discard' drops it)",
+			  path);
+		return EXIT_NOIMAGE;
+	}
+	/* The same header with the armed action replaced. */
+	armed = h;
+	memset(armed.records, 0, sizeof(armed.records));
+	while (image_record_next(&h, &cursor, &type, &p, &len) == 1)
+		if (type != IMAGE_REC_ROLLBACK && image_record_add(&armed, type, p, len) < 0)
+			return EXIT_FAIL;
+	le32_put(payload, (uint32_t)act);
+	if (image_record_add(&armed, IMAGE_REC_ROLLBACK, payload, sizeof(payload)) < 0) {
+		log_error("No room for the armed action in the image header");
+		return EXIT_FAIL;
+	}
+	r = target_write_header_map(fd, xt.kind ? &xt.map : NULL, &armed);
+	if (r < 0) {
+		log_error("Failed to write the header on %s: %s", path, strerror(-r));
+		return EXIT_TARGET;
+	}
+	image_uuid_format(h.uuid, u);
+	switch (act) {
+	case ROLLBACK_RESUME:
+		log_msg("the next boot returns to snapshot %s: the changes made since are dropped",
+			u);
+		break;
+	case ROLLBACK_KEEP:
+		log_msg("the next boot keeps the changes made since snapshot %s (merged into the "
+			"origins); the snapshot is dropped",
+			u);
+		break;
+	default:
+		log_msg("the next boot drops snapshot %s and the changes made since: the file "
+			"systems are as at the snapshot, and the machine boots afresh",
+			u);
+		break;
+	}
+	return EXIT_OK;
 }
 
 static void on_verify_chunk(void *userdata, const struct pipe_stats *st)
@@ -2273,6 +2524,12 @@ int main(int argc, char **argv)
 
 	if (strcmp(a.command, "hibernate") == 0)
 		return do_hibernate(&a);
+	if (strcmp(a.command, "snapshot") == 0) {
+		a.snapshot = true;
+		return do_hibernate(&a);
+	}
+	if (strcmp(a.command, "rollback") == 0)
+		return do_rollback(&a);
 	if (strcmp(a.command, "status") == 0)
 		return do_status(&a);
 	if (strcmp(a.command, "verify") == 0)

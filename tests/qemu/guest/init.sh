@@ -170,16 +170,22 @@ do_hibernate() {
 	[ -n "$conf" ] && echo "target=$conf" >> /etc/snapwrite.conf
 	[ -n "$confline" ] && echo "$confline" | tr ',' '\n' >> /etc/snapwrite.conf
 	say "snapwrite.conf: $(tr '\n' ' ' < /etc/snapwrite.conf)"
+	# snaptest.cmd=snapshot: take a snapshot and run on (rollback).
+	cmd=$(cmdline_value snaptest.cmd hibernate)
 	if [ -n "$conf" ]; then
-		say "running snapwrite hibernate $swopt"
+		say "running snapwrite $cmd $swopt"
 		# shellcheck disable=SC2086 # options split on purpose
-		snapwrite hibernate $swopt
+		snapwrite "$cmd" $swopt
 	else
-		say "running snapwrite hibernate --target $target $swopt"
+		say "running snapwrite $cmd --target $target $swopt"
 		# shellcheck disable=SC2086 # options split on purpose
-		snapwrite hibernate --target "$target" $swopt
+		snapwrite "$cmd" --target "$target" $swopt
 	fi
 	rc=$?
+	if [ "$rc" -eq 0 ] && [ "$cmd" = snapshot ] && overlay_state "$target" snapshot; then
+		after_snapshot
+		return
+	fi
 	if [ "$rc" -ne 0 ]; then
 		# snapwrite failed: the system must have been thawed and run on,
 		# the workload with it.
@@ -192,7 +198,50 @@ do_hibernate() {
 	say "resumed: snapwrite returned 0"
 	check_workload
 	after_resume "$setup" "$target"
-	say "RESULT action=hibernate resumed=yes pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs tmpfs_sha256=$tmp_now swap_again=$swap_again"
+	say "RESULT action=hibernate resumed=yes pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs tmpfs_sha256=$tmp_now swap_again=$swap_again f=$(f_state)"
+}
+
+# f_state: the file a scenario writes after a snapshot: present or absent.
+f_state() {
+	if [ -e /var/snaptest/F ]; then echo present; else echo absent; fi
+}
+
+# overlay_state TARGET [STATE]: the state of overlay snaproot as snapwrite
+# status tells it (snapshot, linear, merging, missing); with STATE, whether
+# it is that.
+overlay_state() {
+	_s=$(snapwrite status --target "$1" 2> /dev/null | sed -n 's/^overlay_snaproot: \([a-z-]*\).*/\1/p')
+	[ -n "$2" ] || { echo "${_s:-none}"; return 0; }
+	[ "$_s" = "$2" ]
+}
+
+# after_snapshot: the system runs on after "snapwrite snapshot": change
+# things (the file F on the root file system, the workload's counter goes
+# on), fill the COW store (snaptest.fill=MIB), arm the next boot
+# (snaptest.arm=ACTION), report, and power off.
+after_snapshot() {
+	say "snapshot taken, running on"
+	status_lines "$target"
+	sleep 3
+	post=$(last_counter "$wpid")
+	echo "written after the snapshot" > /var/snaptest/F
+	sync
+	fill=$(cmdline_value snaptest.fill 0)
+	if [ "$fill" != 0 ]; then
+		dd if=/dev/urandom of=/var/snaptest/fill bs=1M count="$fill" 2> /dev/null
+		sync
+		say "filled $fill MiB"
+		# The monitor looks every monitor_interval seconds.
+		sleep 4
+	fi
+	arm=$(cmdline_value snaptest.arm "")
+	arm_rc=none
+	if [ -n "$arm" ]; then
+		snapwrite rollback "$arm" --target "$target"
+		arm_rc=$?
+	fi
+	status_lines "$target"
+	say "RESULT action=snapshot running_on=yes pid=$wpid counter_before=$before counter_post=$post f=$(f_state) arm_rc=$arm_rc"
 }
 
 # status_lines TARGET: snapwrite status on TARGET, each line for the host.
@@ -214,6 +263,10 @@ setup_target() {
 	swappart)
 		target=/dev/vdb
 		swapon "$target" || return 1
+		;;
+	diskswap)
+		# Swap on /dev/vdc (mkswap by the host): a snapshot must refuse.
+		swapon /dev/vdc || return 1
 		;;
 	swapfile | imagefile | imagefile-luks)
 		mkdir -p /images
@@ -377,7 +430,12 @@ do_check() {
 	else
 		rootfile=BAD
 	fi
-	say "RESULT action=check fresh=yes rootfile=$rootfile"
+	ovl=none
+	if grep -q 'rd.snap.overlay=' /proc/cmdline; then
+		status_lines /dev/vdb
+		ovl=$(overlay_state /dev/vdb)
+	fi
+	say "RESULT action=check fresh=yes rootfile=$rootfile f=$(f_state) overlay=$ovl"
 }
 
 ensure_mount proc /proc

@@ -166,7 +166,7 @@ initramfs_build() {
 # The kernel command line every boot shares.
 base_cmdline() {
 	printf '%s' "console=ttyS0 panic=-1 oops=panic printk.devkmsg=on" \
-		" root=/dev/vda rootfstype=ext4 rw rd.shell=0 rd.emergency=poweroff" \
+		" root=${SNAPTEST_ROOT_DEV:-/dev/vda} rootfstype=ext4 rw rd.shell=0 rd.emergency=poweroff" \
 		"${SNAPTEST_RESUME:+ resume=$SNAPTEST_RESUME} rd.snap.timeout=30${SNAPTEST_APPEND:+ $SNAPTEST_APPEND}"
 }
 
@@ -210,6 +210,9 @@ vm_boot_once() {
 	fi
 	local target_drive=(-drive "file=$TARGET_IMG,format=raw,if=virtio,cache=none${SNAPTEST_TARGET_OPTS:+,$SNAPTEST_TARGET_OPTS}")
 	[ "$SNAPTEST_NO_TARGET" = 1 ] && target_drive=()
+	# SNAPTEST_EXTRA_IMG: a third disk, /dev/vdc (a COW store).
+	[ -n "${SNAPTEST_EXTRA_IMG:-}" ] &&
+		target_drive+=(-drive "file=$SNAPTEST_EXTRA_IMG,format=raw,if=virtio,cache=none")
 	start=$SECONDS
 	# QEMU runs in a subshell whose stderr is dropped, so that a kill -9 of
 	# QEMU gives no "Killed" job report on the terminal; its pid is in

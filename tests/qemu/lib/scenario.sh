@@ -144,6 +144,65 @@ hibernate() {
 	note "hibernated: pid=$BEFORE_PID counter=$BEFORE_COUNTER tmpfs=$BEFORE_TMPFS"
 }
 
+# ---- rollback ------------------------------------------------------------
+
+# rollback_setup [COW]: the root file system on the overlay snaproot of
+# /dev/vda with COW as its store (default /dev/vdc: a 64 MiB third disk,
+# $WORKDIR/cow.img, made here unless it exists already).
+rollback_setup() {
+	local cow=${1:-/dev/vdc}
+	if [ "$cow" = /dev/vdc ]; then
+		[ -e "$WORKDIR/cow.img" ] || truncate -s 64M "$WORKDIR/cow.img"
+		SNAPTEST_EXTRA_IMG=$WORKDIR/cow.img
+	fi
+	SNAPTEST_ROOT_DEV=/dev/mapper/snaproot
+	SNAPTEST_APPEND="${SNAPTEST_APPEND:+$SNAPTEST_APPEND }rd.snap.overlay=snaproot,/dev/vda,$cow"
+}
+
+# take_snapshot LABEL [APPEND]: a boot where snapwrite snapshot takes the
+# snapshot and the guest runs on: writes F, lets the workload's counter go
+# on, and powers off (after_snapshot in the guest). Sets BEFORE_* as
+# hibernate does, and POST_COUNTER (the counter when the guest went down).
+take_snapshot() {
+	boot "$1" hibernate "snaptest.cmd=snapshot ${2:-}"
+	expect '^SNAPTEST: before hibernate' "the guest did not get to the snapshot"
+	expect 'snapwrite: image committed' "snapwrite did not commit the image"
+	expect 'snapwrite: snapshot .* taken in' "snapwrite did not report the snapshot"
+	expect '^SNAPTEST: snapshot taken, running on' "the guest did not run on after the snapshot"
+	expect '^SNAPTEST: status overlay_snaproot: snapshot, COW [0-9]+ of [0-9]+ MiB used' \
+		"snapwrite status does not show the overlay as a snapshot with its COW usage"
+	expect_result running_on yes
+	expect_result f present
+	BEFORE_PID=$(result pid)
+	BEFORE_COUNTER=$(result counter_before)
+	POST_COUNTER=$(result counter_post)
+	BEFORE_TMPFS=$(sed -n 's/^SNAPTEST: tmpfs file sha256=//p' "$LOG")
+	if [ -z "$BEFORE_PID" ] || [ -z "$BEFORE_COUNTER" ] || [ -z "$POST_COUNTER" ]; then
+		fail "could not read the workload state around the snapshot from ${LOG##*/}"
+	fi
+	[ "$POST_COUNTER" -gt "$BEFORE_COUNTER" ] ||
+		fail "the workload did not run on after the snapshot ($BEFORE_COUNTER -> $POST_COUNTER)"
+	note "snapshot: pid=$BEFORE_PID counter=$BEFORE_COUNTER, $POST_COUNTER when the guest went down"
+}
+
+# expect_back_at_snapshot: LOG resumed the snapshot: the workload is back
+# at its state then (the counter below where it was when the guest went
+# down) and F, written after the snapshot, is gone.
+expect_back_at_snapshot() {
+	expect_resumed
+	expect_result f absent
+	local after
+	after=$(result counter_after)
+	[ "$after" -lt "$POST_COUNTER" ] ||
+		fail "the workload's counter went on from after the snapshot ($after >= $POST_COUNTER)"
+}
+
+# expect_fsck_clean: e2fsck on the root image finds nothing to fix.
+expect_fsck_clean() {
+	e2fsck -fn "$ROOT_IMG" > "$WORKDIR/fsck.log" 2>&1 ||
+		fail "e2fsck on the root file system: $(tail -n 5 "$WORKDIR/fsck.log" | tr '\n' ' ')"
+}
+
 # expect_resumed [N]: LOG is a boot that must have resumed the image written
 # by the last hibernate: same workload process, memory intact, counter went
 # on, tmpfs file unchanged; N file systems (default 1, the root) checked.

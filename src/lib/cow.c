@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cow.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "blockdev.h"
+#include "util.h"
+
+int cow_read(const char *path, enum cow_state *ret_state, uint32_t *ret_chunk_sectors)
+{
+	_cleanup_(closep) int fd = -1;
+	_cleanup_(freep) uint8_t *page = page_alloc();
+	uint64_t size;
+	int r;
+
+	if (!page)
+		return -ENOMEM;
+	r = blockdev_open(path, O_RDONLY, true, &fd, &size);
+	if (r < 0)
+		return r;
+	r = pread_full(fd, page, 4096, 0);
+	if (r < 0)
+		return r;
+	return cow_header_parse(page, 4096, ret_state, ret_chunk_sectors);
+}
+
+int cow_drop(const char *path)
+{
+	_cleanup_(closep) int fd = -1;
+	_cleanup_(freep) uint8_t *page = page_alloc();
+	uint64_t size, len;
+	int r;
+
+	if (!page)
+		return -ENOMEM;
+	r = blockdev_open(path, O_RDWR, true, &fd, &size);
+	if (r < 0)
+		return r;
+	/* The header chunk and metadata area 0 of the largest chunk size
+	 * snapwrite uses are both in the first 8 KiB. */
+	len = size < 8192 ? size : 8192;
+	for (uint64_t off = 0; off + 4096 <= len; off += 4096) {
+		r = pwrite_full(fd, page, 4096, off);
+		if (r < 0)
+			return r;
+	}
+	return fsync(fd) < 0 ? -errno : 0;
+}
+
+static int write_sysfs(const char *path, const char *value)
+{
+	_cleanup_(closep) int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t n = strlen(value);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, n) != (ssize_t)n)
+		return -errno;
+	return 0;
+}
+
+int zram_create(uint64_t bytes, char *buf, size_t size)
+{
+	char text[32], path[96];
+	uint64_t id;
+	int r;
+
+	r = read_text_file("/sys/class/zram-control/hot_add", text, sizeof(text));
+	if (r == -ENOENT)
+		return -ENODEV; /* the zram module is not loaded */
+	if (r < 0)
+		return r;
+	if (parse_u64(strstrip(text), 0, 1 << 20, &id) < 0)
+		return -EIO;
+	snprintf(path, sizeof(path), "/sys/block/zram%" PRIu64 "/disksize", id);
+	snprintf(text, sizeof(text), "%" PRIu64, bytes);
+	r = write_sysfs(path, text);
+	snprintf(buf, size, "/dev/zram%" PRIu64, id);
+	if (r < 0) {
+		zram_remove(buf);
+		return r;
+	}
+	return 0;
+}
+
+int zram_remove(const char *path)
+{
+	const char *name = strrchr(path, '/');
+
+	if (!name || strncmp(name + 1, "zram", 4) != 0)
+		return -EINVAL;
+	return write_sysfs("/sys/class/zram-control/hot_remove", name + 5);
+}
+
+int swap_on_disk(const char *swaps_file, char *buf, size_t size)
+{
+	char line[512], name[256];
+	size_t used = 0;
+	FILE *f = fopen(swaps_file, "re");
+	int found = 0;
+
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	if (size)
+		buf[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%255s", name) != 1 || strcmp(name, "Filename") == 0)
+			continue;
+		if (strncmp(name, "/dev/zram", 9) == 0)
+			continue;
+		found = 1;
+		if (used + strlen(name) + 2 < size)
+			used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? " " : "",
+						  name);
+	}
+	fclose(f);
+	return found;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * snapresume's side of rollback: at boot, before anything mounts, each
+ * configured overlay's mapping is made again: a plain linear mapping of
+ * its origin, after merging (keep) or dropping (discard, resume) the COW
+ * store a snapshot left.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "image.h"
+#include "overlay.h"
+#include "parse.h"
+
+struct boot_ovl {
+	struct overlay_spec spec;
+	char origin[256];
+	char cow[256]; /* "" when volatile, or not found */
+	unsigned origin_major, origin_minor;
+	uint64_t len; /* sectors */
+	enum cow_state state;
+	uint32_t chunk_sectors;
+	bool found; /* origin (and a persistent COW) present */
+};
+
+struct boot_plan {
+	size_t n;
+	struct boot_ovl o[OVERLAY_MAX];
+};
+
+/* Find each configured overlay's devices and read its COW store. */
+void overlays_scan(const struct resume_opts *o, struct boot_plan *bp);
+
+/* What a snapshot image h (with overlay records) asks of this boot: the
+ * action, after the command line, the armed action and the fallback.  A
+ * message for every choice that is not the plain one. */
+enum rollback_action overlays_decide(const struct resume_opts *o, const struct boot_plan *bp,
+				     const struct image_header *h);
+
+/* Does the image have overlay records? */
+bool overlays_in_image(const struct image_header *h);
+
+/* Before the jump into a snapshot image: drop the COW store of each of its
+ * persistent overlays (the restored system has the linear mappings).
+ * check_only: only see that every one can be dropped.  0, or -errno with
+ * why (then the image must not be resumed). */
+int overlays_drop_for_resume(const struct boot_plan *bp, const struct image_header *h,
+			     bool check_only, char *why, size_t size);
+
+/* Make every mapping: merge (action keep, or unset: the default) or drop
+ * (discard) what a COW store holds, then a linear mapping of the origin. */
+void overlays_setup(const struct resume_opts *o, struct boot_plan *bp,
+		    enum rollback_action action, bool dry_run);
