@@ -205,3 +205,8 @@ int dmx_name_of(unsigned major, unsigned minor, char *buf, size_t size)
 	buf[strcspn(buf, "\n")] = '\0';
 	return buf[0] ? 1 : 0;
 }
+
+void dmx_release(void)
+{
+	dm_lib_release();
+}

@@ -43,3 +43,7 @@ int dmx_clear(const char *name);
 /* The device-mapper name of major:minor, from sysfs: 1 with the name, 0
  * when it is not a device-mapper device, negative errno. */
 int dmx_name_of(unsigned major, unsigned minor, char *buf, size_t size);
+
+/* Close libdevmapper's control file descriptor (reopened on the next call):
+ * before a forked child closes the descriptors it inherited. */
+void dmx_release(void);

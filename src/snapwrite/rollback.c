@@ -422,10 +422,16 @@ void rollback_monitor(const struct ovl_plan *plan, unsigned interval_s)
 	bool lost[OVERLAY_MAX] = {0};
 	pid_t pid = fork();
 
+	if (pid < 0)
+		log_error("Failed to start watching the COW stores: %s", strerror(errno));
+	if (pid > 0)
+		log_msg("watching how full the COW stores are every %u s (pid %d)", interval_s,
+			(int)pid);
 	if (pid != 0)
-		return; /* the parent, or fork failed: no monitor */
+		return;
 	/* Nothing of the parent's: not the target (opened exclusively), not
 	 * /dev/snapshot (a later snapshot needs it). */
+	dmx_release();
 	for (int fd = 3, max = (int)sysconf(_SC_OPEN_MAX); fd < max && fd < 65536; fd++)
 		close(fd);
 	setsid();
@@ -439,7 +445,15 @@ void rollback_monitor(const struct ovl_plan *plan, unsigned interval_s)
 			struct ovl_state s;
 			unsigned pct;
 
-			if (rollback_state(name, &s) < 0 || strcmp(s.state, "snapshot") != 0)
+			int r = rollback_state(name, &s);
+
+			if (r < 0) {
+				warn_kmsg("overlay %s: reading its state failed: %s; not watching it "
+					  "any more",
+					  name, strerror(-r));
+				_exit(1);
+			}
+			if (strcmp(s.state, "snapshot") != 0)
 				continue;
 			active++;
 			if (!s.has_usage)

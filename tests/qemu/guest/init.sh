@@ -228,11 +228,17 @@ after_snapshot() {
 	sync
 	fill=$(cmdline_value snaptest.fill 0)
 	if [ "$fill" != 0 ]; then
-		dd if=/dev/urandom of=/var/snaptest/fill bs=1M count="$fill" 2> /dev/null
+		# In 4 MiB steps, slower than the monitor looks (every
+		# monitor_interval seconds), so that it sees the store fill.
+		_i=0
+		while [ "$_i" -lt "$fill" ]; do
+			dd if=/dev/urandom of="/var/snaptest/fill$_i" bs=1M count=4 conv=fsync 2> /dev/null
+			sleep 1.5
+			_i=$((_i + 4))
+		done
 		sync
 		say "filled $fill MiB"
-		# The monitor looks every monitor_interval seconds.
-		sleep 4
+		sleep 3
 	fi
 	arm=$(cmdline_value snaptest.arm "")
 	arm_rc=none

@@ -12,7 +12,8 @@ expect '^SNAPTEST: filled 40 MiB' "the guest did not get to fill the store"
 expect 'snapwrite\[[0-9]+\]: overlay snaproot is (8|9)[0-9]% full' "the monitor did not warn as the store filled"
 expect 'snapwrite\[[0-9]+\]: overlay snaproot is full: the changes since the snapshot are lost' \
 	"the monitor did not say the store overflowed"
-expect '^SNAPTEST: status overlay_snaproot: snapshot, COW store full' "snapwrite status does not show the overflow"
+# (No "snapwrite status" check after the overflow: the root file system
+# answers I/O errors by then, and snapwrite may no longer be in the cache.)
 expect_result running_on yes
 BEFORE_PID=$(result pid)
 BEFORE_COUNTER=$(result counter_before)
