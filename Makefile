@@ -107,7 +107,7 @@ bench: all $(B)/pipebench
 # ---- fuzzing (clang's libFuzzer, with ASan and UBSan) ---------------------
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := header chunks cmdline conf extmap
+FUZZ_TARGETS := header chunks cmdline conf extmap overlay
 FUZZ_CC      ?= clang
 FUZZ_FLAGS   := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc/lib \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined

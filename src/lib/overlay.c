@@ -129,6 +129,13 @@ static bool zero(const uint8_t *p, size_t n)
 	return true;
 }
 
+static bool string_field_ok(const uint8_t *p, size_t n)
+{
+	size_t l = strnlen((const char *)p, n);
+
+	return l < n && zero(p + l, n - l);
+}
+
 int overlay_rec_decode(const uint8_t *in, size_t len, struct overlay_rec *ret)
 {
 	struct overlay_rec o = {0};
@@ -143,8 +150,9 @@ int overlay_rec_decode(const uint8_t *in, size_t len, struct overlay_rec *ret)
 	o.cow_minor = le32_get(in + 16);
 	o.origin_sectors = le64_get(in + 24);
 	o.cow_sectors = le64_get(in + 32);
-	/* Both strings NUL-terminated inside their fields. */
-	if (!memchr(in + 40, 0, OVERLAY_NAME_LEN) || !memchr(in + 104, 0, sizeof(o.cow_spec)))
+	/* Both strings NUL-terminated inside their fields, zeros after. */
+	if (!string_field_ok(in + 40, OVERLAY_NAME_LEN) ||
+	    !string_field_ok(in + 104, sizeof(o.cow_spec)))
 		return -EBADMSG;
 	memcpy(o.name, in + 40, OVERLAY_NAME_LEN);
 	memcpy(o.cow_spec, in + 104, sizeof(o.cow_spec));

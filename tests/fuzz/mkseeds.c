@@ -11,6 +11,7 @@
 
 #include "extmap.h"
 #include "image.h"
+#include "overlay.h"
 #include "pipeline.h"
 
 static void put(const char *path, const void *buf, size_t len)
@@ -96,6 +97,35 @@ int main(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/header/records", dir);
 		put(path, block, sizeof(block));
 		memset(h.records, 0, sizeof(h.records));
+	}
+
+	/* A snapshot: an overlay record and an armed action in the header;
+	 * the record alone (mode 0 of fuzz-overlay) and a COW store header
+	 * (mode 1). */
+	{
+		struct overlay_rec rec = {.kind = OVERLAY_PERSISTENT, .chunk_sectors = 8,
+					  .origin_major = 254, .cow_major = 254, .cow_minor = 32,
+					  .origin_sectors = 1 << 20, .cow_sectors = 1 << 17,
+					  .name = "snaproot", .cow_spec = "/dev/vdc"};
+		uint8_t payload[1 + IMAGE_OVERLAY_LEN], armed[IMAGE_ROLLBACK_LEN] = {ROLLBACK_RESUME};
+		uint8_t cow[1 + COW_HEADER_LEN] = {1};
+
+		overlay_rec_encode(&rec, payload + 1);
+		image_record_add(&h, IMAGE_REC_OVERLAY, payload + 1, IMAGE_OVERLAY_LEN);
+		image_record_add(&h, IMAGE_REC_ROLLBACK, armed, sizeof(armed));
+		image_header_encode(&h, block);
+		snprintf(path, sizeof(path), "%s/header/snapshot", dir);
+		put(path, block, sizeof(block));
+		memset(h.records, 0, sizeof(h.records));
+		payload[0] = 0;
+		snprintf(path, sizeof(path), "%s/overlay/record", dir);
+		put(path, payload, sizeof(payload));
+		le32_put(cow + 1, COW_MAGIC);
+		le32_put(cow + 5, 1);
+		le32_put(cow + 9, 1);
+		le32_put(cow + 13, 8);
+		snprintf(path, sizeof(path), "%s/overlay/cow-header", dir);
+		put(path, cow, sizeof(cow));
 	}
 
 	/* Extent maps: a swap area's locator (mode byte 0) with its map in two
