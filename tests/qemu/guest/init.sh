@@ -23,7 +23,8 @@
 # snaptest.swopt= (more snapwrite options, comma separated),
 # snaptest.preopen=NAME (open the LUKS2 volume on /dev/vdb first),
 # snaptest.mib=
-# (workload size, default 128), snaptest.seed= (default 1).
+# (workload size, default 128), snaptest.seed= (default 1);
+# snaptest.cmd=snapshot (rollback: see after_snapshot).
 
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 SNAPRESUME_KCONFIG_CHECK=/usr/lib/snapresume/kernel-config-check
