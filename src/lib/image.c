@@ -99,7 +99,7 @@ void image_header_encode(const struct image_header *h, void *out)
 	le64_put(b + H_CHECKSUM, header_checksum(b));
 }
 
-static bool all_zero(const uint8_t *p, size_t n)
+bool all_zero(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (p[i])
@@ -107,7 +107,7 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
-static bool string_ok(const uint8_t *p, size_t n)
+bool string_field_ok(const uint8_t *p, size_t n)
 {
 	/* NUL-terminated within the field, zero-padded after the NUL. */
 	size_t l = strnlen((const char *)p, n);
@@ -137,7 +137,7 @@ static int records_check(const uint8_t *b)
 			if (le16_get(b + off + 4) < IMAGE_FS_EXT4 ||
 			    le16_get(b + off + 4) > IMAGE_FS_BTRFS)
 				return -EPROTONOSUPPORT;
-			if (!string_ok(b + off + 4 + 48, 48))
+			if (!string_field_ok(b + off + 4 + 48, 48))
 				return -EBADMSG;
 		} else if (type == IMAGE_REC_OVERLAY) {
 			struct overlay_rec rec;
@@ -201,7 +201,8 @@ enum image_state image_header_decode(const void *in, struct image_header *ret,
 
 	if (h.version != IMAGE_VERSION)
 		why = "unsupported format version";
-	else if (!string_ok(b + H_KREL, IMAGE_KREL_LEN) || !string_ok(b + H_KVER, IMAGE_KVER_LEN))
+	else if (!string_field_ok(b + H_KREL, IMAGE_KREL_LEN) ||
+		 !string_field_ok(b + H_KVER, IMAGE_KVER_LEN))
 		FAIL(IMAGE_DAMAGED, "kernel strings are not terminated");
 	else if (!all_zero(b + H_RESERVED0, 4) ||
 		 !all_zero(b + H_RESERVED1, IMAGE_RECORDS_OFFSET - H_RESERVED1))

@@ -114,6 +114,11 @@ struct fs_guard {
 	char mount_point[48];          /* truncated, NUL-terminated */
 };
 
+/* Helpers of on-disk fields: n bytes all zero; a string NUL-terminated
+ * within its n-byte field and zero-padded after the NUL. */
+bool all_zero(const uint8_t *p, size_t n);
+bool string_field_ok(const uint8_t *p, size_t n);
+
 /* Append a record to h; -ENOSPC when the area is full, -EINVAL for type 0. */
 int image_record_add(struct image_header *h, uint16_t type, const void *payload, uint16_t len);
 

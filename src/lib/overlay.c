@@ -121,26 +121,11 @@ void overlay_rec_encode(const struct overlay_rec *o, uint8_t out[IMAGE_OVERLAY_L
 	strncpy_pad((char *)out + 104, o->cow_spec, sizeof(o->cow_spec));
 }
 
-static bool zero(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
-static bool string_field_ok(const uint8_t *p, size_t n)
-{
-	size_t l = strnlen((const char *)p, n);
-
-	return l < n && zero(p + l, n - l);
-}
-
 int overlay_rec_decode(const uint8_t *in, size_t len, struct overlay_rec *ret)
 {
 	struct overlay_rec o = {0};
 
-	if (len != IMAGE_OVERLAY_LEN || !zero(in + 20, 4) || !zero(in + 168, 8))
+	if (len != IMAGE_OVERLAY_LEN || !all_zero(in + 20, 4) || !all_zero(in + 168, 8))
 		return -EBADMSG;
 	o.kind = le16_get(in);
 	o.chunk_sectors = le16_get(in + 2);
