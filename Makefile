@@ -13,7 +13,11 @@ VERSION     := 0.1
 PREFIX      ?= /usr/local
 SBINDIR     ?= $(PREFIX)/sbin
 MANDIR      ?= $(PREFIX)/share/man
-DRACUTDIR   ?= $(PREFIX)/lib/dracut/modules.d
+# dracut and initramfs-tools read only these, whatever PREFIX is.
+DRACUTDIR   ?= /usr/lib/dracut/modules.d
+INITRAMFSTOOLSDIR ?= /usr/share/initramfs-tools
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR      ?= $(PREFIX)/share/doc/snapresume
 LIBEXECDIR  ?= $(PREFIX)/lib/snapresume
 SYSCONFDIR  ?= /etc
 DESTDIR     ?=
@@ -49,8 +53,11 @@ $(B)/obj/%.o: src/%.c | $(B)/.deps
 $(B)/libsnap.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
-$(B)/snapwrite: $(B)/obj/snapwrite/snapwrite.o $(B)/obj/snapwrite/rollback.o $(B)/libsnap.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_PKG)
+# Only snapwrite talks to the running system's systemd; snapresume, in the
+# initramfs, does not link it.
+$(B)/snapwrite: $(B)/obj/snapwrite/snapwrite.o $(B)/obj/snapwrite/rollback.o \
+		$(B)/obj/snapwrite/sdsys.o $(B)/libsnap.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_PKG) $(shell pkg-config --libs libsystemd)
 
 $(B)/snapresume: $(B)/obj/resume/snapresume.o $(B)/obj/resume/overlays.o $(B)/libsnap.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_PKG)
@@ -142,20 +149,36 @@ install: all
 	install -D -m 0644 man/snapresume.8 $(DESTDIR)$(MANDIR)/man8/snapresume.8
 	install -D -m 0755 kernel-config/check $(DESTDIR)$(LIBEXECDIR)/kernel-config-check
 	install -D -m 0644 kernel-config/snapresume.config $(DESTDIR)$(LIBEXECDIR)/snapresume.config
-	install -D -m 0755 dracut-module/90snapresume/module-setup.sh \
-		$(DESTDIR)$(DRACUTDIR)/90snapresume/module-setup.sh
-	install -D -m 0755 dracut-module/90snapresume/snapresume-hook.sh \
-		$(DESTDIR)$(DRACUTDIR)/90snapresume/snapresume-hook.sh
-	install -D -m 0755 dracut-module/90snapresume/snapresume-cmdline.sh \
-		$(DESTDIR)$(DRACUTDIR)/90snapresume/snapresume-cmdline.sh
-	install -D -m 0755 dracut-module/90snapresume/snapresume-run.sh \
-		$(DESTDIR)$(DRACUTDIR)/90snapresume/snapresume-run.sh
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/snapwrite-sleep > $(B)/snapwrite-sleep
+	install -D -m 0755 $(B)/snapwrite-sleep $(DESTDIR)$(LIBEXECDIR)/snapwrite-sleep
+	for f in module-setup.sh snapresume-hook.sh snapresume-cmdline.sh snapresume-run.sh; do \
+		install -D -m 0755 dracut-module/90snapresume/$$f $(DESTDIR)$(DRACUTDIR)/90snapresume/$$f; \
+	done
+	install -D -m 0644 dracut-module/90snapresume/snapresume.service \
+		$(DESTDIR)$(DRACUTDIR)/90snapresume/snapresume.service
+	install -D -m 0755 initramfs-tools/hooks/snapresume \
+		$(DESTDIR)$(INITRAMFSTOOLSDIR)/hooks/snapresume
+	install -D -m 0755 initramfs-tools/scripts/local-top/snapresume \
+		$(DESTDIR)$(INITRAMFSTOOLSDIR)/scripts/local-top/snapresume
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' systemd/systemd-hibernate.service.d/snapresume.conf.in \
+		> $(B)/hibernate-snapresume.conf
+	install -D -m 0644 $(B)/hibernate-snapresume.conf \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/systemd-hibernate.service.d/snapresume.conf
+	install -D -m 0644 systemd/systemd-logind.service.d/snapresume.conf \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/systemd-logind.service.d/snapresume.conf
+	install -D -m 0644 etc/snapwrite.conf.example $(DESTDIR)$(DOCDIR)/snapwrite.conf.example
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/snapwrite $(DESTDIR)$(SBINDIR)/snapresume
 	rm -f $(DESTDIR)$(MANDIR)/man8/snapwrite.8 $(DESTDIR)$(MANDIR)/man8/snapresume.8
 	rm -rf $(DESTDIR)$(DRACUTDIR)/90snapresume
-	rm -rf $(DESTDIR)$(LIBEXECDIR)
+	rm -f $(DESTDIR)$(INITRAMFSTOOLSDIR)/hooks/snapresume \
+		$(DESTDIR)$(INITRAMFSTOOLSDIR)/scripts/local-top/snapresume
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/systemd-hibernate.service.d/snapresume.conf \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/systemd-logind.service.d/snapresume.conf
+	-rmdir $(DESTDIR)$(SYSTEMDUNITDIR)/systemd-hibernate.service.d \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/systemd-logind.service.d 2> /dev/null
+	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf $(B)/obj $(B)/unit $(B)/libsnap.a $(PROGS) $(B)/.deps

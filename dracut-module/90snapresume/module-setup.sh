@@ -1,42 +1,105 @@
 #!/bin/bash
 # dracut module: resume a snapresume hibernation image before root is mounted.
 #
-# Installs the snapresume binary (from $SNAPRESUME_BIN, default
-# /usr/sbin/snapresume) as /usr/sbin/snapresume together with the shared
-# libraries it needs, and a pre-mount hook that runs it. The binary reads
-# resume=, noresume, resumedelay= and rd.snap.timeout= from /proc/cmdline
-# itself; the hook only calls it and lets the boot go on whatever happens.
-#
-# SNAPRESUME_BIN, when set, is a path on the build host (e.g. a build tree);
-# the default is looked up under the dracut sysroot like any system binary.
+# Installs the snapresume binary (from $SNAPRESUME_BIN, else snapresume
+# found on the PATH of the system the initramfs is for) as
+# /usr/sbin/snapresume together with the shared libraries it needs, and
+# runs it: from snapresume.service in a systemd-based initramfs, from a
+# pre-mount hook otherwise, and from the initqueue when rollback overlays
+# are configured (root= may name one, and it must exist before dracut waits
+# for root). The binary reads resume=, noresume, resume_offset= and
+# rd.snap.* from /proc/cmdline itself; whatever happens, the boot goes on
+# unless it resumes.
 #
 # Encrypted (LUKS2) targets: the configuration /etc/snapresume.conf (or
 # $SNAPRESUME_CONF) is installed as /etc/snapresume.conf, and the key file
 # its keyfile= names, when there is one, goes in at that path (taken from
 # $SNAPRESUME_KEYFILE when set, e.g. a test key). Nothing else secret is
 # installed: without a key file the passphrase is asked at boot.
-# shellcheck disable=SC2154 # moddir, dracutsysrootdir come from dracut
+#
+# It coexists with dracut's resume module: snapresume leaves a kernel
+# hibernation image to the kernel's resume, and the kernel finds no image
+# of its own in a snapresume target.
+# shellcheck disable=SC2154 # moddir, dracutsysrootdir, hostonly... come from dracut
+
+# The snapresume binary to install (a path on the build host).
+_snapresume_bin() {
+    if [[ $SNAPRESUME_BIN ]]; then
+        echo "$SNAPRESUME_BIN"
+    elif [[ -x $dracutsysrootdir/usr/sbin/snapresume ]]; then
+        echo "$dracutsysrootdir/usr/sbin/snapresume"
+    elif [[ -x $dracutsysrootdir/usr/local/sbin/snapresume ]]; then
+        echo "$dracutsysrootdir/usr/local/sbin/snapresume"
+    fi
+}
+
+# The value of KEY= in the configuration file $1 (the last one).
+_snapresume_conf() {
+    sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*\"\{0,1\}\([^\"]*\)\"\{0,1\}[[:space:]]*\$/\1/p" \
+        "$1" 2> /dev/null | tail -n 1
+}
+
+# The kernel command line the initramfs is for.
+_snapresume_cmdline() {
+    if [[ -f $dracutsysrootdir/etc/kernel/cmdline ]]; then
+        cat "$dracutsysrootdir/etc/kernel/cmdline"
+    elif [[ -z $dracutsysrootdir ]]; then
+        cat /proc/cmdline
+    fi
+}
 
 # called by dracut
 check() {
-    local _bin=${SNAPRESUME_BIN:-$dracutsysrootdir/usr/sbin/snapresume}
+    local _bin _target _w _dev
 
+    _bin=$(_snapresume_bin)
     # Without the binary there is nothing to install: refuse even when the
     # module was asked for, so a broken initramfs is not built silently.
     [[ -x $_bin ]] || {
-        dinfo "snapresume: $_bin is missing or not executable"
+        dinfo "snapresume: the snapresume binary is missing"
         return 1
     }
 
-    # Not (yet) part of a default initramfs: only when named with -m/--add.
+    # Configured for this machine: a target in /etc/snapwrite.conf, or
+    # rollback overlays.
+    _target=$(_snapresume_conf "$dracutsysrootdir/etc/snapwrite.conf" target)
+    [[ $_target ]] && return 0
+    [[ $(_snapresume_conf "$dracutsysrootdir/etc/snapresume.conf" overlay) ]] && return 0
+    for _w in $(_snapresume_cmdline); do
+        case $_w in
+            rd.snap.overlay=*) return 0 ;;
+            resume=*) _dev=${_w#resume=} ;;
+        esac
+    done
+    # Host-only: resume= names a device that holds an image of ours.
+    if [[ $hostonly && $_dev ]] && command -v snapwrite > /dev/null \
+        && snapwrite status --target "$_dev" > /dev/null 2>&1; then
+        return 0
+    fi
+    # Otherwise only when asked for (-a snapresume).
     return 255
 }
 
 # called by dracut
 depends() {
     # device-mapper with its udev rules: libcryptsetup waits for udev to
-    # finish with the mapping it creates.
+    # finish with the mapping it creates, and the overlays are mappings.
     echo dm
+    return 0
+}
+
+# called by dracut: the kernel command line for a host-only initramfs
+# (dracut --hostonly-cmdline): the configured target as resume=, with the
+# resume_offset= of a swap file or image file.
+cmdline() {
+    local _target _off
+    _target=$(_snapresume_conf "$dracutsysrootdir/etc/snapwrite.conf" target)
+    [[ $_target ]] || return 0
+    printf ' resume=%s' "$_target"
+    if command -v snapwrite > /dev/null; then
+        _off=$(snapwrite status --target "$_target" 2> /dev/null | sed -n 's/^resume_offset: //p')
+        [[ $_off ]] && printf ' resume_offset=%s' "$_off"
+    fi
     return 0
 }
 
@@ -50,21 +113,22 @@ installkernel() {
 
 # called by dracut
 install() {
-    local _bin=${SNAPRESUME_BIN:-/usr/sbin/snapresume}
+    local _bin _conf _key
 
+    _bin=$(_snapresume_bin)
     # inst_binary resolves and installs the libraries the binary links to.
     inst_binary "$_bin" /usr/sbin/snapresume || {
         dfatal "snapresume: failed to install $_bin"
         return 1
     }
     # Used by the hook: mknod when devtmpfs did not create /dev/snapshot,
-    # modprobe for dm-crypt.
+    # modprobe for dm-crypt and dm-snapshot.
     inst_multiple -o mknod modprobe
 
-    local _conf=${SNAPRESUME_CONF:-$dracutsysrootdir/etc/snapresume.conf} _key
+    _conf=${SNAPRESUME_CONF:-$dracutsysrootdir/etc/snapresume.conf}
     if [[ -f $_conf ]]; then
         inst_simple "$_conf" /etc/snapresume.conf
-        _key=$(sed -n 's/^[[:space:]]*keyfile[[:space:]]*=[[:space:]]*"\{0,1\}\([^"]*\)"\{0,1\}[[:space:]]*$/\1/p' "$_conf" | tail -n 1)
+        _key=$(_snapresume_conf "$_conf" keyfile)
         if [[ $_key ]]; then
             if [[ -r ${SNAPRESUME_KEYFILE:-$dracutsysrootdir$_key} ]]; then
                 inst_simple "${SNAPRESUME_KEYFILE:-$dracutsysrootdir$_key}" "$_key"
@@ -74,11 +138,17 @@ install() {
             fi
         fi
     fi
-    inst_hook pre-mount 00 "$moddir/snapresume-hook.sh"
-    # Overlays (rd.snap.overlay=): the mapping root= names is made by
-    # snapresume, so it runs from the initqueue instead (the hook again,
-    # from this copy), before dracut waits for the root device.
+
     inst_simple "$moddir/snapresume-hook.sh" /usr/lib/snapresume/snapresume-hook.sh
     inst_script "$moddir/snapresume-run.sh" /usr/lib/snapresume/snapresume-run.sh
+    inst_hook pre-mount 00 "$moddir/snapresume-hook.sh"
+    # Overlays (rd.snap.overlay=): the mapping root= names is made by
+    # snapresume, so it runs from the initqueue too (the hook again).
     inst_hook cmdline 90 "$moddir/snapresume-cmdline.sh"
+    if dracut_module_included "systemd"; then
+        inst_simple "$moddir/snapresume.service" "$systemdsystemunitdir/snapresume.service"
+        mkdir -p "$initdir$systemdsystemunitdir/initrd.target.wants"
+        ln_r "$systemdsystemunitdir/snapresume.service" \
+            "$systemdsystemunitdir/initrd.target.wants/snapresume.service"
+    fi
 }

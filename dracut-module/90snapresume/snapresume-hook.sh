@@ -14,10 +14,10 @@ _snapresume_uptime_cs() {
     echo "${_snapresume_up%.*}${_snapresume_up#*.}" | sed 's/^0*\(.\)/\1/'
 }
 
-# It runs once: from the initqueue when overlays are configured (see
-# snapresume-cmdline.sh), else here at pre-mount.
-if [ ! -e /run/snapresume.done ]; then
-: > /run/snapresume.done
+# It runs once, from the first of: snapresume.service (systemd flavour),
+# the initqueue job when overlays are configured (snapresume-cmdline.sh),
+# this pre-mount hook. mkdir is atomic: two of them may start together.
+if mkdir /run/snapresume.done 2> /dev/null; then
 
 # devtmpfs creates /dev/snapshot (misc 10:231) when the kernel has
 # CONFIG_HIBERNATION_SNAPSHOT_DEV; make it by hand if /dev is not devtmpfs.

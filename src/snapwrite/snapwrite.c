@@ -36,6 +36,7 @@
 #include "parse.h"
 #include "pipeline.h"
 #include "rollback.h"
+#include "sdsys.h"
 #include "snapdev.h"
 #include "target.h"
 #include "util.h"
@@ -79,6 +80,7 @@ struct args {
 	char conf_target[256]; /* target= of the configuration file */
 	/* snapshot and rollback */
 	bool snapshot;         /* the command is snapshot: run on afterwards */
+	bool ignore_inhibitors; /* --ignore-inhibitors: logind's block locks too */
 	const char *action;    /* rollback: resume, keep or discard */
 	struct overlay_spec overlays[OVERLAY_MAX]; /* overlay= lines */
 	size_t n_overlays;
@@ -124,6 +126,9 @@ static void help(void)
 	       "      --yes             prepare: do not ask before erasing\n"
 	       "      --size=SIZE       prepare: size of the image file to make\n"
 	       "      --json            status, check: one JSON object\n"
+	       "      --ignore-inhibitors  hibernate or snapshot although a program holds\n"
+	       "                        a systemd inhibitor lock on sleep (what\n"
+	       "                        systemd-hibernate.service runs: logind decided)\n"
 	       "  -q, --quiet           no progress messages\n"
 	       "  -h, --help            show this help\n"
 	       "  -V, --version         show the version\n"
@@ -251,7 +256,7 @@ static int load_config(struct args *a)
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	enum { OPT_REBOOT = 256, OPT_WORKERS, OPT_LIST, OPT_IMAGE_SIZE, OPT_KEY_FILE, OPT_ASK,
-	       OPT_YES, OPT_JSON, OPT_SIZE };
+	       OPT_YES, OPT_JSON, OPT_SIZE, OPT_IGNORE_INHIBITORS };
 	static const struct option opts[] = {
 		{"target", required_argument, NULL, 't'},
 		{"config", required_argument, NULL, 'c'},
@@ -264,6 +269,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"yes", no_argument, NULL, OPT_YES},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"size", required_argument, NULL, OPT_SIZE},
+		{"ignore-inhibitors", no_argument, NULL, OPT_IGNORE_INHIBITORS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -318,6 +324,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_SIZE:
 			if (parse_size(optarg, 1 << 20, UINT64_MAX / 2, &a->file_size) < 0)
 				return usage_error("invalid --size '%s' (at least 1M)", optarg);
+			break;
+		case OPT_IGNORE_INHIBITORS:
+			a->ignore_inhibitors = true;
 			break;
 		case 'q':
 			a->quiet = true;
@@ -459,6 +468,7 @@ static void report_resumed(int fd, const struct extmap *map, const uint8_t uuid[
 		u, mem >> 20, h.payload_bytes >> 20, (double)h.snapshot_ns / 1e9,
 		(double)h.write_ns / 1e9, mb_per_s(mem, h.write_ns),
 		(double)h.restore_read_ns / 1e9, mb_per_s(mem, h.restore_read_ns));
+	journal_resumed(u, mem, h.payload_bytes, h.snapshot_ns, h.write_ns, h.restore_read_ns);
 }
 
 /* Open the device an image is read from or written to; an exit code. */
@@ -1266,7 +1276,16 @@ static int do_hibernate(const struct args *a)
 	uint64_t size, t_freeze, t_snap, t_done, image_bytes = 0;
 	bool in_suspend;
 	char u[37];
+	char inhibitors[512];
 	int r;
+
+	/* As systemctl does: a block lock on sleep stops us, unless told. */
+	if (!a->ignore_inhibitors && sleep_inhibitors(inhibitors, sizeof(inhibitors)) > 0) {
+		log_error("Sleep is inhibited by %s; nothing was done (--ignore-inhibitors "
+			  "hibernates anyway; 'systemd-inhibit --list' shows the locks)",
+			  inhibitors);
+		return EXIT_FAIL;
+	}
 
 	r = open_write_target(a, &ct, &xt, true, &path, &fd, &size);
 	if (r)

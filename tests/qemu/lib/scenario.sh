@@ -349,3 +349,42 @@ guest_modules() {
 		fail "debugfs could not add the modules: $(tail -n 2 "$dir/debugfs.log")"
 	note "guest modules: $(tr '\n' ' ' < "$dir/snaptest.load")"
 }
+
+# ---- Debian guests (lib/distro.sh) -----------------------------------------
+
+# distro_hibernate_resume LABEL: on a Debian guest (distro_guest first):
+# "systemctl hibernate" writes the image through snapwrite (after a direct
+# "snapwrite hibernate" was refused for a block inhibitor), the machine
+# powers off; the next boot's initramfs resumes it: the workload is intact,
+# the journal has the resume with both sides' timings, the sleep hook ran.
+distro_hibernate_resume() {
+	boot "$1-hibernate" hibernate
+	expect '^SNAPTEST: before hibernate' "the guest did not get to the hibernation"
+	expect '^SNAPTEST: direct: snapwrite: Sleep is inhibited by snaptest \(testing inhibitors' \
+		"snapwrite called directly did not honour the block inhibitor"
+	expect '^SNAPTEST: running systemctl hibernate' "the guest did not run systemctl hibernate"
+	expect_not '^SNAPTEST: RESULT' "the guest did not power off after systemctl hibernate"
+	BEFORE_PID=$(sed -n 's/^SNAPTEST: before hibernate pid=\([0-9]*\) .*/\1/p' "$LOG")
+	BEFORE_COUNTER=$(sed -n 's/^SNAPTEST: before hibernate .*counter=\([0-9]*\)$/\1/p' "$LOG")
+
+	boot "$1-resume" check
+	expect 'snapresume: resuming image' "the initramfs did not resume the image"
+	expect_not '^SNAPTEST: fresh boot' "the guest booted fresh instead of resuming"
+	expect '^SNAPTEST: service: .*snapwrite: freezing the system' \
+		"systemd-hibernate.service did not run snapwrite"
+	expect '^SNAPTEST: service: .*snapwrite: resumed \(image' \
+		"snapwrite in systemd-hibernate.service did not report the resume"
+	expect_result resumed yes
+	expect_result pid "$BEFORE_PID"
+	expect_result alive yes
+	expect_result verify ok
+	expect_result tmpfs ok
+	expect_result hook ok
+	expect_result direct_rc 1
+	expect '^SNAPTEST: journal: Resumed from snapresume image .*written in [0-9.]+ s, restored in [0-9.]+ s' \
+		"the journal has no resume entry with the timings"
+	expect '^SNAPTEST: field: SNAPRESUME_RESTORE_USEC=[1-9]' "the journal entry lacks the restore time"
+	local after
+	after=$(result counter_after)
+	[ "${after:-0}" -gt "$BEFORE_COUNTER" ] || fail "workload counter did not go on ($BEFORE_COUNTER -> $after)"
+}

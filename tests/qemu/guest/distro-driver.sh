@@ -1,0 +1,172 @@
+#!/bin/sh
+# The test driver of the Debian guests (snaptest.service, after
+# multi-user.target). Like init.sh of the small guest it reads
+# snaptest.action= from the kernel command line, reports "SNAPTEST: " lines
+# on the serial console and powers the machine off, but the machine is a
+# user's: systemd, logind, the journal, the project installed with make
+# install, and its initramfs built by the distribution's own tools.
+#
+# Actions:
+#   hibernate        start the workload, "systemctl hibernate" (which goes
+#                    through snapwrite), wait; in the resumed system check
+#                    the workload, the journal's resume entry, the sleep hook.
+#   kernel-hibernate the kernel's own hibernation into the swap partition
+#                    /dev/vdc (echo disk > /sys/power/state), workload first.
+#   check            a fresh boot: report it.
+
+say() {
+	echo "SNAPTEST: $*"
+}
+
+cmdline_value() { # NAME DEFAULT
+	for _w in $(cat /proc/cmdline); do
+		case $_w in
+		"$1="*)
+			echo "${_w#*=}"
+			return 0
+			;;
+		esac
+	done
+	echo "$2"
+}
+
+last_counter() {
+	sed -n "s/^workload: pid=$1 counter=\([0-9]*\)$/\1/p" /run/workload.log | tail -n 1
+}
+
+wait_for_line() { # FILE PATTERN SECONDS
+	_i=0
+	while [ "$_i" -lt "$(($3 * 10))" ]; do
+		grep -q -e "$2" "$1" 2> /dev/null && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+power_off() {
+	say "powering off"
+	sync
+	systemctl poweroff --no-block
+	sleep 120
+	echo o > /proc/sysrq-trigger
+}
+
+start_workload() {
+	/usr/local/bin/workload 64 1 > /run/workload.log 2>&1 &
+	wpid=$!
+	if ! wait_for_line /run/workload.log "^workload: pid=$wpid counter=2$" 120; then
+		say "RESULT action=$action error=workload-not-running"
+		power_off
+		exit 0
+	fi
+	dd if=/dev/urandom of=/run/tmpfile bs=64k count=16 2> /dev/null
+	tmp_sum=$(sha256sum /run/tmpfile | cut -d ' ' -f 1)
+	before=$(last_counter "$wpid")
+	say "before hibernate pid=$wpid counter=$before"
+}
+
+# check_workload: alive, counter went on, memory verified, tmpfs file the
+# same.
+check_workload() {
+	if kill -0 "$wpid" 2> /dev/null; then alive=yes; else alive=no; fi
+	after=$before
+	_i=0
+	while [ "$_i" -lt 100 ] && [ "${after:-0}" -le "${before:-0}" ]; do
+		sleep 0.1
+		after=$(last_counter "$wpid")
+		_i=$((_i + 1))
+	done
+	kill -USR1 "$wpid" 2> /dev/null
+	verify=none
+	if wait_for_line /run/workload.log "^workload: verify pid=$wpid " 120; then
+		if grep -q "^workload: verify pid=$wpid counter=[0-9]* ok$" /run/workload.log; then
+			verify=ok
+		else
+			verify=BAD
+		fi
+	fi
+	if [ "$(sha256sum /run/tmpfile | cut -d ' ' -f 1)" = "$tmp_sum" ]; then tmpfs=ok; else tmpfs=BAD; fi
+}
+
+do_hibernate() {
+	# A system-sleep hook, as packages install them: it must still run.
+	mkdir -p /usr/lib/systemd/system-sleep
+	cat > /usr/lib/systemd/system-sleep/snaptest <<-'EOF'
+		#!/bin/sh
+		echo "$(date +%s) $1 $2" >> /var/lib/snaptest-sleep-hook.log
+	EOF
+	chmod +x /usr/lib/systemd/system-sleep/snaptest
+	start_workload
+	# A block inhibitor on sleep stops snapwrite called directly, not
+	# systemctl (logind decides there, and it does not block root).
+	systemd-inhibit --what=sleep --mode=block --who=snaptest --why="testing inhibitors" \
+		sleep 60 &
+	ipid=$!
+	sleep 1
+	snapwrite hibernate > /run/direct.log 2>&1
+	direct_rc=$?
+	sed 's/^/SNAPTEST: direct: /' /run/direct.log
+	kill "$ipid" 2> /dev/null
+	wait "$ipid" 2> /dev/null
+	say "running systemctl hibernate"
+	t0=$(date +%s)
+	systemctl hibernate
+	say "systemctl hibernate rc=$?"
+	# Frozen and powered off in here; after the resume the loop sees the
+	# journal entry snapwrite makes.
+	resumed=no
+	_i=0
+	while [ "$_i" -lt 300 ]; do
+		if journalctl -q -o cat MESSAGE_ID=4d2c6f1e0a8b4b7e9f3a51c2d8e6b701 | grep -q 'Resumed from snapresume image'; then
+			resumed=yes
+			break
+		fi
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+	if [ "$resumed" = no ]; then
+		journalctl -b -u systemd-hibernate.service -o cat | sed 's/^/SNAPTEST: service: /'
+		say "RESULT action=hibernate hibernated=no direct_rc=$direct_rc"
+		return
+	fi
+	say "resumed after $(($(date +%s) - t0)) s"
+	journalctl -b -u systemd-hibernate.service -o cat | sed 's/^/SNAPTEST: service: /'
+	check_workload
+	journalctl -o cat MESSAGE_ID=4d2c6f1e0a8b4b7e9f3a51c2d8e6b701 | sed 's/^/SNAPTEST: journal: /'
+	journalctl -o verbose MESSAGE_ID=4d2c6f1e0a8b4b7e9f3a51c2d8e6b701 |
+		grep -E '^ +SNAPRESUME_(WRITE|RESTORE)_USEC=' | sed 's/^ */SNAPTEST: field: /'
+	hooks=$(tr '\n' ',' < /var/lib/snaptest-sleep-hook.log 2> /dev/null)
+	say "sleep hook: $hooks"
+	case $hooks in
+	*"pre hibernate"*"post hibernate"*) hook=ok ;;
+	*) hook=BAD ;;
+	esac
+	say "RESULT action=hibernate resumed=yes pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs hook=$hook direct_rc=$direct_rc"
+}
+
+do_kernel_hibernate() {
+	start_workload
+	swapon /dev/vdc || { say "RESULT action=kernel-hibernate error=swapon"; return; }
+	printf '%d:%d' "0x$(stat -L -c '%t' /dev/vdc)" "0x$(stat -L -c '%T' /dev/vdc)" > /sys/power/resume
+	say "kernel hibernation to /dev/vdc (resume device $(cat /sys/power/resume))"
+	echo shutdown > /sys/power/disk
+	if echo disk > /sys/power/state; then
+		# The kernel's resume brought us back.
+		check_workload
+		say "RESULT action=kernel-hibernate resumed=yes pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs"
+	else
+		say "RESULT action=kernel-hibernate hibernated=no"
+	fi
+}
+
+exec > /dev/ttyS0 2>&1
+action=$(cmdline_value snaptest.action check)
+say "fresh boot action=$action kernel=$(uname -r) init=$(readlink /proc/1/exe)"
+case $action in
+hibernate) do_hibernate ;;
+kernel-hibernate) do_kernel_hibernate ;;
+check) say "RESULT action=check fresh=yes" ;;
+*) say "RESULT error=unknown-action action=$action" ;;
+esac
+power_off

@@ -1,0 +1,9 @@
+# shellcheck shell=bash
+# A Debian 12 guest with systemd, the project installed by make install,
+# its initramfs built in the guest tree by its own dracut, without dracut's
+# systemd modules (the shell init and its pre-mount hooks): systemctl
+# hibernate goes through snapwrite (the sleep hooks run, a block inhibitor
+# stops a direct snapwrite), the initramfs resumes, the journal says so.
+
+distro_guest dracut-nosystemd
+distro_hibernate_resume b1

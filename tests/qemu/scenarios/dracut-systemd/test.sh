@@ -1,0 +1,8 @@
+# shellcheck shell=bash
+# A Debian 12 guest with systemd, the project installed by make install,
+# its initramfs built in the guest tree by its own dracut: systemctl
+# hibernate goes through snapwrite (the sleep hooks run, a block inhibitor
+# stops a direct snapwrite), the initramfs resumes, the journal says so.
+
+distro_guest dracut-systemd
+distro_hibernate_resume b1
