@@ -97,6 +97,12 @@ check-unit-valgrind: all $(UNIT_BIN)
 
 check: check-unit check-unit-san check-unit-valgrind check-qemu
 
+# Everything, the Debian guests on both kernels too (longer than CI's
+# budget for "make check").
+check-full: check-unit check-unit-san check-unit-valgrind
+	@sh scripts/deps.sh test
+	SNAPTEST_FULL=1 tests/qemu/run
+
 demo: all
 	@sh scripts/deps.sh test
 	tests/qemu/demo
@@ -183,4 +189,4 @@ uninstall:
 clean:
 	rm -rf $(B)/obj $(B)/unit $(B)/libsnap.a $(PROGS) $(B)/.deps
 
-.PHONY: all check check-unit check-unit-san check-unit-valgrind check-qemu demo bench fuzz fuzz-seeds install uninstall clean
+.PHONY: all check check-full check-unit check-unit-san check-unit-valgrind check-qemu demo bench fuzz fuzz-seeds install uninstall clean
