@@ -154,7 +154,9 @@ distro_root() {
 distro_guest() {
 	distro_root "$1"
 	cp --sparse=always "$DISTRO_ROOT" "$ROOT_IMG"
+	# shellcheck disable=SC2034 # read by vm_boot
 	INITRD=$DISTRO_INITRD
+	# shellcheck disable=SC2034 # read by vm_boot
 	SNAPTEST_MEM=1024
 	note "guest: Debian $DISTRO_SUITE with systemd, $1 initramfs for $KVER"
 }
