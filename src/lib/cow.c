@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "blockdev.h"
+#include "image.h"
 #include "util.h"
 
 int cow_read(const char *path, enum cow_state *ret_state, uint32_t *ret_chunk_sectors)
@@ -28,6 +29,42 @@ int cow_read(const char *path, enum cow_state *ret_state, uint32_t *ret_chunk_se
 	if (r < 0)
 		return r;
 	return cow_header_parse(page, 4096, ret_state, ret_chunk_sectors);
+}
+
+int cow_count_changes(const char *path, uint32_t chunk_sectors, uint64_t *ret_chunks)
+{
+	_cleanup_(closep) int fd = -1;
+	_cleanup_(freep) uint8_t *area = NULL;
+	uint64_t size, chunk = (uint64_t)chunk_sectors * 512, per_area, n = 0;
+	int r;
+
+	/* The layout of the kernel's persistent store: chunk 0 the header,
+	 * then metadata areas of chunk / 16 exceptions (old and new chunk,
+	 * little endian), each followed by as many data chunks; the list
+	 * ends at the first exception whose new chunk is 0. */
+	if (chunk_sectors < 8 || (chunk_sectors & (chunk_sectors - 1)) || chunk > (1u << 20))
+		return -EINVAL;
+	per_area = chunk / 16;
+	r = blockdev_open(path, O_RDONLY, true, &fd, &size);
+	if (r < 0)
+		return r;
+	if (posix_memalign((void **)&area, 4096, chunk) != 0)
+		return -ENOMEM;
+	for (uint64_t a = 0;; a++) {
+		uint64_t off = (1 + a * (per_area + 1)) * chunk;
+
+		if (off + chunk > size)
+			break;
+		r = pread_full(fd, area, chunk, off);
+		if (r < 0)
+			return r;
+		for (uint64_t i = 0; i < per_area; i++, n++)
+			if (le64_get(area + i * 16 + 8) == 0)
+				goto done;
+	}
+done:
+	*ret_chunks = n;
+	return 0;
 }
 
 int cow_drop(const char *path)

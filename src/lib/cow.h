@@ -13,6 +13,10 @@
 /* The state of the store on the device at path (and its chunk size). */
 int cow_read(const char *path, enum cow_state *ret_state, uint32_t *ret_chunk_sectors);
 
+/* How many chunks of changes the persistent store on path holds (its
+ * exceptions, counted in its metadata areas).  0 or negative errno. */
+int cow_count_changes(const char *path, uint32_t chunk_sectors, uint64_t *ret_chunks);
+
 /* Drop the store on path: its header and first metadata area are zeroed,
  * so that neither a merge nor the kernel finds its changes again. */
 int cow_drop(const char *path);

@@ -200,8 +200,12 @@ static int merge(const struct resume_opts *o, struct boot_ovl *b)
 {
 	char params[96], linear[48], type[32], status[160];
 	struct cow_usage u;
-	uint64_t len, start = now_ns(), said = start, total = 0;
+	uint64_t len, start = now_ns(), said = start, changes = 0;
 	int r;
+
+	/* For the message: how much there is to merge. */
+	if (cow_count_changes(b->cow, b->chunk_sectors, &changes) < 0)
+		changes = 0;
 
 	snprintf(params, sizeof(params), "%u:%u %s P %u", b->origin_major, b->origin_minor, b->cow,
 		 b->chunk_sectors);
@@ -222,8 +226,6 @@ static int merge(const struct resume_opts *o, struct boot_ovl *b)
 				  b->spec.name, r < 0 ? strerror(-r) : status);
 			return r < 0 ? r : -EIO;
 		}
-		if (!total)
-			total = u.allocated - u.metadata;
 		if (u.allocated == u.metadata)
 			break;
 		if (now_ns() - start > o->merge_timeout * UINT64_C(1000000000)) {
@@ -254,9 +256,10 @@ static int merge(const struct resume_opts *o, struct boot_ovl *b)
 	if (r < 0)
 		log_error("overlay %s: clearing the merged COW store failed: %s", b->spec.name,
 			  strerror(-r));
-	log_msg("overlay %s: the changes since the snapshot (%" PRIu64 " MiB) merged into %s in "
+	log_msg("overlay %s: the changes since the snapshot (%" PRIu64 " KiB) merged into %s in "
 		"%.1f s",
-		b->spec.name, total >> 11, b->origin, (double)(now_ns() - start) / 1e9);
+		b->spec.name, changes * b->chunk_sectors / 2, b->origin,
+		(double)(now_ns() - start) / 1e9);
 	return 0;
 }
 

@@ -309,6 +309,19 @@ static void test_cow_file(void **state)
 	}
 	assert_int_equal(r, 0);
 	assert_int_equal(st, COW_VALID);
+
+	/* Changes: area 0 (chunk 1) with 256 entries, all used (0xab...),
+	 * then area 1 at chunk 258 with 3 entries and the end. */
+	uint64_t n = 0;
+	uint8_t area[4096] = {0};
+	for (int i = 0; i < 3; i++)
+		area[i * 16 + 8] = (uint8_t)(10 + i);
+	fd = open(path, O_WRONLY);
+	assert_int_equal(pwrite(fd, area, sizeof(area), 258 * 4096), (ssize_t)sizeof(area));
+	close(fd);
+	assert_int_equal(cow_count_changes(path, 8, &n), 0);
+	assert_int_equal(n, 256 + 3);
+	assert_int_equal(cow_count_changes(path, 12, &n), -EINVAL);
 	assert_int_equal(cow_drop(path), 0);
 	assert_int_equal(cow_read(path, &st, &chunk), 0);
 	assert_int_equal(st, COW_NONE);

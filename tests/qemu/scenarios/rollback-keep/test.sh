@@ -10,7 +10,7 @@ expect '^SNAPTEST: status next_boot: keep \(the default\)' "snapwrite status doe
 
 boot b2-keep check
 expect 'snapresume: snapshot image: keep \(the default\)' "snapresume did not keep by default"
-expect 'snapresume: overlay snaproot: the changes since the snapshot \([0-9]+ MiB\) merged into /dev/vda' \
+expect 'snapresume: overlay snaproot: the changes since the snapshot \([1-9][0-9]* KiB\) merged into /dev/vda' \
 	"snapresume did not merge the COW store"
 expect_fresh_boot
 expect_not 'snapresume: resuming image' "snapresume resumed a snapshot it should have dropped"
