@@ -95,11 +95,15 @@ check-unit-valgrind: all $(UNIT_BIN)
 	@UNIT_WRAPPER="valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite -q" \
 		sh tests/unit/run $(UNIT_BIN)
 
-check: check-unit check-unit-san check-unit-valgrind check-qemu
+# make install and make uninstall into scratch folders.
+check-install: all
+	@sh tests/install/run
+
+check: check-unit check-unit-san check-unit-valgrind check-install check-qemu
 
 # Everything, the Debian guests on both kernels too (longer than CI's
 # budget for "make check").
-check-full: check-unit check-unit-san check-unit-valgrind
+check-full: check-unit check-unit-san check-unit-valgrind check-install
 	@sh scripts/deps.sh test
 	SNAPTEST_FULL=1 tests/qemu/run
 
@@ -189,4 +193,4 @@ uninstall:
 clean:
 	rm -rf $(B)/obj $(B)/unit $(B)/libsnap.a $(PROGS) $(B)/.deps
 
-.PHONY: all check check-full check-unit check-unit-san check-unit-valgrind check-qemu demo bench fuzz fuzz-seeds install uninstall clean
+.PHONY: all check check-full check-install check-unit check-unit-san check-unit-valgrind check-qemu demo bench fuzz fuzz-seeds install uninstall clean
