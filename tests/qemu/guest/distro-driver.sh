@@ -14,6 +14,10 @@
 #                    /dev/vdc (echo disk > /sys/power/state), workload first.
 #   check            a fresh boot: report it.
 
+WORKLOAD_DIR=/run
+# shellcheck source=tests/qemu/guest/workload-lib.sh
+. /usr/lib/snaptest/workload-lib.sh
+
 say() {
 	echo "SNAPTEST: $*"
 }
@@ -30,20 +34,6 @@ cmdline_value() { # NAME DEFAULT
 	echo "$2"
 }
 
-last_counter() {
-	sed -n "s/^workload: pid=$1 counter=\([0-9]*\)$/\1/p" /run/workload.log | tail -n 1
-}
-
-wait_for_line() { # FILE PATTERN SECONDS
-	_i=0
-	while [ "$_i" -lt "$(($3 * 10))" ]; do
-		grep -q -e "$2" "$1" 2> /dev/null && return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
-}
-
 power_off() {
 	say "powering off"
 	sync
@@ -53,40 +43,17 @@ power_off() {
 }
 
 start_workload() {
-	/usr/local/bin/workload 64 1 > /run/workload.log 2>&1 &
+	/usr/local/bin/workload 64 1 > "$WORKLOAD_DIR/workload.log" 2>&1 &
 	wpid=$!
-	if ! wait_for_line /run/workload.log "^workload: pid=$wpid counter=2$" 120; then
+	if ! wait_for_line "$WORKLOAD_DIR/workload.log" "^workload: pid=$wpid counter=2$" 120; then
 		say "RESULT action=$action error=workload-not-running"
 		power_off
 		exit 0
 	fi
-	dd if=/dev/urandom of=/run/tmpfile bs=64k count=16 2> /dev/null
-	tmp_sum=$(sha256sum /run/tmpfile | cut -d ' ' -f 1)
+	dd if=/dev/urandom of="$WORKLOAD_DIR/tmpfile" bs=64k count=16 2> /dev/null
+	tmp_sum=$(file_sum "$WORKLOAD_DIR/tmpfile")
 	before=$(last_counter "$wpid")
 	say "before hibernate pid=$wpid counter=$before"
-}
-
-# check_workload: alive, counter went on, memory verified, tmpfs file the
-# same.
-check_workload() {
-	if kill -0 "$wpid" 2> /dev/null; then alive=yes; else alive=no; fi
-	after=$before
-	_i=0
-	while [ "$_i" -lt 100 ] && [ "${after:-0}" -le "${before:-0}" ]; do
-		sleep 0.1
-		after=$(last_counter "$wpid")
-		_i=$((_i + 1))
-	done
-	kill -USR1 "$wpid" 2> /dev/null
-	verify=none
-	if wait_for_line /run/workload.log "^workload: verify pid=$wpid " 120; then
-		if grep -q "^workload: verify pid=$wpid counter=[0-9]* ok$" /run/workload.log; then
-			verify=ok
-		else
-			verify=BAD
-		fi
-	fi
-	if [ "$(sha256sum /run/tmpfile | cut -d ' ' -f 1)" = "$tmp_sum" ]; then tmpfs=ok; else tmpfs=BAD; fi
 }
 
 do_hibernate() {

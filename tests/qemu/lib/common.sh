@@ -60,7 +60,7 @@ guest_build_root() {
 	fi
 	mapfile -t libs < <( (binary_libs "$SNAPWRITE_BIN"; binary_libs /sbin/cryptsetup
 		binary_libs /sbin/mke2fs) | sort -u)
-	key=$(hash_files /sbin/cryptsetup /sbin/mke2fs /bin/busybox "$dir/workload" "$SNAPTEST_DIR/guest/init.sh" \
+	key=$(hash_files /sbin/cryptsetup /sbin/mke2fs /bin/busybox "$dir/workload" "$SNAPTEST_DIR/guest/init.sh" "$SNAPTEST_DIR/guest/workload-lib.sh" \
 		"$SNAPTEST_DIR/guest/image.key" "$SNAPWRITE_BIN" "$REPO_DIR/kernel-config/check" \
 		"$REPO_DIR/kernel-config/snapresume.config" "${libs[@]}")
 	ROOT_TEMPLATE=$dir/root-${key:0:16}.img
@@ -79,6 +79,7 @@ guest_build_root() {
 	done
 	rm -f "$tree/sbin/init"
 	install -m 0755 "$SNAPTEST_DIR/guest/init.sh" "$tree/sbin/init"
+	install -D -m 0644 "$SNAPTEST_DIR/guest/workload-lib.sh" "$tree/usr/lib/snaptest/workload-lib.sh"
 	install -m 0755 "$dir/workload" "$tree/usr/bin/workload"
 	install -m 0755 "$SNAPWRITE_BIN" "$tree/usr/sbin/snapwrite"
 	# The kernel-config checker "snapwrite check" runs (found through
