@@ -45,10 +45,14 @@ power_off() {
 	umount /images /x /b 2> /dev/null
 	mount -o remount,ro / 2> /dev/null
 	poweroff -f
-	# poweroff should not return; make sure the machine still goes down.
-	sleep 5
+	# poweroff should not return. It may not even run: a root file system
+	# that fails under us (an overflowed COW store) fails every exec. The
+	# kernel powers off then, and init must not end before it does (that
+	# panics): only shell builtins from here.
 	echo o > /proc/sysrq-trigger
-	sleep 60
+	while :; do
+		read -r _ < /dev/console
+	done
 }
 
 ensure_mount() { # TYPE DIR [OPTIONS]
