@@ -151,9 +151,11 @@ int dmx_reload(const char *name, uint64_t len, const char *type, const char *par
 	return load(DM_DEVICE_RELOAD, name, len, type, params);
 }
 
-int dmx_suspend(const char *name, bool noflush)
+/* A task on NAME alone: suspend (noflush: no flush, no lockfs), resume
+ * (events: it makes udev events), clear. */
+static int name_task(int type, const char *name, bool noflush, bool events)
 {
-	struct dm_task *dmt = task(DM_DEVICE_SUSPEND, name);
+	struct dm_task *dmt = task(type, name);
 	int r;
 
 	if (!dmt)
@@ -162,33 +164,24 @@ int dmx_suspend(const char *name, bool noflush)
 		dm_task_destroy(dmt);
 		return -ENOMEM;
 	}
-	r = run(dmt, false);
+	r = run(dmt, events);
 	dm_task_destroy(dmt);
 	return r;
+}
+
+int dmx_suspend(const char *name, bool noflush)
+{
+	return name_task(DM_DEVICE_SUSPEND, name, noflush, false);
 }
 
 int dmx_resume(const char *name)
 {
-	struct dm_task *dmt = task(DM_DEVICE_RESUME, name);
-	int r;
-
-	if (!dmt)
-		return -ENOMEM;
-	r = run(dmt, true);
-	dm_task_destroy(dmt);
-	return r;
+	return name_task(DM_DEVICE_RESUME, name, false, true);
 }
 
 int dmx_clear(const char *name)
 {
-	struct dm_task *dmt = task(DM_DEVICE_CLEAR, name);
-	int r;
-
-	if (!dmt)
-		return -ENOMEM;
-	r = run(dmt, false);
-	dm_task_destroy(dmt);
-	return r;
+	return name_task(DM_DEVICE_CLEAR, name, false, false);
 }
 
 int dmx_name_of(unsigned major, unsigned minor, char *buf, size_t size)

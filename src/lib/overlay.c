@@ -101,6 +101,50 @@ int overlay_spec_parse(const char *s, struct overlay_spec *ret)
 	return 0;
 }
 
+bool image_snapshot_info(const struct image_header *h, enum rollback_action *ret_armed)
+{
+	const uint8_t *p;
+	uint16_t type, len;
+	size_t cursor = 0;
+	bool snapshot = false;
+
+	if (ret_armed)
+		*ret_armed = ROLLBACK_UNSET;
+	while (image_record_next(h, &cursor, &type, &p, &len) == 1) {
+		if (type == IMAGE_REC_OVERLAY) {
+			snapshot = true;
+		} else if (type == IMAGE_REC_ROLLBACK && len == IMAGE_ROLLBACK_LEN && ret_armed) {
+			uint32_t v = le32_get(p);
+
+			*ret_armed = v <= ROLLBACK_DISCARD ? (enum rollback_action)v : ROLLBACK_UNSET;
+		}
+	}
+	return snapshot;
+}
+
+int image_snapshot_arm(struct image_header *h, enum rollback_action act)
+{
+	struct image_header armed = *h;
+	uint8_t payload[IMAGE_ROLLBACK_LEN];
+	const uint8_t *p;
+	uint16_t type, len;
+	size_t cursor = 0;
+	int r;
+
+	if (act == ROLLBACK_UNSET || act > ROLLBACK_DISCARD)
+		return -EINVAL;
+	memset(armed.records, 0, sizeof(armed.records));
+	while (image_record_next(h, &cursor, &type, &p, &len) == 1)
+		if (type != IMAGE_REC_ROLLBACK && (r = image_record_add(&armed, type, p, len)) < 0)
+			return r;
+	le32_put(payload, (uint32_t)act);
+	r = image_record_add(&armed, IMAGE_REC_ROLLBACK, payload, sizeof(payload));
+	if (r < 0)
+		return r;
+	*h = armed;
+	return 0;
+}
+
 /* Record layout (little endian):
  *   0 u16 kind, 2 u16 chunk_sectors, 4 u32 origin major, 8 u32 origin minor,
  *  12 u32 cow major, 16 u32 cow minor, 20 u32 reserved (0),

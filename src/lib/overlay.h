@@ -77,6 +77,17 @@ struct overlay_rec {
 	char cow_spec[64]; /* as configured, truncated, for messages */
 };
 
+struct image_header;
+
+/* Is the image a snapshot (has overlay records)?  The action armed for the
+ * next boot into *ret_armed (may be NULL): ROLLBACK_UNSET when none, or
+ * when the record holds a value this code does not know. */
+bool image_snapshot_info(const struct image_header *h, enum rollback_action *ret_armed);
+
+/* Arm the next boot: h's records with the armed action replaced by act.
+ * 0, -EINVAL for ROLLBACK_UNSET, -ENOSPC when the records do not fit. */
+int image_snapshot_arm(struct image_header *h, enum rollback_action act);
+
 void overlay_rec_encode(const struct overlay_rec *o, uint8_t out[IMAGE_OVERLAY_LEN]);
 /* 0, or -EBADMSG when the record is not one snapwrite could have made. */
 int overlay_rec_decode(const uint8_t *in, size_t len, struct overlay_rec *ret);

@@ -67,18 +67,6 @@ void overlays_scan(const struct resume_opts *o, struct boot_plan *bp)
 	}
 }
 
-bool overlays_in_image(const struct image_header *h)
-{
-	const uint8_t *p;
-	uint16_t type, len;
-	size_t cursor = 0;
-
-	while (image_record_next(h, &cursor, &type, &p, &len) == 1)
-		if (type == IMAGE_REC_OVERLAY)
-			return true;
-	return false;
-}
-
 static const struct boot_ovl *find(const struct boot_plan *bp, const char *name)
 {
 	for (size_t i = 0; i < bp->n; i++)
@@ -90,7 +78,7 @@ static const struct boot_ovl *find(const struct boot_plan *bp, const char *name)
 enum rollback_action overlays_decide(const struct resume_opts *o, const struct boot_plan *bp,
 				     const struct image_header *h)
 {
-	enum rollback_action armed = ROLLBACK_UNSET, act;
+	enum rollback_action armed, act;
 	struct overlay_rec rec;
 	const uint8_t *p;
 	uint16_t type, len;
@@ -98,15 +86,10 @@ enum rollback_action overlays_decide(const struct resume_opts *o, const struct b
 	bool keep_possible = true, fell_back;
 	char lost[256] = "";
 
+	image_snapshot_info(h, &armed);
 	while (image_record_next(h, &cursor, &type, &p, &len) == 1) {
 		const struct boot_ovl *b;
 
-		if (type == IMAGE_REC_ROLLBACK && len == IMAGE_ROLLBACK_LEN) {
-			armed = (enum rollback_action)le32_get(p);
-			if (armed > ROLLBACK_DISCARD)
-				armed = ROLLBACK_UNSET;
-			continue;
-		}
 		if (type != IMAGE_REC_OVERLAY || overlay_rec_decode(p, len, &rec) < 0)
 			continue;
 		b = find(bp, rec.name);

@@ -39,9 +39,6 @@ void overlays_scan(const struct resume_opts *o, struct boot_plan *bp);
 enum rollback_action overlays_decide(const struct resume_opts *o, const struct boot_plan *bp,
 				     const struct image_header *h);
 
-/* Does the image have overlay records? */
-bool overlays_in_image(const struct image_header *h);
-
 /* Before the jump into a snapshot image: drop the COW store of each of its
  * persistent overlays (the restored system has the linear mappings).
  * check_only: only see that every one can be dropped.  0, or -errno with

@@ -410,7 +410,7 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 	}
 
 	/* A snapshot: resume it, or keep or discard what happened since. */
-	snapshot = overlays_in_image(&h);
+	snapshot = image_snapshot_info(&h, NULL);
 	if (snapshot) {
 		overlay_action = overlays_decide(o, &overlays, &h);
 		if (overlay_action != ROLLBACK_RESUME) {

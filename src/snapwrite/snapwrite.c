@@ -26,7 +26,6 @@
 
 #include "ask.h"
 #include "blockdev.h"
-#include "cow.h"
 #include "fsguard.h"
 #include "guard.h"
 #include "image.h"
@@ -611,7 +610,6 @@ static bool spec_encrypted(const char *spec)
 		return true;
 	return luks_device_encrypted(dev, NULL, 0) > 0;
 }
-
 
 /* Is path in use?  An exit code (with a message) when it is mounted or
  * has devices stacked on it: those are never written, prepared or not. */
@@ -1199,7 +1197,6 @@ static int swap_commit(int fd, struct xtarget *xt)
 	return locator_write(fd, m);
 }
 
-
 /* ---- snapshot and rollback ------------------------------------------ */
 
 /* The overlays: overlay= of the configuration, then rd.snap.overlay= of
@@ -1230,26 +1227,6 @@ static void plan_undop(struct ovl_plan **p)
 {
 	if (*p)
 		rollback_plan_undo(*p);
-}
-
-/* Does the image have overlays (is it a snapshot)?  The armed action into
- * *ret_armed when there is one. */
-static bool image_is_snapshot(const struct image_header *h, enum rollback_action *ret_armed)
-{
-	const uint8_t *p;
-	uint16_t type, len;
-	size_t cursor = 0;
-	bool snapshot = false;
-
-	if (ret_armed)
-		*ret_armed = ROLLBACK_UNSET;
-	while (image_record_next(h, &cursor, &type, &p, &len) == 1) {
-		if (type == IMAGE_REC_OVERLAY)
-			snapshot = true;
-		else if (type == IMAGE_REC_ROLLBACK && len == IMAGE_ROLLBACK_LEN && ret_armed)
-			*ret_armed = (enum rollback_action)le32_get(p);
-	}
-	return snapshot;
 }
 
 static int do_hibernate(const struct args *a)
@@ -1802,7 +1779,7 @@ static void print_overlays(struct out *o, const struct args *a, const struct ima
 	size_t n = overlay_specs(a, specs);
 	char key[96], line[320];
 
-	if (h && image_is_snapshot(h, &armed)) {
+	if (h && image_snapshot_info(h, &armed)) {
 		out_str(o, "image_kind", "snapshot");
 		snprintf(line, sizeof(line), "%s%s", rollback_action_to_string(armed ? armed : ROLLBACK_KEEP),
 			 armed ? " (armed)" : " (the default)");
@@ -1938,10 +1915,6 @@ static int do_rollback(const struct args *a)
 	struct image_header h, armed;
 	enum image_state state;
 	const char *why = NULL;
-	const uint8_t *p;
-	uint16_t type, len;
-	uint8_t payload[IMAGE_ROLLBACK_LEN];
-	size_t cursor = 0;
 	char u[37];
 	uint64_t size;
 	int r;
@@ -1957,7 +1930,7 @@ static int do_rollback(const struct args *a)
 			  why ? why : image_state_to_string(state));
 		return EXIT_NOIMAGE;
 	}
-	if (!image_is_snapshot(&h, NULL)) {
+	if (!image_snapshot_info(&h, NULL)) {
 		log_error("The image on %s is a hibernation image, not a snapshot: the next boot "
 			  "resumes it ('snapwrite discard' drops it)",
 			  path);
@@ -1965,12 +1938,7 @@ static int do_rollback(const struct args *a)
 	}
 	/* The same header with the armed action replaced. */
 	armed = h;
-	memset(armed.records, 0, sizeof(armed.records));
-	while (image_record_next(&h, &cursor, &type, &p, &len) == 1)
-		if (type != IMAGE_REC_ROLLBACK && image_record_add(&armed, type, p, len) < 0)
-			return EXIT_FAIL;
-	le32_put(payload, (uint32_t)act);
-	if (image_record_add(&armed, IMAGE_REC_ROLLBACK, payload, sizeof(payload)) < 0) {
+	if (image_snapshot_arm(&armed, act) < 0) {
 		log_error("No room for the armed action in the image header");
 		return EXIT_FAIL;
 	}

@@ -193,6 +193,47 @@ static void test_record_in_header(void **state)
 	assert_int_equal(image_header_decode(buf, &back, &why), IMAGE_DAMAGED);
 }
 
+/* Arming replaces the one armed record and keeps every other record. */
+static void test_arm(void **state)
+{
+	struct image_header h = {0};
+	struct overlay_rec r = sample_rec();
+	uint8_t rec[IMAGE_OVERLAY_LEN], machine[16] = {1}, bad[IMAGE_ROLLBACK_LEN] = {9};
+	enum rollback_action armed;
+	const uint8_t *p;
+	uint16_t type, len;
+	size_t cursor = 0, n_armed = 0, n_other = 0;
+
+	(void)state;
+	assert_int_equal(image_record_add(&h, IMAGE_REC_MACHINE, machine, sizeof(machine)), 0);
+	assert_false(image_snapshot_info(&h, &armed));
+	assert_int_equal(armed, ROLLBACK_UNSET);
+	overlay_rec_encode(&r, rec);
+	assert_int_equal(image_record_add(&h, IMAGE_REC_OVERLAY, rec, sizeof(rec)), 0);
+	assert_true(image_snapshot_info(&h, &armed));
+	assert_int_equal(armed, ROLLBACK_UNSET);
+
+	assert_int_equal(image_snapshot_arm(&h, ROLLBACK_RESUME), 0);
+	assert_true(image_snapshot_info(&h, &armed));
+	assert_int_equal(armed, ROLLBACK_RESUME);
+	assert_int_equal(image_snapshot_arm(&h, ROLLBACK_DISCARD), 0);
+	assert_true(image_snapshot_info(&h, &armed));
+	assert_int_equal(armed, ROLLBACK_DISCARD);
+	while (image_record_next(&h, &cursor, &type, &p, &len) == 1)
+		*(type == IMAGE_REC_ROLLBACK ? &n_armed : &n_other) += 1;
+	assert_int_equal(n_armed, 1);
+	assert_int_equal(n_other, 2);
+	assert_int_equal(image_snapshot_arm(&h, ROLLBACK_UNSET), -EINVAL);
+	assert_int_equal(image_snapshot_arm(&h, (enum rollback_action)7), -EINVAL);
+
+	/* A value this code does not know arms nothing. */
+	memset(h.records, 0, sizeof(h.records));
+	assert_int_equal(image_record_add(&h, IMAGE_REC_OVERLAY, rec, sizeof(rec)), 0);
+	assert_int_equal(image_record_add(&h, IMAGE_REC_ROLLBACK, bad, sizeof(bad)), 0);
+	assert_true(image_snapshot_info(&h, &armed));
+	assert_int_equal(armed, ROLLBACK_UNSET);
+}
+
 static void put_le32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16),
@@ -368,7 +409,7 @@ int main(void)
 		cmocka_unit_test(test_record_roundtrip), cmocka_unit_test(test_record_in_header),
 		cmocka_unit_test(test_cow_header),	 cmocka_unit_test(test_cow_status),
 		cmocka_unit_test(test_decide),		 cmocka_unit_test(test_cow_file),
-		cmocka_unit_test(test_swap_on_disk),
+		cmocka_unit_test(test_swap_on_disk),	 cmocka_unit_test(test_arm),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
