@@ -455,7 +455,7 @@ static void stats_snapshot(struct pipe *p, uint64_t pages, struct pipe_stats *ou
 	out->pages = pages;
 }
 
-int pipe_write(struct pipe *p, const uint8_t uuid[16], pipe_get_page_fn get_page,
+int pipe_write(struct pipe *p, const uint8_t uuid[16], pipe_get_pages_fn get_pages,
 	       void *get_userdata, int fd, uint64_t offset, uint64_t limit,
 	       pipe_progress_fn progress, void *progress_userdata, struct pipe_stats *ret)
 {
@@ -486,7 +486,10 @@ int pipe_write(struct pipe *p, const uint8_t uuid[16], pipe_get_page_fn get_page
 			break;
 
 		while (n < p->chunk_pages) {
-			int r = get_page(get_userdata, s->raw + (size_t)n * IMAGE_PAGE_SIZE);
+			int r = get_pages(get_userdata, s->raw + (size_t)n * IMAGE_PAGE_SIZE,
+					  p->chunk_pages - n);
+			if (r > 0 && (uint32_t)r > p->chunk_pages - n)
+				r = -EIO; /* more than there was room for */
 			if (r < 0) {
 				fail(p, r, UINT64_MAX);
 				goto stop;
@@ -495,7 +498,7 @@ int pipe_write(struct pipe *p, const uint8_t uuid[16], pipe_get_page_fn get_page
 				eof = true;
 				break;
 			}
-			n++;
+			n += (uint32_t)r;
 		}
 		if (n == 0)
 			break;
@@ -537,7 +540,7 @@ void pipe_set_map(struct pipe *p, struct extmap *m)
 }
 
 int pipe_read(struct pipe *p, const struct image_header *h, int fd, uint64_t limit,
-	      pipe_put_page_fn put_page, void *put_userdata, pipe_progress_fn progress,
+	      pipe_put_pages_fn put_pages, void *put_userdata, pipe_progress_fn progress,
 	      void *progress_userdata, struct pipe_stats *ret)
 {
 	struct threads th;
@@ -563,8 +566,8 @@ int pipe_read(struct pipe *p, const struct image_header *h, int fd, uint64_t lim
 		if (!ok)
 			break;
 
-		for (uint32_t i = 0; put_page && i < s->pages; i++) {
-			int r = put_page(put_userdata, s->out + (size_t)i * IMAGE_PAGE_SIZE);
+		if (put_pages) {
+			int r = put_pages(put_userdata, s->out, s->pages);
 			if (r < 0) {
 				fail(p, r, UINT64_MAX);
 				goto done;

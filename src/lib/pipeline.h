@@ -35,13 +35,15 @@ struct pipe_opts {
 
 struct pipe;
 
-/* Source of pages for pipe_write: fill `page` (IMAGE_PAGE_SIZE bytes) and
- * return 1, return 0 at the end of the stream, or a negative errno. */
-typedef int (*pipe_get_page_fn)(void *userdata, void *page);
+/* Source of pages for pipe_write: fill up to max (> 0) pages of
+ * IMAGE_PAGE_SIZE bytes at buf and return how many (fewer is fine), 0 at
+ * the end of the stream, or a negative errno. */
+typedef int (*pipe_get_pages_fn)(void *userdata, void *buf, uint32_t max);
 
-/* Sink of pages for pipe_read: consume one page (the buffer is the
- * pipeline's, valid only during the call); 0 or a negative errno. */
-typedef int (*pipe_put_page_fn)(void *userdata, const void *page);
+/* Sink of pages for pipe_read: consume the n pages at pages (a chunk's;
+ * the buffer is the pipeline's, valid only during the call); 0 or a
+ * negative errno. */
+typedef int (*pipe_put_pages_fn)(void *userdata, const void *pages, uint32_t n);
 
 struct pipe_stats {
 	uint64_t pages;        /* pages through the pipeline so far */
@@ -72,13 +74,13 @@ unsigned pipe_workers(const struct pipe *p);
 unsigned pipe_chunk_pages(const struct pipe *p);
 
 /*
- * Stream pages from get_page into chunks tagged with uuid, written to fd
+ * Stream pages from get_pages into chunks tagged with uuid, written to fd
  * from byte `offset` on, never at or beyond byte `limit` (-ENOSPC).  All
  * buffers handed to pwrite are IMAGE_ALIGN-aligned in address, length and
  * offset, so fd may be opened with O_DIRECT.  Nothing is synced.
  * On success *ret (optional) holds the totals.
  */
-int pipe_write(struct pipe *p, const uint8_t uuid[16], pipe_get_page_fn get_page,
+int pipe_write(struct pipe *p, const uint8_t uuid[16], pipe_get_pages_fn get_pages,
 	       void *get_userdata, int fd, uint64_t offset, uint64_t limit,
 	       pipe_progress_fn progress, void *progress_userdata, struct pipe_stats *ret);
 
@@ -91,13 +93,13 @@ void pipe_header_fill(const struct pipe *p, const struct pipe_stats *st, uint64_
 
 /*
  * Read the payload that header h describes from fd (device size `limit`),
- * verify every chunk and hand the pages to put_page in order.  put_page may
+ * verify every chunk and hand its pages to put_pages in order.  put_pages may
  * be NULL (verify only).  -EBADMSG when any chunk is damaged, misplaced or
  * missing, or the totals disagree with the header; pipe_error_chunk() then
  * names the chunk.  h->chunk_pages must not exceed the pipeline's.
  */
 int pipe_read(struct pipe *p, const struct image_header *h, int fd, uint64_t limit,
-	      pipe_put_page_fn put_page, void *put_userdata, pipe_progress_fn progress,
+	      pipe_put_pages_fn put_pages, void *put_userdata, pipe_progress_fn progress,
 	      void *progress_userdata, struct pipe_stats *ret);
 
 /* Image offsets of later pipe_write/pipe_read calls go through m (an

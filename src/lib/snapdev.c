@@ -6,6 +6,7 @@
 #include <linux/suspend_ioctls.h>
 #include <sys/ioctl.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "image.h"
@@ -88,38 +89,69 @@ int snapdev_create_image(int fd, bool *ret_in_suspend)
 	return 0;
 }
 
-int snapdev_read_page(int fd, void *page)
+/* At most this many pages per readv()/writev(): one vector on the stack. */
+#define SNAPDEV_BATCH 256u
+
+/*
+ * The kernel moves at most one page per read() or write() on
+ * /dev/snapshot, and its file has no vectored operations of its own.  For
+ * such a file readv()/writev() call the plain read/write once per vector
+ * element inside one system call, stopping at the first short one: a
+ * vector of page-sized elements moves many pages per call, which matters
+ * when a system call costs microseconds (under emulation, tens).
+ */
+static void pages_iov(struct iovec *iov, const void *buf, uint32_t n)
 {
-	/* The kernel hands out at most one page per read(); 0 ends the image. */
-	for (;;) {
-		ssize_t n = read(fd, page, IMAGE_PAGE_SIZE);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return 0;
-		if (n != IMAGE_PAGE_SIZE)
-			return -EIO; /* the stream is made of whole pages */
-		return 1;
+	for (uint32_t i = 0; i < n; i++) {
+		iov[i].iov_base = (uint8_t *)buf + (size_t)i * IMAGE_PAGE_SIZE;
+		iov[i].iov_len = IMAGE_PAGE_SIZE;
 	}
 }
 
-int snapdev_write_page(int fd, const void *page)
+int snapdev_read_pages(int fd, void *buf, uint32_t max)
 {
+	struct iovec iov[SNAPDEV_BATCH];
+	uint32_t n = max < SNAPDEV_BATCH ? max : SNAPDEV_BATCH;
+	ssize_t got;
+
+	if (n == 0)
+		return -EINVAL;
+	pages_iov(iov, buf, n);
+	do
+		got = readv(fd, iov, (int)n);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return -errno;
+	/* 0 ends the image; the stream is made of whole pages. */
+	if (got % IMAGE_PAGE_SIZE)
+		return -EIO;
+	return (int)(got / IMAGE_PAGE_SIZE);
+}
+
+int snapdev_write_pages(int fd, const void *pages, uint32_t n)
+{
+	struct iovec iov[SNAPDEV_BATCH];
+
 	/* Pages go back unaltered and in the order they were read. */
-	for (;;) {
-		ssize_t n = write(fd, page, IMAGE_PAGE_SIZE);
-		if (n < 0) {
+	while (n > 0) {
+		uint32_t k = n < SNAPDEV_BATCH ? n : SNAPDEV_BATCH;
+		ssize_t put;
+
+		pages_iov(iov, pages, k);
+		put = writev(fd, iov, (int)k);
+		if (put < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		if (n != IMAGE_PAGE_SIZE)
+		/* A short count stops before an element the kernel did not
+		 * take; the next call gets its error, if it has one. */
+		if (put == 0 || put % IMAGE_PAGE_SIZE)
 			return -EIO;
-		return 0;
+		pages = (const uint8_t *)pages + put;
+		n -= (uint32_t)(put / IMAGE_PAGE_SIZE);
 	}
+	return 0;
 }
 
 int snapdev_finish_write(int fd)

@@ -4,8 +4,8 @@
  * (Documentation/power/userland-swsusp.rst, kernel/power/user.c).
  *
  * Writing an image:   snapdev_open(O_RDONLY) -> freeze -> create_image
- *                     -> read_page until 0 -> power off (or free+unfreeze)
- * Restoring an image: snapdev_open(O_WRONLY) -> write_page for every page
+ *                     -> read_pages until 0 -> power off (or free+unfreeze)
+ * Restoring an image: snapdev_open(O_WRONLY) -> write_pages for every page
  *                     -> finish_write -> freeze -> atomic_restore
  *
  * Every function returns 0 (or a count) on success and a negative errno on
@@ -33,11 +33,12 @@ int snapdev_image_size(int fd, uint64_t *ret_bytes);
  * image to save, false in the instance that was just restored from one. */
 int snapdev_create_image(int fd, bool *ret_in_suspend);
 
-/* One page of the image: 1 (page filled), 0 (end of image) or -errno. */
-int snapdev_read_page(int fd, void *page);
+/* Up to max (> 0) pages of the image into buf, in one system call: the
+ * number read (maybe fewer), 0 at the end of the image, or -errno. */
+int snapdev_read_pages(int fd, void *buf, uint32_t max);
 
-/* Hand one page back to the kernel. */
-int snapdev_write_page(int fd, const void *page);
+/* Hand n pages back to the kernel, in as few system calls as it takes. */
+int snapdev_write_pages(int fd, const void *pages, uint32_t n);
 
 /* After the last page: let the kernel finish loading (see the .c file). */
 int snapdev_finish_write(int fd);

@@ -427,10 +427,10 @@ struct page_source {
 	int snapfd;
 };
 
-static int read_snapshot_page(void *userdata, void *page)
+static int read_snapshot_pages(void *userdata, void *buf, uint32_t max)
 {
 	struct page_source *src = userdata;
-	return snapdev_read_page(src->snapfd, page);
+	return snapdev_read_pages(src->snapfd, buf, max);
 }
 
 /* Let the system run on after a snapshot that will not be used.  After
@@ -1448,7 +1448,7 @@ static int do_hibernate(const struct args *a)
 	}
 	src.snapfd = snapfd;
 	pipe_set_map(p, map);
-	r = pipe_write(p, h.uuid, read_snapshot_page, &src, fd, IMAGE_HEADER_SIZE, size,
+	r = pipe_write(p, h.uuid, read_snapshot_pages, &src, fd, IMAGE_HEADER_SIZE, size,
 		       on_write_progress, &pr, &st);
 	if (r == 0 && fdatasync(fd) < 0)
 		r = -errno;

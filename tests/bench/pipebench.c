@@ -50,23 +50,25 @@ struct stream {
 	size_t pos;
 };
 
-static int get_page(void *userdata, void *page)
+static int get_pages(void *userdata, void *buf, uint32_t max)
 {
 	struct stream *s = userdata;
+	uint32_t n = 0;
 
-	if (s->pos == s->pages)
-		return 0;
-	memcpy(page, s->src + (size_t)s->perm[s->pos++] * MIX_PAGE, MIX_PAGE);
-	return 1;
+	for (; n < max && s->pos < s->pages; n++)
+		memcpy((uint8_t *)buf + (size_t)n * MIX_PAGE,
+		       s->src + (size_t)s->perm[s->pos++] * MIX_PAGE, MIX_PAGE);
+	return (int)n;
 }
 
-static int put_page(void *userdata, const void *page)
+static int put_pages(void *userdata, const void *pages, uint32_t n)
 {
 	struct stream *s = userdata;
 
-	if (s->pos == s->pages)
+	if (n > s->pages - s->pos)
 		return -EIO;
-	memcpy(s->dst + s->pos++ * MIX_PAGE, page, MIX_PAGE);
+	memcpy(s->dst + s->pos * MIX_PAGE, pages, (size_t)n * MIX_PAGE);
+	s->pos += n;
 	return 0;
 }
 
@@ -147,7 +149,7 @@ static void pipeline_round(unsigned workers, struct stream *s, const char *img, 
 			die(img, errno);
 		s->pos = 0;
 		t0 = now_s();
-		ret = pipe_write(p, h.uuid, get_page, s, fd, IMAGE_HEADER_SIZE, UINT64_MAX, NULL, NULL,
+		ret = pipe_write(p, h.uuid, get_pages, s, fd, IMAGE_HEADER_SIZE, UINT64_MAX, NULL, NULL,
 				 &st);
 		if (ret == 0 && fdatasync(fd) < 0)
 			ret = -errno;
@@ -162,7 +164,7 @@ static void pipeline_round(unsigned workers, struct stream *s, const char *img, 
 
 		s->pos = 0;
 		t0 = now_s();
-		ret = pipe_read(p, &h, fd, IMAGE_HEADER_SIZE + st.disk_bytes, put_page, s, NULL, NULL,
+		ret = pipe_read(p, &h, fd, IMAGE_HEADER_SIZE + st.disk_bytes, put_pages, s, NULL, NULL,
 				NULL);
 		t1 = now_s();
 		if (ret < 0)

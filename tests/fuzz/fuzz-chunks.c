@@ -13,11 +13,11 @@
 
 static uint64_t pages_seen;
 
-static int count_page(void *userdata, const void *page)
+static int count_pages(void *userdata, const void *pages, uint32_t n)
 {
 	(void)userdata;
-	(void)page;
-	pages_seen++;
+	(void)pages;
+	pages_seen += n;
 	return 0;
 }
 
@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ftruncate(fd, (off_t)(h.payload_offset + h.payload_bytes)) == 0 &&
 	    pwrite(fd, data + 2, size - 2, (off_t)h.payload_offset) == (ssize_t)(size - 2)) {
 		pages_seen = 0;
-		r = pipe_read(p, &h, fd, h.payload_offset + h.payload_bytes, count_page, NULL,
+		r = pipe_read(p, &h, fd, h.payload_offset + h.payload_bytes, count_pages, NULL,
 			      NULL, NULL, NULL);
 		assert(pages_seen <= h.image_pages);
 		assert(r < 0 || pages_seen == h.image_pages);

@@ -29,19 +29,23 @@ struct src {
 	unsigned kind;
 };
 
-static int next_page(void *ud, void *page)
+static int next_pages(void *ud, void *buf, uint32_t max)
 {
 	struct src *s = ud;
-	if (!s->left)
-		return 0;
-	s->left--;
-	s->n++;
-	if (s->kind == 0)
-		memset(page, 0, IMAGE_PAGE_SIZE);
-	else
-		for (unsigned i = 0; i < IMAGE_PAGE_SIZE; i++)
-			((unsigned char *)page)[i] = (unsigned char)(s->kind == 1 ? i * 7 + s->n : (unsigned)rand());
-	return 1;
+	uint32_t k = 0;
+
+	for (; k < max && s->left; k++) {
+		unsigned char *page = (unsigned char *)buf + (size_t)k * IMAGE_PAGE_SIZE;
+
+		s->left--;
+		s->n++;
+		if (s->kind == 0)
+			memset(page, 0, IMAGE_PAGE_SIZE);
+		else
+			for (unsigned i = 0; i < IMAGE_PAGE_SIZE; i++)
+				page[i] = (unsigned char)(s->kind == 1 ? i * 7 + s->n : (unsigned)rand());
+	}
+	return (int)k;
 }
 
 int main(int argc, char **argv)
@@ -172,7 +176,7 @@ int main(int argc, char **argv)
 		memset(uuid, 0x5a, 16);
 		if (fd < 0 || pipe_new(&(struct pipe_opts){.workers = 1, .chunk_pages = cp}, &p) < 0)
 			return 1;
-		if (pipe_write(p, uuid, next_page, &s, fd, 0, UINT64_MAX, NULL, NULL, &st) < 0)
+		if (pipe_write(p, uuid, next_pages, &s, fd, 0, UINT64_MAX, NULL, NULL, &st) < 0)
 			return 1;
 		size_t len = (size_t)st.disk_bytes;
 		uint8_t *buf = malloc(len + 2);

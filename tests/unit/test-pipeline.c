@@ -58,8 +58,12 @@ struct stream {
 
 	/* Run state and what the source observed. */
 	uint64_t next;
-	uint64_t calls;
-	uint64_t fail_at; /* page index at which get_page fails, or NEVER */
+	uint64_t calls;       /* get_pages calls */
+	uint64_t asked;       /* pages asked for, the failing one included */
+	uint64_t after_error; /* calls after an error was returned */
+	bool failed;
+	uint32_t batch;   /* at most this many pages per call; 0: as asked */
+	uint64_t fail_at; /* page index at which get_pages fails, or NEVER */
 	int fail_err;
 	pthread_t caller;
 	uint64_t wrong_thread;
@@ -140,39 +144,59 @@ static off_t file_size(int fd)
 	return fstat(fd, &st) == 0 ? st.st_size : -1;
 }
 
-static int get_page(void *userdata, void *page)
+static int get_pages(void *userdata, void *buf, uint32_t max)
 {
 	struct stream *s = userdata;
-	uint64_t i = s->next;
+	uint32_t n = 0;
 
 	s->calls++;
 	if (!pthread_equal(pthread_self(), s->caller))
 		s->wrong_thread++;
-	if (i == s->fail_at)
-		return s->fail_err;
-	if (s->ring_fd >= 0 && i % s->ring_chunk_pages == 0) {
-		uint64_t c = i / s->ring_chunk_pages;
+	if (s->failed)
+		s->after_error++;
+	if (max == 0)
+		s->wrong_thread++; /* never asked for nothing */
+	if (s->batch && max > s->batch)
+		max = s->batch;
+	while (n < max) {
+		uint64_t i = s->next;
 
-		if (c >= s->ring_slots) {
-			/* Every chunk takes at least one block on disk. */
-			uint64_t need = IMAGE_HEADER_SIZE + (c - s->ring_slots + 1) * IMAGE_ALIGN;
-			if ((uint64_t)file_size(s->ring_fd) < need)
-				s->ring_violations++;
+		/* Pages before the failing one are handed over first. */
+		if (i == s->fail_at && n > 0)
+			break;
+		s->asked++;
+		if (i == s->fail_at) {
+			s->failed = true;
+			return s->fail_err;
 		}
+		if (s->ring_fd >= 0 && i % s->ring_chunk_pages == 0) {
+			uint64_t c = i / s->ring_chunk_pages;
+
+			if (c >= s->ring_slots) {
+				/* Every chunk takes at least one block on disk. */
+				uint64_t need = IMAGE_HEADER_SIZE + (c - s->ring_slots + 1) * IMAGE_ALIGN;
+				if ((uint64_t)file_size(s->ring_fd) < need)
+					s->ring_violations++;
+			}
+		}
+		if (i >= s->pages)
+			break;
+		make_page(s, i, (uint8_t *)buf + (size_t)n * PAGE);
+		s->next++;
+		n++;
 	}
-	if (i >= s->pages)
-		return 0;
-	make_page(s, i, page);
-	s->next++;
-	return 1;
+	return (int)n;
 }
 
 struct sink {
 	const struct stream *src; /* regenerates the expected pages */
 	uint64_t next;            /* pages accepted */
-	uint64_t calls;
+	uint64_t calls;           /* put_pages calls */
+	uint64_t asked;           /* pages looked at, the failing one included */
+	uint64_t after_error;     /* calls after an error was returned */
+	bool failed;
 	uint64_t mismatches, first_mismatch;
-	uint64_t fail_at; /* page index at which put_page fails, or NEVER */
+	uint64_t fail_at; /* page index at which put_pages fails, or NEVER */
 	int fail_err;
 	pthread_t caller;
 	uint64_t wrong_thread;
@@ -188,26 +212,35 @@ static void sink_init(struct sink *k, const struct stream *src)
 	k->caller = pthread_self();
 }
 
-static int put_page(void *userdata, const void *page)
+static int put_pages(void *userdata, const void *pages, uint32_t n)
 {
 	struct sink *k = userdata;
 
 	k->calls++;
 	if (!pthread_equal(pthread_self(), k->caller))
 		k->wrong_thread++;
-	if (k->next == k->fail_at)
-		return k->fail_err;
-	if (k->next >= k->src->pages) {
-		k->mismatches++;
-	} else {
-		make_page(k->src, k->next, k->expect);
-		if (memcmp(page, k->expect, PAGE) != 0) {
-			if (k->first_mismatch == NEVER)
-				k->first_mismatch = k->next;
-			k->mismatches++;
+	if (k->failed)
+		k->after_error++;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *page = (const uint8_t *)pages + (size_t)i * PAGE;
+
+		k->asked++;
+		if (k->next == k->fail_at) {
+			k->failed = true;
+			return k->fail_err;
 		}
+		if (k->next >= k->src->pages) {
+			k->mismatches++;
+		} else {
+			make_page(k->src, k->next, k->expect);
+			if (memcmp(page, k->expect, PAGE) != 0) {
+				if (k->first_mismatch == NEVER)
+					k->first_mismatch = k->next;
+				k->mismatches++;
+			}
+		}
+		k->next++;
 	}
-	k->next++;
 	return 0;
 }
 
@@ -306,7 +339,7 @@ static int write_image(int fd, struct stream *src, const struct pipe_opts *o,
 	int r;
 
 	assert_int_equal(pipe_new(o, &p), 0);
-	r = pipe_write(p, uuid, get_page, src, fd, IMAGE_HEADER_SIZE, limit, NULL, NULL, &st);
+	r = pipe_write(p, uuid, get_pages, src, fd, IMAGE_HEADER_SIZE, limit, NULL, NULL, &st);
 	if (r < 0)
 		return r;
 	header_from_stats(p, &st, uuid, &h);
@@ -327,7 +360,7 @@ static int read_image(int fd, const struct image_header *h, const struct pipe_op
 	int r;
 
 	assert_int_equal(pipe_new(o, &p), 0);
-	r = pipe_read(p, h, fd, (uint64_t)file_size(fd), k ? put_page : NULL, k, NULL, NULL, NULL);
+	r = pipe_read(p, h, fd, (uint64_t)file_size(fd), k ? put_pages : NULL, k, NULL, NULL, NULL);
 	if (ret_err_chunk)
 		*ret_err_chunk = r < 0 ? pipe_error_chunk(p) : NO_CHUNK;
 	return r;
@@ -433,16 +466,22 @@ static void test_round_trip(void **state)
 	int fd;
 
 	stream_init(&src, tc->pages * 7919 + tc->workers, tc->pages, NULL);
+	/* Some sources hand over fewer pages than asked for. */
+	src.batch = (uint32_t)(tc->pages % 4);
 	make_uuid(uuid, 0x40);
 	fd = temp_target(NULL, 0);
 
 	assert_int_equal(pipe_new(&wo, &p), 0);
 	chunk_pages = pipe_chunk_pages(p);
 	chunks = (tc->pages + chunk_pages - 1) / chunk_pages;
-	assert_int_equal(pipe_write(p, uuid, get_page, &src, fd, IMAGE_HEADER_SIZE, UINT64_MAX,
+	assert_int_equal(pipe_write(p, uuid, get_pages, &src, fd, IMAGE_HEADER_SIZE, UINT64_MAX,
 				    on_progress, &wlog, &st),
 			 0);
 	assert_int_equal(src.wrong_thread, 0);
+	/* A whole chunk is asked for at once: one call per chunk and one
+	 * more that finds the end. */
+	if (!src.batch)
+		assert_int_equal(src.calls, chunks + 1);
 	assert_int_equal(st.pages, tc->pages);
 	assert_int_equal(st.chunks, chunks);
 	assert_int_equal(file_size(fd), IMAGE_HEADER_SIZE + st.disk_bytes);
@@ -481,10 +520,11 @@ static void test_round_trip(void **state)
 	p = NULL;
 	assert_int_equal(pipe_new(&ro, &p), 0);
 	sink_init(&k, &src);
-	assert_int_equal(pipe_read(p, &h, fd, (uint64_t)file_size(fd), put_page, &k,
+	assert_int_equal(pipe_read(p, &h, fd, (uint64_t)file_size(fd), put_pages, &k,
 				   on_read_progress, &rlog, &rst),
 			 0);
 	assert_int_equal(k.wrong_thread, 0);
+	assert_int_equal(k.calls, chunks); /* a chunk's pages at once */
 	if (k.mismatches)
 		fail_msg("%llu pages differ, the first is page %llu",
 			 (unsigned long long)k.mismatches, (unsigned long long)k.first_mismatch);
@@ -516,7 +556,7 @@ static void test_empty_stream(void **state)
 	stream_init(&src, 1, 0, NULL);
 	make_uuid(uuid, 1);
 	assert_int_equal(pipe_new(&o, &p), 0);
-	assert_int_equal(pipe_write(p, uuid, get_page, &src, fd, IMAGE_HEADER_SIZE, UINT64_MAX,
+	assert_int_equal(pipe_write(p, uuid, get_pages, &src, fd, IMAGE_HEADER_SIZE, UINT64_MAX,
 				    NULL, NULL, &st),
 			 -ENODATA);
 	/* Nothing was written. */
@@ -588,7 +628,7 @@ static void test_memory_bounded(void **state)
 		src.ring_fd = fd;
 		src.ring_slots = 2;
 		src.ring_chunk_pages = 1;
-		assert_int_equal(pipe_write(p, uuid, get_page, &src, fd, IMAGE_HEADER_SIZE,
+		assert_int_equal(pipe_write(p, uuid, get_pages, &src, fd, IMAGE_HEADER_SIZE,
 					    UINT64_MAX, NULL, NULL, &st),
 				 0);
 		assert_int_equal(st.pages, pages);
@@ -978,7 +1018,7 @@ static void test_limit(void **state)
 	/* Exactly enough room: the last byte written is limit - 1. */
 	fd = temp_target(NULL, 0);
 	stream_init(&src, 0x80, 100, NULL);
-	assert_int_equal(pipe_write(p, uuid, get_page, &src, fd, IMAGE_HEADER_SIZE, need, NULL,
+	assert_int_equal(pipe_write(p, uuid, get_pages, &src, fd, IMAGE_HEADER_SIZE, need, NULL,
 				    NULL, &st),
 			 0);
 	assert_int_equal(file_size(fd), need);
@@ -987,7 +1027,7 @@ static void test_limit(void **state)
 	/* One byte less. */
 	fd = temp_target(NULL, 0);
 	stream_init(&src, 0x80, 100, NULL);
-	assert_int_equal(pipe_write(p, uuid, get_page, &src, fd, IMAGE_HEADER_SIZE, need - 1,
+	assert_int_equal(pipe_write(p, uuid, get_pages, &src, fd, IMAGE_HEADER_SIZE, need - 1,
 				    NULL, NULL, &st),
 			 -ENOSPC);
 	assert_int_equal(pipe_error_chunk(p), n - 1);
@@ -1001,7 +1041,7 @@ static void test_limit(void **state)
 		first_out++;
 	fd = temp_target(NULL, 0);
 	stream_init(&src, 0x80, 100, NULL);
-	assert_int_equal(pipe_write(p, uuid, get_page, &src, fd, IMAGE_HEADER_SIZE, mid, NULL,
+	assert_int_equal(pipe_write(p, uuid, get_pages, &src, fd, IMAGE_HEADER_SIZE, mid, NULL,
 				    NULL, &st),
 			 -ENOSPC);
 	assert_int_equal(pipe_error_chunk(p), first_out);
@@ -1011,7 +1051,7 @@ static void test_limit(void **state)
 	/* No room at all. */
 	fd = temp_target(NULL, 0);
 	stream_init(&src, 0x80, 100, NULL);
-	assert_int_equal(pipe_write(p, uuid, get_page, &src, fd, IMAGE_HEADER_SIZE,
+	assert_int_equal(pipe_write(p, uuid, get_pages, &src, fd, IMAGE_HEADER_SIZE,
 				    IMAGE_HEADER_SIZE, NULL, NULL, &st),
 			 -ENOSPC);
 	assert_int_equal(pipe_error_chunk(p), 0);
@@ -1019,7 +1059,7 @@ static void test_limit(void **state)
 	close(fd);
 }
 
-static void test_get_page_error(void **state)
+static void test_get_pages_error(void **state)
 {
 	const struct pipe_opts o = {2, 2, 4};
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
@@ -1034,23 +1074,48 @@ static void test_get_page_error(void **state)
 	stream_init(&src, 0x90, 100, NULL);
 	src.fail_at = 10;
 	src.fail_err = -EIO;
-	assert_int_equal(pipe_write(p, uuid, get_page, &src, fd, IMAGE_HEADER_SIZE, UINT64_MAX,
+	assert_int_equal(pipe_write(p, uuid, get_pages, &src, fd, IMAGE_HEADER_SIZE, UINT64_MAX,
 				    NULL, NULL, &st),
 			 -EIO);
 	assert_int_equal(pipe_error_chunk(p), NO_CHUNK);
-	/* Not asked again after the failure. */
-	assert_int_equal(src.calls, 11);
+	/* Pages 0-9 were taken, page 10 failed, nothing was asked after. */
+	assert_int_equal(src.asked, 11);
+	assert_int_equal(src.after_error, 0);
 
 	/* The pipeline is usable again. */
 	stream_init(&src, 0x90, 100, NULL);
-	assert_int_equal(pipe_write(p, uuid, get_page, &src, fd, IMAGE_HEADER_SIZE, UINT64_MAX,
+	assert_int_equal(pipe_write(p, uuid, get_pages, &src, fd, IMAGE_HEADER_SIZE, UINT64_MAX,
 				    NULL, NULL, &st),
 			 0);
 	assert_int_equal(st.pages, 100);
 	close(fd);
 }
 
-static void test_put_page_error(void **state)
+static int get_too_many(void *userdata, void *buf, uint32_t max)
+{
+	(void)userdata;
+	memset(buf, 0x11, (size_t)max * PAGE);
+	return (int)max + 1; /* claims a page it had no room for */
+}
+
+static void test_get_pages_overrun(void **state)
+{
+	const struct pipe_opts o = {2, 2, 4};
+	_cleanup_(pipe_freep) struct pipe *p = NULL;
+	struct pipe_stats st;
+	uint8_t uuid[16];
+	int fd = temp_target(NULL, 0);
+
+	(void)state;
+	make_uuid(uuid, 0x91);
+	assert_int_equal(pipe_new(&o, &p), 0);
+	assert_int_equal(pipe_write(p, uuid, get_too_many, NULL, fd, IMAGE_HEADER_SIZE,
+				    UINT64_MAX, NULL, NULL, &st),
+			 -EIO);
+	close(fd);
+}
+
+static void test_put_pages_error(void **state)
 {
 	const struct pipe_opts o = {2, 2, 4};
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
@@ -1069,25 +1134,27 @@ static void test_put_page_error(void **state)
 	sink_init(&k, &src);
 	k.fail_at = 5;
 	k.fail_err = -EPIPE;
-	assert_int_equal(pipe_read(p, &h, fd, (uint64_t)file_size(fd), put_page, &k, NULL, NULL,
+	assert_int_equal(pipe_read(p, &h, fd, (uint64_t)file_size(fd), put_pages, &k, NULL, NULL,
 				   NULL),
 			 -EPIPE);
 	assert_int_equal(pipe_error_chunk(p), NO_CHUNK);
-	assert_int_equal(k.calls, 6);
+	assert_int_equal(k.asked, 6);
+	assert_int_equal(k.after_error, 0);
 	assert_int_equal(k.mismatches, 0);
 
 	/* The same failure on the last page of the image. */
 	sink_init(&k, &src);
 	k.fail_at = 49;
 	k.fail_err = -ENOMEM;
-	assert_int_equal(pipe_read(p, &h, fd, (uint64_t)file_size(fd), put_page, &k, NULL, NULL,
+	assert_int_equal(pipe_read(p, &h, fd, (uint64_t)file_size(fd), put_pages, &k, NULL, NULL,
 				   NULL),
 			 -ENOMEM);
-	assert_int_equal(k.calls, 50);
+	assert_int_equal(k.asked, 50);
+	assert_int_equal(k.after_error, 0);
 
 	/* The pipeline is usable again. */
 	sink_init(&k, &src);
-	assert_int_equal(pipe_read(p, &h, fd, (uint64_t)file_size(fd), put_page, &k, NULL, NULL,
+	assert_int_equal(pipe_read(p, &h, fd, (uint64_t)file_size(fd), put_pages, &k, NULL, NULL,
 				   NULL),
 			 0);
 	assert_int_equal(k.next, 50);
@@ -1116,7 +1183,7 @@ static void test_bad_arguments(void **state)
 	assert_int_equal(pipe_new(&(struct pipe_opts){2, 2, 4}, &p), 0);
 	stream_init(&src, 0xb0, 10, NULL);
 	/* The payload offset must be block-aligned. */
-	assert_int_equal(pipe_write(p, uuid, get_page, &src, fd, IMAGE_HEADER_SIZE + 512,
+	assert_int_equal(pipe_write(p, uuid, get_pages, &src, fd, IMAGE_HEADER_SIZE + 512,
 				    UINT64_MAX, NULL, NULL, &st),
 			 -EINVAL);
 	assert_int_equal(src.calls, 0);
@@ -1183,8 +1250,9 @@ int main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_totals_disagree),
 		cmocka_unit_test(test_limit),
-		cmocka_unit_test(test_get_page_error),
-		cmocka_unit_test(test_put_page_error),
+		cmocka_unit_test(test_get_pages_error),
+		cmocka_unit_test(test_get_pages_overrun),
+		cmocka_unit_test(test_put_pages_error),
 		cmocka_unit_test(test_bad_arguments),
 	};
 
