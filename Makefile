@@ -24,13 +24,16 @@ DESTDIR     ?=
 
 CC          ?= cc
 B           := build
+# libxxhash: its header only (src/lib/hash-*.c inline it); the unit tests
+# link the library to check against it.
 PKGS        := liblz4 libxxhash blkid libcryptsetup devmapper
+LINK_PKGS   := liblz4 blkid libcryptsetup devmapper
 CFLAGS      ?= -O2 -g
 # The project's own flags stay even when CFLAGS is given on the command line.
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing \
                -DVERSION='"$(VERSION)"' -Isrc/lib -MMD -MP \
                -DKCONFIG_CHECK='"$(LIBEXECDIR)/kernel-config-check"'
-LDLIBS_PKG   = $(shell pkg-config --libs $(PKGS)) -lpthread
+LDLIBS_PKG   = $(shell pkg-config --libs $(LINK_PKGS)) -lpthread
 CFLAGS_PKG   = $(shell pkg-config --cflags $(PKGS))
 
 LIB_SRC     := $(wildcard src/lib/*.c)
@@ -72,7 +75,7 @@ UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 $(B)/unit/%: tests/unit/%.c $(B)/libsnap.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CFLAGS_PKG) $(shell pkg-config --cflags cmocka) $(LDFLAGS) -o $@ $< \
-		$(B)/libsnap.a $(LDLIBS_PKG) $(shell pkg-config --libs cmocka)
+		$(B)/libsnap.a $(LDLIBS_PKG) -lxxhash $(shell pkg-config --libs cmocka)
 
 check-unit: all $(UNIT_BIN)
 	@sh tests/unit/run $(UNIT_BIN)

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <xxhash.h>
 
+#include "hash.h"
 #include "image.h"
 #include "util.h"
 
@@ -181,12 +181,12 @@ int extmap_pwrite(struct extmap *m, int fd, const void *buf, size_t len, uint64_
 
 static uint64_t locator_sum(const uint8_t *page, uint64_t base)
 {
-	return XXH3_64bits_withSeed(page + L_START, L_OFF_SUM - L_START, base);
+	return hash64(page + L_START, L_OFF_SUM - L_START, base);
 }
 
 static uint64_t map_page_sum(const uint8_t *page, uint64_t base, uint32_t idx)
 {
-	return XXH3_64bits_withSeed(page, M_OFF_SUM, base ^ ((uint64_t)idx << 32));
+	return hash64(page, M_OFF_SUM, base ^ ((uint64_t)idx << 32));
 }
 
 void extmap_locator_encode(const struct extmap *m, uint8_t page[EXTMAP_PAGE])

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
-#include <xxhash.h>
 
+#include "hash.h"
 #include "overlay.h"
 #include "util.h"
 
@@ -65,7 +65,7 @@ static uint64_t header_checksum(const uint8_t *buf)
 	/* The checksum covers the whole block with its own field as zero. */
 	memcpy(tmp, buf, IMAGE_HEADER_SIZE);
 	memset(tmp + H_CHECKSUM, 0, 8);
-	return XXH3_64bits(tmp, IMAGE_HEADER_SIZE);
+	return hash64(tmp, IMAGE_HEADER_SIZE, 0);
 }
 
 void image_header_encode(const struct image_header *h, void *out)
@@ -286,7 +286,7 @@ const char *image_dead_reason_to_string(uint32_t r)
 
 static uint64_t chunk_header_checksum(const uint8_t *b)
 {
-	return XXH3_64bits(b, C_HDR_SUM);
+	return hash64(b, C_HDR_SUM, 0);
 }
 
 void chunk_header_encode(const struct chunk_header *c, void *out)
@@ -339,7 +339,7 @@ int chunk_header_decode(const void *in, struct chunk_header *ret)
 
 uint64_t chunk_data_checksum(const void *data, size_t len, uint64_t seq)
 {
-	return XXH3_64bits_withSeed(data, len, seq);
+	return hash64(data, len, seq);
 }
 
 uint32_t chunk_stored_bound(uint32_t pages)

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "hash.h"
 #include "image.h"
 
 /* Offsets from docs/FORMAT.md, "The header" and "Chunks". */
@@ -977,6 +978,33 @@ static void test_header_records_api(void **state)
 	assert_int_equal(decode(hdr_buf, NULL, NULL), IMAGE_UNSUPPORTED);
 }
 
+/* Both builds of XXH3 (hash.h) are xxHash's XXH3-64: every length class
+ * of the algorithm (0, 1-3, 4-8, 9-16, 17-128, 129-240, long, with and
+ * without a partial last stripe and block), several seeds. */
+static void test_hash_builds_agree(void **state)
+{
+	static uint8_t buf[3 * 1024 * 1024 + 77];
+	static const size_t lens[] = {0, 1, 3, 4, 8, 9, 16, 17, 128, 129, 240, 241, 1023, 1024,
+				      1025, 4096, 65536 + 13, sizeof(buf)};
+	static const uint64_t seeds[] = {0, 1, 42, UINT64_MAX};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 2654435761u >> 13);
+	for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++)
+		for (size_t k = 0; k < sizeof(seeds) / sizeof(seeds[0]); k++) {
+			/* Odd offsets, and every other length one short. */
+			size_t len = lens[l] - (lens[l] ? l % 2 : 0);
+			uint64_t want = XXH3_64bits_withSeed(buf + l, len, seeds[k]);
+
+			assert_int_equal(hash64_scalar(buf + l, len, seeds[k]), want);
+			assert_int_equal(hash64_vector(buf + l, len, seeds[k]), want);
+			assert_int_equal(hash64(buf + l, len, seeds[k]), want);
+		}
+	assert_int_equal(hash64(buf, 100, 0), XXH3_64bits(buf, 100));
+	assert_true(strcmp(hash64_impl(), "scalar") == 0 || strcmp(hash64_impl(), "vector") == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1007,6 +1035,7 @@ int main(void)
 		cmocka_unit_test(test_chunk_data_checksum),
 		cmocka_unit_test(test_chunk_disk_bytes),
 		cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_hash_builds_agree),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
