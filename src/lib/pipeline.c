@@ -261,9 +261,12 @@ static void *worker_main(void *arg)
 		p->next_work++;
 		pthread_mutex_unlock(&p->lock);
 
+		uint64_t t = now_ns();
 		r = p->mode == MODE_WRITE ? compress_chunk(p, s) : decompress_chunk(s);
+		t = now_ns() - t;
 
 		pthread_mutex_lock(&p->lock);
+		p->stats.work_ns += t;
 		if (r < 0) {
 			fail_locked(p, r, s->seq);
 			break;
@@ -297,12 +300,15 @@ static void *writer_main(void *arg)
 		}
 		pthread_mutex_unlock(&p->lock);
 
+		uint64_t t = now_ns();
 		if (off + s->disk_len > p->limit || off + s->disk_len < off)
 			r = -ENOSPC;
 		else
 			r = extmap_pwrite(p->map, p->fd, s->disk, s->disk_len, off);
+		t = now_ns() - t;
 
 		pthread_mutex_lock(&p->lock);
+		p->stats.io_ns += t;
 		if (r < 0) {
 			fail_locked(p, r, seq);
 			pthread_mutex_unlock(&p->lock);
@@ -379,13 +385,16 @@ static void *reader_main(void *arg)
 		}
 		pthread_mutex_unlock(&p->lock);
 
+		uint64_t t = now_ns();
 		r = read_chunk(p, s, seq, off, end);
+		t = now_ns() - t;
 		if (r < 0) {
 			fail(p, r, seq);
 			return NULL;
 		}
 		off += s->disk_len;
 		pthread_mutex_lock(&p->lock);
+		p->stats.io_ns += t;
 		s->seq = seq;
 		s->state = SLOT_FILLED;
 		pthread_cond_broadcast(&p->cond);

@@ -54,6 +54,10 @@ struct pipe_stats {
 	uint64_t last_seq;
 	uint64_t last_offset;
 	uint32_t last_stored;
+	/* Where the time went: the I/O thread inside pread/pwrite, and the
+	 * workers (summed) compressing or checking and decompressing. */
+	uint64_t io_ns;
+	uint64_t work_ns;
 };
 
 /* Called on the caller's thread after each chunk it handled. */

@@ -365,6 +365,7 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 	_cleanup_(closep) int fd = -1, snapfd = -1;
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
 	struct pipe_opts po = {0};
+	struct pipe_stats pst = {0};
 	struct image_header h;
 	struct identity id;
 	struct restore_ctx rc;
@@ -502,7 +503,7 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 	t0 = now_ns();
 	rc.start_ns = t0;
 	r = pipe_read(p, &h, fd, size, a->dry_run ? NULL : put_snapshot_pages, &rc,
-		      on_restore_progress, &rc, NULL);
+		      on_restore_progress, &rc, &pst);
 	if (r == 0 && !a->dry_run)
 		r = snapdev_finish_write(snapfd);
 	if (r < 0) {
@@ -572,9 +573,11 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 		(double)(h.image_pages * IMAGE_PAGE_SIZE) / 1e3 / ((double)(t1 - t0) / 1e6),
 		peak_rss_kib());
 	log_msg("of that, %.2f s in the kernel taking pages (%.2f s for the first chunk, which "
-		"makes it allocate memory for the whole image), %.2f s waiting for chunks",
+		"makes it allocate memory for the whole image), %.2f s waiting for chunks; "
+		"reading took %.2f s, checking and decompressing %.2f s of %u threads' time",
 		(double)rc.kernel_ns / 1e9, (double)rc.first_ns / 1e9,
-		(double)(t1 - t0 - rc.kernel_ns) / 1e9);
+		(double)(t1 - t0 - rc.kernel_ns) / 1e9, (double)pst.io_ns / 1e9,
+		(double)pst.work_ns / 1e9, pipe_workers(p));
 
 	r = snapdev_freeze(snapfd);
 	if (r < 0) {
