@@ -53,6 +53,8 @@ struct pipe {
 	/* Per run, read-only while threads run. */
 	const uint8_t *uuid;
 	const struct image_header *hdr;
+	bool peeked;    /* read: peek holds the block at the next chunk's offset */
+	uint8_t *peek;  /* IMAGE_ALIGN bytes */
 	int fd;
 	struct extmap *map; /* NULL: fd's offsets are the image's */
 	uint64_t offset, limit;
@@ -93,11 +95,14 @@ int pipe_new(const struct pipe_opts *o, struct pipe **ret)
 	p->disk_cap = chunk_disk_bytes(chunk_stored_bound(p->chunk_pages));
 
 	p->slots = calloc(p->nslots, sizeof(*p->slots));
-	if (!p->slots)
+	p->peek = aligned_alloc_zero(IMAGE_ALIGN);
+	if (!p->slots || !p->peek)
 		goto fail;
 	for (unsigned i = 0; i < p->nslots; i++) {
 		p->slots[i].raw = aligned_alloc_zero(p->raw_cap);
-		p->slots[i].disk = aligned_alloc_zero(p->disk_cap);
+		/* One block more: reading, a chunk's read also fetches the
+		 * first block of the next one. */
+		p->slots[i].disk = aligned_alloc_zero(p->disk_cap + IMAGE_ALIGN);
 		if (!p->slots[i].raw || !p->slots[i].disk)
 			goto fail;
 	}
@@ -112,6 +117,7 @@ fail:
 			free(p->slots[i].disk);
 		}
 	free(p->slots);
+	free(p->peek);
 	free(p);
 	return -ENOMEM;
 }
@@ -125,6 +131,7 @@ void pipe_free(struct pipe *p)
 		free(p->slots[i].disk);
 	}
 	free(p->slots);
+	free(p->peek);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
 	free(p);
@@ -132,7 +139,7 @@ void pipe_free(struct pipe *p)
 
 uint64_t pipe_memory(const struct pipe *p)
 {
-	return (uint64_t)p->nslots * (p->raw_cap + p->disk_cap);
+	return (uint64_t)p->nslots * (p->raw_cap + p->disk_cap + IMAGE_ALIGN) + IMAGE_ALIGN;
 }
 
 unsigned pipe_workers(const struct pipe *p)
@@ -309,6 +316,7 @@ static void *writer_main(void *arg)
 
 		pthread_mutex_lock(&p->lock);
 		p->stats.io_ns += t;
+		p->stats.io_requests++;
 		if (r < 0) {
 			fail_locked(p, r, seq);
 			pthread_mutex_unlock(&p->lock);
@@ -329,19 +337,28 @@ static void *writer_main(void *arg)
 }
 
 /* Read one chunk at off into s and check that it is the one expected here.
- * The header is checked before its sizes are trusted for the second read. */
-static int read_chunk(struct pipe *p, struct slot *s, uint64_t seq, uint64_t off, uint64_t end)
+ * The header is checked before its sizes are trusted for the second read.
+ * That read also takes the block after the chunk, the next one's header,
+ * into p->peek: one read per chunk instead of two. */
+static int read_chunk(struct pipe *p, struct slot *s, uint64_t seq, uint64_t off, uint64_t end,
+		      unsigned *nreads)
 {
 	const struct image_header *h = p->hdr;
 	struct chunk_header c;
-	uint64_t expect_pages, len;
+	uint64_t expect_pages, len, more;
 	int r;
 
 	if (off + IMAGE_ALIGN > end || off + IMAGE_ALIGN > p->limit)
 		return -EBADMSG;
-	r = extmap_pread(p->map, p->fd, s->disk, IMAGE_ALIGN, off);
-	if (r < 0)
-		return r;
+	if (p->peeked) {
+		memcpy(s->disk, p->peek, IMAGE_ALIGN);
+		p->peeked = false;
+	} else {
+		(*nreads)++;
+		r = extmap_pread(p->map, p->fd, s->disk, IMAGE_ALIGN, off);
+		if (r < 0)
+			return r;
+	}
 	r = chunk_header_decode(s->disk, &c);
 	if (r < 0)
 		return r;
@@ -354,11 +371,18 @@ static int read_chunk(struct pipe *p, struct slot *s, uint64_t seq, uint64_t off
 	len = chunk_disk_bytes(c.stored_bytes);
 	if (len > p->disk_cap || off + len > end || off + len > p->limit)
 		return -EBADMSG;
-	if (len > IMAGE_ALIGN) {
-		r = extmap_pread(p->map, p->fd, s->disk + IMAGE_ALIGN, len - IMAGE_ALIGN,
-				 off + IMAGE_ALIGN);
+	more = len - IMAGE_ALIGN;
+	if (off + len + IMAGE_ALIGN <= end && off + len + IMAGE_ALIGN <= p->limit)
+		more += IMAGE_ALIGN;
+	if (more > 0) {
+		(*nreads)++;
+		r = extmap_pread(p->map, p->fd, s->disk + IMAGE_ALIGN, more, off + IMAGE_ALIGN);
 		if (r < 0)
 			return r;
+	}
+	if (IMAGE_ALIGN + more > len) {
+		memcpy(p->peek, s->disk + len, IMAGE_ALIGN);
+		p->peeked = true;
 	}
 	s->pages = (uint32_t)expect_pages;
 	s->stored = c.stored_bytes;
@@ -386,7 +410,8 @@ static void *reader_main(void *arg)
 		pthread_mutex_unlock(&p->lock);
 
 		uint64_t t = now_ns();
-		r = read_chunk(p, s, seq, off, end);
+		unsigned nreads = 0;
+		r = read_chunk(p, s, seq, off, end, &nreads);
 		t = now_ns() - t;
 		if (r < 0) {
 			fail(p, r, seq);
@@ -395,6 +420,7 @@ static void *reader_main(void *arg)
 		off += s->disk_len;
 		pthread_mutex_lock(&p->lock);
 		p->stats.io_ns += t;
+		p->stats.io_requests += nreads;
 		s->seq = seq;
 		s->state = SLOT_FILLED;
 		pthread_cond_broadcast(&p->cond);
@@ -420,6 +446,7 @@ static void run_reset(struct pipe *p, enum pipe_mode mode)
 	p->err = 0;
 	p->err_seq = UINT64_MAX;
 	p->next_work = 0;
+	p->peeked = false;
 	p->total = UINT64_MAX;
 	memset(&p->stats, 0, sizeof(p->stats));
 	for (unsigned i = 0; i < p->nslots; i++) {

@@ -57,6 +57,7 @@ struct pipe_stats {
 	/* Where the time went: the I/O thread inside pread/pwrite, and the
 	 * workers (summed) compressing or checking and decompressing. */
 	uint64_t io_ns;
+	uint64_t io_requests; /* pread/pwrite calls */
 	uint64_t work_ns;
 };
 
