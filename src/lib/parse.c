@@ -119,6 +119,7 @@ void resume_opts_init(struct resume_opts *o)
 	o->tries = RESUME_DEFAULT_TRIES;
 	o->fallback = ROLLBACK_RESUME;
 	o->merge_timeout = RESUME_DEFAULT_MERGE_TIMEOUT;
+	o->readahead = RESUME_READAHEAD_AUTO;
 }
 
 static const char *const unlock_fail_names[] = {
@@ -183,6 +184,8 @@ int resume_opts_apply(struct resume_opts *o, const char *key, const char *value)
 		return apply_u64(&o->timeout, value, 0, 3600);
 	if (strcmp(key, "workers") == 0)
 		return apply_u64(&o->workers, value, 1, 64);
+	if (strcmp(key, "readahead") == 0)
+		return apply_u64(&o->readahead, value, 0, RESUME_READAHEAD_MAX);
 	if (strcmp(key, "keep") == 0)
 		return apply_bool(&o->keep, value);
 	if (strcmp(key, "debug") == 0)
@@ -237,7 +240,7 @@ int resume_opts_apply(struct resume_opts *o, const char *key, const char *value)
 int resume_opts_apply_conf(struct resume_opts *o, const char *key, const char *value)
 {
 	static const char *const allowed[] = {"keyfile", "tries",    "ask_timeout",
-					      "unlock_fail", "timeout",  "workers",
+					      "unlock_fail", "timeout",  "workers", "readahead",
 					      "overlay", "rollback", "fallback",
 					      "merge_timeout"};
 	char full[64];

@@ -45,6 +45,7 @@ struct resume_opts {
 	bool keep;             /* rd.snap.keep: never invalidate a refused image */
 	bool debug;            /* rd.snap.debug */
 	uint64_t workers;      /* rd.snap.workers=: 0 picks a default */
+	uint64_t readahead;    /* rd.snap.readahead=: MiB read ahead; RESUME_READAHEAD_AUTO */
 	/* Encrypted targets (LUKS2). */
 	char keyfile[256];     /* rd.snap.keyfile=: a key file in the initramfs */
 	uint64_t tries;        /* rd.snap.tries=: passphrase tries before asking */
@@ -65,6 +66,10 @@ struct resume_opts {
 #define RESUME_DEFAULT_TIMEOUT 10
 #define RESUME_DEFAULT_TRIES 3
 #define RESUME_DEFAULT_MERGE_TIMEOUT 600
+/* rd.snap.readahead= unset: sized from free memory, at most this many MiB. */
+#define RESUME_READAHEAD_AUTO UINT64_MAX
+#define RESUME_READAHEAD_AUTO_MAX 64
+#define RESUME_READAHEAD_MAX 4096
 
 /* The name rd.snap.unlock_fail= takes for each policy. */
 const char *unlock_fail_to_string(enum unlock_fail f);

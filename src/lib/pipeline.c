@@ -19,6 +19,14 @@ enum slot_state {
 	SLOT_DONE,    /* waiting for the consuming edge */
 };
 
+/*
+ * Writing, the ring has nslots slots, each with a buffer of pages (raw)
+ * and one for the chunk as on disk.  Reading, it has nread >= nslots
+ * slots, each with a disk buffer: the reader may run that far ahead.  The
+ * raw buffers of the first nslots slots then form a ring of their own,
+ * raw buffer seq % nslots for chunk seq, and a worker takes chunk seq only
+ * once the caller has consumed chunk seq - nslots.
+ */
 struct slot {
 	enum slot_state state;
 	uint64_t seq;
@@ -26,7 +34,7 @@ struct slot {
 	uint32_t disk_len;  /* on-disk bytes: header + data + padding */
 	uint32_t stored;    /* data bytes after the chunk header */
 	uint64_t offset;    /* read: where the chunk was found */
-	uint8_t *raw;       /* chunk_pages pages */
+	uint8_t *raw;       /* chunk_pages pages; slots < nslots only */
 	uint8_t *disk;      /* the chunk as it is on disk */
 	const uint8_t *out; /* read: where the verified pages are */
 };
@@ -34,7 +42,7 @@ struct slot {
 enum pipe_mode { MODE_WRITE, MODE_READ };
 
 struct pipe {
-	unsigned workers, nslots, chunk_pages;
+	unsigned workers, nslots, nread, chunk_pages;
 	size_t raw_cap, disk_cap;
 	struct slot *slots;
 
@@ -47,6 +55,7 @@ struct pipe {
 	int err;
 	uint64_t err_seq;
 	uint64_t next_work; /* next sequence number a worker claims */
+	uint64_t consumed;  /* read: chunks the caller is done with */
 	uint64_t total;     /* chunks in the stream; UINT64_MAX: not yet known */
 	struct pipe_stats stats;
 
@@ -86,6 +95,7 @@ int pipe_new(const struct pipe_opts *o, struct pipe **ret)
 	p->nslots = o && o->depth ? o->depth : 2 * p->workers + 2;
 	if (p->nslots < 2)
 		p->nslots = 2;
+	p->nread = o && o->readahead > p->nslots ? o->readahead : p->nslots;
 	p->chunk_pages = o && o->chunk_pages ? o->chunk_pages : PIPE_DEFAULT_CHUNK_PAGES;
 	if (p->chunk_pages > CHUNK_MAX_PAGES) {
 		free(p);
@@ -94,16 +104,20 @@ int pipe_new(const struct pipe_opts *o, struct pipe **ret)
 	p->raw_cap = (size_t)p->chunk_pages * IMAGE_PAGE_SIZE;
 	p->disk_cap = chunk_disk_bytes(chunk_stored_bound(p->chunk_pages));
 
-	p->slots = calloc(p->nslots, sizeof(*p->slots));
+	p->slots = calloc(p->nread, sizeof(*p->slots));
 	p->peek = aligned_alloc_zero(IMAGE_ALIGN);
 	if (!p->slots || !p->peek)
 		goto fail;
-	for (unsigned i = 0; i < p->nslots; i++) {
-		p->slots[i].raw = aligned_alloc_zero(p->raw_cap);
+	for (unsigned i = 0; i < p->nread; i++) {
+		if (i < p->nslots) {
+			p->slots[i].raw = aligned_alloc_zero(p->raw_cap);
+			if (!p->slots[i].raw)
+				goto fail;
+		}
 		/* One block more: reading, a chunk's read also fetches the
 		 * first block of the next one. */
 		p->slots[i].disk = aligned_alloc_zero(p->disk_cap + IMAGE_ALIGN);
-		if (!p->slots[i].raw || !p->slots[i].disk)
+		if (!p->slots[i].disk)
 			goto fail;
 	}
 	pthread_mutex_init(&p->lock, NULL);
@@ -112,7 +126,7 @@ int pipe_new(const struct pipe_opts *o, struct pipe **ret)
 	return 0;
 fail:
 	if (p->slots)
-		for (unsigned i = 0; i < p->nslots; i++) {
+		for (unsigned i = 0; i < p->nread; i++) {
 			free(p->slots[i].raw);
 			free(p->slots[i].disk);
 		}
@@ -126,7 +140,7 @@ void pipe_free(struct pipe *p)
 {
 	if (!p)
 		return;
-	for (unsigned i = 0; i < p->nslots; i++) {
+	for (unsigned i = 0; i < p->nread; i++) {
 		free(p->slots[i].raw);
 		free(p->slots[i].disk);
 	}
@@ -139,7 +153,8 @@ void pipe_free(struct pipe *p)
 
 uint64_t pipe_memory(const struct pipe *p)
 {
-	return (uint64_t)p->nslots * (p->raw_cap + p->disk_cap + IMAGE_ALIGN) + IMAGE_ALIGN;
+	return (uint64_t)p->nslots * p->raw_cap + (uint64_t)p->nread * (p->disk_cap + IMAGE_ALIGN) +
+	       IMAGE_ALIGN;
 }
 
 unsigned pipe_workers(const struct pipe *p)
@@ -177,7 +192,7 @@ static void fail(struct pipe *p, int err, uint64_t seq)
 
 static struct slot *slot_of(struct pipe *p, uint64_t seq)
 {
-	return &p->slots[seq % p->nslots];
+	return &p->slots[seq % (p->mode == MODE_WRITE ? p->nslots : p->nread)];
 }
 
 /* Wait, lock held, until slot s is in `state` holding `seq` (any seq when
@@ -221,8 +236,9 @@ static int compress_chunk(struct pipe *p, struct slot *s)
 	return 0;
 }
 
-static int decompress_chunk(struct slot *s)
+static int decompress_chunk(struct pipe *p, struct slot *s)
 {
+	uint8_t *raw = p->slots[s->seq % p->nslots].raw;
 	struct chunk_header c;
 	const uint8_t *data = s->disk + CHUNK_HEADER_SIZE;
 	int r, n;
@@ -237,11 +253,11 @@ static int decompress_chunk(struct slot *s)
 		s->out = data;
 		return 0;
 	}
-	n = LZ4_decompress_safe((const char *)data, (char *)s->raw, (int)c.stored_bytes,
+	n = LZ4_decompress_safe((const char *)data, (char *)raw, (int)c.stored_bytes,
 				(int)c.raw_bytes);
 	if (n < 0 || (uint32_t)n != c.raw_bytes)
 		return -EBADMSG;
-	s->out = s->raw;
+	s->out = raw;
 	return 0;
 }
 
@@ -258,7 +274,9 @@ static void *worker_main(void *arg)
 			if (p->next_work >= p->total)
 				goto out;
 			s = slot_of(p, p->next_work);
-			if (s->state == SLOT_FILLED && s->seq == p->next_work)
+			/* Reading, the chunk's raw buffer must be free. */
+			if (s->state == SLOT_FILLED && s->seq == p->next_work &&
+			    (p->mode == MODE_WRITE || p->next_work < p->consumed + p->nslots))
 				break;
 			pthread_cond_wait(&p->cond, &p->lock);
 		}
@@ -269,7 +287,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&p->lock);
 
 		uint64_t t = now_ns();
-		r = p->mode == MODE_WRITE ? compress_chunk(p, s) : decompress_chunk(s);
+		r = p->mode == MODE_WRITE ? compress_chunk(p, s) : decompress_chunk(p, s);
 		t = now_ns() - t;
 
 		pthread_mutex_lock(&p->lock);
@@ -446,10 +464,11 @@ static void run_reset(struct pipe *p, enum pipe_mode mode)
 	p->err = 0;
 	p->err_seq = UINT64_MAX;
 	p->next_work = 0;
+	p->consumed = 0;
 	p->peeked = false;
 	p->total = UINT64_MAX;
 	memset(&p->stats, 0, sizeof(p->stats));
-	for (unsigned i = 0; i < p->nslots; i++) {
+	for (unsigned i = 0; i < p->nread; i++) {
 		p->slots[i].state = SLOT_FREE;
 		p->slots[i].seq = UINT64_MAX;
 	}
@@ -619,6 +638,7 @@ int pipe_read(struct pipe *p, const struct image_header *h, int fd, uint64_t lim
 		p->stats.last_offset = s->offset;
 		p->stats.last_stored = s->stored;
 		s->state = SLOT_FREE;
+		p->consumed = seq + 1;
 		pthread_cond_broadcast(&p->cond);
 		pthread_mutex_unlock(&p->lock);
 

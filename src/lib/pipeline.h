@@ -28,6 +28,10 @@ struct pipe_opts {
 	unsigned workers;     /* compression threads; 0: one per online CPU */
 	unsigned depth;       /* slots in the ring; 0: 2 * workers + 2 */
 	unsigned chunk_pages; /* pages per chunk; 0: PIPE_DEFAULT_CHUNK_PAGES */
+	/* Reading only: chunks the reader may hold ahead of the caller, as
+	 * stored (not yet decompressed); 0 or less than depth: depth.  The
+	 * workers still decompress at most depth chunks ahead. */
+	unsigned readahead;
 };
 
 #define PIPE_DEFAULT_CHUNK_PAGES 256u /* 1 MiB of pages */

@@ -241,6 +241,36 @@ static void on_restore_progress(void *userdata, const struct pipe_stats *st)
 		ns ? (double)(st->pages * IMAGE_PAGE_SIZE) / 1e3 / ((double)ns / 1e6) : 0.0);
 }
 
+/*
+ * Chunks the reader may hold ahead of the kernel, as stored: while the
+ * kernel takes the first chunk it allocates memory for the whole image
+ * (seconds on a slow machine), and the reading goes on meanwhile.  That
+ * allocation cannot wait for memory to be freed, so the read-ahead only
+ * takes what the image leaves: a snapshot holds at most about half of
+ * the RAM (every saved page needed a free page to be copied into), so
+ * half of what MemAvailable has beyond MemTotal / 2, and never more than
+ * rd.snap.readahead= MiB (default RESUME_READAHEAD_AUTO_MAX).
+ */
+static unsigned readahead_chunks(const struct resume_opts *o, const struct image_header *h,
+				 uint64_t *ret_mib)
+{
+	uint64_t avail = meminfo_kib("MemAvailable"), total = meminfo_kib("MemTotal");
+	uint64_t want = o->readahead == RESUME_READAHEAD_AUTO ? RESUME_READAHEAD_AUTO_MAX
+							      : o->readahead;
+	uint64_t chunk = chunk_disk_bytes(chunk_stored_bound(h->chunk_pages)) + IMAGE_ALIGN;
+	uint64_t bytes = want << 20;
+
+	if (avail > total / 2) {
+		uint64_t spare = (avail - total / 2) * 1024 / 2;
+		if (bytes > spare)
+			bytes = spare;
+	} else {
+		bytes = 0;
+	}
+	*ret_mib = bytes >> 20;
+	return (unsigned)(bytes / chunk);
+}
+
 /* Refuse the image: say why and (unless told to keep it) invalidate it. */
 static int refuse(int fd, struct extmap *m, const char *path, const struct image_header *h,
 		  const struct resume_opts *o, const struct args *a, const char *why)
@@ -372,7 +402,7 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 	enum image_state state;
 	const char *why = NULL;
 	char msg[1024], u[37];
-	uint64_t size, t0, t1;
+	uint64_t size, t0, t1, ahead_mib;
 	bool snapshot;
 	int r;
 
@@ -475,6 +505,7 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 
 	po.chunk_pages = h.chunk_pages;
 	po.workers = (unsigned)o->workers;
+	po.readahead = readahead_chunks(o, &h, &ahead_mib);
 	r = pipe_new(&po, &p);
 	if (r < 0) {
 		log_error("Failed to set up the pipeline: %s; booting without resuming",
@@ -497,8 +528,9 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 			log_msg("Failed to lock memory: %s, ignoring", strerror(errno));
 	}
 
-	log_msg("resuming image %s from %s (%" PRIu64 " pages, %" PRIu64 " MiB stored)", u, path,
-		h.image_pages, h.payload_bytes >> 20);
+	log_msg("resuming image %s from %s (%" PRIu64 " pages, %" PRIu64 " MiB stored; reading "
+		"ahead up to %" PRIu64 " MiB)",
+		u, path, h.image_pages, h.payload_bytes >> 20, ahead_mib);
 	rc = (struct restore_ctx){.snapfd = snapfd, .total_pages = h.image_pages};
 	t0 = now_ns();
 	rc.start_ns = t0;

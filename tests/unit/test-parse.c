@@ -208,6 +208,8 @@ static void test_resume_opts_luks(void **state)
 	assert_int_equal(resume_opts_apply_conf(&o, "tries", "2"), 1);
 	assert_int_equal(resume_opts_apply_conf(&o, "timeout", "7"), 1);
 	assert_int_equal(o.timeout, 7);
+	assert_int_equal(resume_opts_apply_conf(&o, "readahead", "16"), 1);
+	assert_int_equal(o.readahead, 16);
 	assert_int_equal(resume_opts_apply_conf(&o, "resume", "/dev/sda"), 0);
 	assert_int_equal(resume_opts_apply_conf(&o, "noresume", NULL), 0);
 	assert_int_equal(resume_opts_apply_conf(&o, "rd.snap.keyfile", "/x"), 0);
@@ -330,6 +332,16 @@ static void test_resume_opts_workers(void **state)
 	assert_int_equal(resume_opts_apply(&o, "rd.snap.workers", "two"), -EINVAL);
 	assert_int_equal(resume_opts_apply(&o, "rd.snap.workers", NULL), -EINVAL);
 	assert_int_equal(o.workers, 64);
+
+	/* Read-ahead in MiB: unset is "from free memory", 0 turns it off. */
+	assert_int_equal(o.readahead, RESUME_READAHEAD_AUTO);
+	assert_int_equal(resume_opts_apply(&o, "rd.snap.readahead", "0"), 1);
+	assert_int_equal(o.readahead, 0);
+	assert_int_equal(resume_opts_apply(&o, "rd.snap.readahead", "256"), 1);
+	assert_int_equal(o.readahead, 256);
+	assert_int_equal(resume_opts_apply(&o, "rd.snap.readahead", "4097"), -ERANGE);
+	assert_int_equal(resume_opts_apply(&o, "rd.snap.readahead", "lots"), -EINVAL);
+	assert_int_equal(o.readahead, 256);
 }
 
 static void test_resume_opts_flags(void **state)

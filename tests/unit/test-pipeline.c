@@ -12,6 +12,7 @@
  * the test checks the counts after the pipeline returned.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -441,17 +442,19 @@ struct rt_case {
 	uint64_t pages;
 	unsigned chunk_pages, workers, depth;
 	unsigned read_workers, read_chunk_pages; /* 0: as written */
+	unsigned readahead;                      /* reading */
 	bool expect_mix;                         /* raw and compressed chunks */
 };
 
 static void test_round_trip(void **state)
 {
 	const struct rt_case *tc = *state;
-	const struct pipe_opts wo = {tc->workers, tc->depth, tc->chunk_pages};
+	const struct pipe_opts wo = {tc->workers, tc->depth, tc->chunk_pages, 0};
 	const struct pipe_opts ro = {
 		tc->read_workers ? tc->read_workers : tc->workers,
 		tc->depth,
 		tc->read_chunk_pages ? tc->read_chunk_pages : tc->chunk_pages,
+		tc->readahead,
 	};
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
 	struct progress_log wlog = {0}, rlog = {0};
@@ -551,7 +554,7 @@ static void test_round_trip(void **state)
 
 static void test_empty_stream(void **state)
 {
-	const struct pipe_opts o = {2, 2, 4};
+	const struct pipe_opts o = {2, 2, 4, 0};
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
 	struct pipe_stats st;
 	struct stream src;
@@ -575,7 +578,7 @@ static void test_empty_stream(void **state)
  * every buffer, length and offset must be block-aligned. */
 static void test_round_trip_direct_io(void **state)
 {
-	const struct pipe_opts o = {2, 3, 3};
+	const struct pipe_opts o = {2, 3, 3, 0};
 	struct image_header h;
 	struct stream src;
 	struct sink k;
@@ -610,7 +613,7 @@ static void test_round_trip_direct_io(void **state)
 
 static void test_memory_bounded(void **state)
 {
-	const struct pipe_opts o = {2, 2, 1};
+	const struct pipe_opts o = {2, 2, 1, 0};
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
 	uint64_t mem, bound;
 	struct pipe_stats st;
@@ -649,7 +652,7 @@ static void test_memory_bounded(void **state)
 	/* The defaults are bounded by the defaults, not by anything else. */
 	pipe_free(p);
 	p = NULL;
-	assert_int_equal(pipe_new(&(struct pipe_opts){4, 0, 0}, &p), 0);
+	assert_int_equal(pipe_new(&(struct pipe_opts){4, 0, 0, 0}, &p), 0);
 	assert_int_equal(pipe_chunk_pages(p), PIPE_DEFAULT_CHUNK_PAGES);
 	assert_int_equal(pipe_workers(p), 4);
 	bound = (2 * 4 + 2) * ((uint64_t)PIPE_DEFAULT_CHUNK_PAGES * PAGE +
@@ -674,7 +677,7 @@ struct small_image {
 
 static void small_image(struct small_image *im, uint8_t tag, uint64_t pages)
 {
-	const struct pipe_opts o = {2, 2, 2};
+	const struct pipe_opts o = {2, 2, 2, 0};
 	uint8_t uuid[16];
 
 	stream_init(&im->src, tag, pages, SMALL_PATTERN);
@@ -694,7 +697,7 @@ static void small_image(struct small_image *im, uint8_t tag, uint64_t pages)
 static void expect_damaged(int fd, const struct image_header *h, const struct stream *src,
 			   uint64_t chunk, uint64_t first_bad_page, const char *what, uint64_t at)
 {
-	const struct pipe_opts o = {2, 2, 2};
+	const struct pipe_opts o = {2, 2, 2, 0};
 	struct sink k;
 	uint64_t err;
 	int r;
@@ -716,7 +719,7 @@ static void expect_damaged(int fd, const struct image_header *h, const struct st
 
 static void expect_intact(struct small_image *im)
 {
-	const struct pipe_opts o = {2, 2, 2};
+	const struct pipe_opts o = {2, 2, 2, 0};
 	struct sink k;
 
 	sink_init(&k, &im->src);
@@ -784,7 +787,7 @@ static void test_padding_is_not_used(void **state)
  * at a stride over all covered bytes is still pinned to its chunk. */
 static void test_stride_flips_detected(void **state)
 {
-	const struct pipe_opts o = {4, 3, 2};
+	const struct pipe_opts o = {4, 3, 2, 0};
 	struct chunk_loc locs[40];
 	struct image_header h;
 	struct stream src;
@@ -813,7 +816,7 @@ static void test_stride_flips_detected(void **state)
 
 static void test_chunks_swapped(void **state)
 {
-	const struct pipe_opts o = {2, 2, 1};
+	const struct pipe_opts o = {2, 2, 1, 0};
 	struct chunk_loc locs[6];
 	struct image_header h;
 	struct stream src;
@@ -866,7 +869,7 @@ static void test_chunks_swapped(void **state)
 
 static void test_chunk_from_other_image(void **state)
 {
-	const struct pipe_opts o = {2, 2, 2};
+	const struct pipe_opts o = {2, 2, 2, 0};
 	struct chunk_loc la[3], lb[3];
 	struct image_header ha, hb;
 	struct stream src;
@@ -937,7 +940,7 @@ static void test_truncated(void **state)
 
 static void test_totals_disagree(void **state)
 {
-	const struct pipe_opts o = {2, 2, 2};
+	const struct pipe_opts o = {2, 2, 2, 0};
 	struct small_image im, full;
 	struct image_header h;
 	struct sink k;
@@ -1001,7 +1004,7 @@ static void test_totals_disagree(void **state)
 
 static void test_limit(void **state)
 {
-	const struct pipe_opts o = {2, 2, 4};
+	const struct pipe_opts o = {2, 2, 4, 0};
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
 	struct chunk_loc locs[64];
 	struct image_header h;
@@ -1069,7 +1072,7 @@ static void test_limit(void **state)
 
 static void test_get_pages_error(void **state)
 {
-	const struct pipe_opts o = {2, 2, 4};
+	const struct pipe_opts o = {2, 2, 4, 0};
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
 	struct pipe_stats st;
 	struct stream src;
@@ -1108,7 +1111,7 @@ static int get_too_many(void *userdata, void *buf, uint32_t max)
 
 static void test_get_pages_overrun(void **state)
 {
-	const struct pipe_opts o = {2, 2, 4};
+	const struct pipe_opts o = {2, 2, 4, 0};
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
 	struct pipe_stats st;
 	uint8_t uuid[16];
@@ -1125,7 +1128,7 @@ static void test_get_pages_overrun(void **state)
 
 static void test_put_pages_error(void **state)
 {
-	const struct pipe_opts o = {2, 2, 4};
+	const struct pipe_opts o = {2, 2, 4, 0};
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
 	struct image_header h;
 	struct stream src;
@@ -1181,14 +1184,14 @@ static void test_bad_arguments(void **state)
 	int fd = temp_target(NULL, 0);
 
 	(void)state;
-	assert_int_equal(pipe_new(&(struct pipe_opts){1, 2, CHUNK_MAX_PAGES + 1}, &q), -EINVAL);
+	assert_int_equal(pipe_new(&(struct pipe_opts){1, 2, CHUNK_MAX_PAGES + 1, 0}, &q), -EINVAL);
 	assert_null(q);
-	assert_int_equal(pipe_new(&(struct pipe_opts){1000, 0, 1}, &q), 0);
+	assert_int_equal(pipe_new(&(struct pipe_opts){1000, 0, 1, 0}, &q), 0);
 	assert_int_equal(pipe_workers(q), PIPE_MAX_WORKERS);
 	pipe_free(q);
 
 	make_uuid(uuid, 0xb0);
-	assert_int_equal(pipe_new(&(struct pipe_opts){2, 2, 4}, &p), 0);
+	assert_int_equal(pipe_new(&(struct pipe_opts){2, 2, 4, 0}, &p), 0);
 	stream_init(&src, 0xb0, 10, NULL);
 	/* The payload offset must be block-aligned. */
 	assert_int_equal(pipe_write(p, uuid, get_pages, &src, fd, IMAGE_HEADER_SIZE + 512,
@@ -1197,12 +1200,100 @@ static void test_bad_arguments(void **state)
 	assert_int_equal(src.calls, 0);
 
 	/* An image with larger chunks than the pipeline holds. */
-	assert_int_equal(write_image(fd, &src, &(struct pipe_opts){2, 2, 8}, uuid, UINT64_MAX, &h,
+	assert_int_equal(write_image(fd, &src, &(struct pipe_opts){2, 2, 8, 0}, uuid, UINT64_MAX, &h,
 				     NULL),
 			 0);
 	assert_int_equal(pipe_read(p, &h, fd, (uint64_t)file_size(fd), NULL, NULL, NULL, NULL,
 				   NULL),
 			 -E2BIG);
+	close(fd);
+}
+
+/* ---- reading ahead ---------------------------------------------------- */
+
+/* Bytes this process has read (rchar in /proc/self/io), less what reading
+ * that file itself took. */
+static uint64_t rchar(void)
+{
+	static uint64_t own;
+	char buf[512];
+	const char *at;
+	uint64_t v = 0;
+	ssize_t n;
+	int fd = open("/proc/self/io", O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(n > 0);
+	buf[n] = 0;
+	at = strstr(buf, "rchar: ");
+	assert_non_null(at);
+	assert_int_equal(sscanf(at, "rchar: %" SCNu64, &v), 1);
+	v -= own; /* the value was taken before this read counted */
+	own += (uint64_t)n;
+	return v;
+}
+
+struct slow_sink {
+	struct sink k;
+	uint64_t rchar0;
+	uint64_t ahead; /* bytes read while the first chunk was held */
+};
+
+/* Holds the first chunk until the reader has read what it may ahead (or
+ * 5 s passed), and notes how much that was. */
+static int put_pages_slowly(void *userdata, const void *pages, uint32_t n)
+{
+	struct slow_sink *w = userdata;
+
+	if (w->k.calls == 0) {
+		uint64_t want = w->ahead;
+		for (unsigned i = 0; i < 500 && rchar() - w->rchar0 < want; i++)
+			usleep(10000);
+		usleep(50000); /* and a little longer: more must not come */
+		w->ahead = rchar() - w->rchar0;
+	}
+	return put_pages(&w->k, pages, n);
+}
+
+static void test_readahead(void **state)
+{
+	const struct pipe_opts wo = {2, 2, 4, 0};
+	_cleanup_(pipe_freep) struct pipe *p = NULL;
+	struct image_header h;
+	struct stream src;
+	struct slow_sink w;
+	uint8_t uuid[16];
+	uint64_t chunk = chunk_disk_bytes(4 * PAGE); /* random pages stay raw */
+	int fd = temp_target(NULL, 0);
+
+	(void)state;
+	make_uuid(uuid, 0xb0);
+	stream_init(&src, 0xb0, 400, "R");
+	assert_int_equal(write_image(fd, &src, &wo, uuid, UINT64_MAX, &h, NULL), 0);
+
+	for (unsigned ahead = 3; ahead <= 30; ahead += 27) {
+		assert_int_equal(pipe_new(&(struct pipe_opts){2, 3, 4, ahead}, &p), 0);
+		assert_int_equal(pipe_memory(p), 3 * 4 * (uint64_t)PAGE +
+							 ahead * (chunk_disk_bytes(4 * PAGE) + IMAGE_ALIGN) +
+							 IMAGE_ALIGN);
+		sink_init(&w.k, &src);
+		w.ahead = ahead * chunk;
+		w.rchar0 = rchar();
+		assert_int_equal(pipe_read(p, &h, fd, (uint64_t)file_size(fd), put_pages_slowly, &w,
+					   NULL, NULL, NULL),
+				 0);
+		assert_int_equal(w.k.next, 400);
+		assert_int_equal(w.k.mismatches, 0);
+		/* All the chunks it may hold were read while the caller held
+		 * the first one, and not one more (each read also takes the
+		 * next chunk's first block). */
+		assert_true(w.ahead >= ahead * chunk);
+		assert_true(w.ahead <= ahead * chunk + IMAGE_ALIGN);
+		pipe_free(p);
+		p = NULL;
+	}
 	close(fd);
 }
 
@@ -1245,6 +1336,12 @@ int main(void)
 		ROUND_TRIP("500 one-page chunks, deep ring, read with larger chunks", .pages = 500,
 			   .chunk_pages = 1, .workers = 3, .depth = 7, .read_workers = 2,
 			   .read_chunk_pages = 8, .expect_mix = true),
+		ROUND_TRIP("301 chunks, read ahead 40 chunks, decompress 2", .pages = 1203,
+			   .chunk_pages = 4, .workers = 2, .depth = 2, .readahead = 40,
+			   .expect_mix = true),
+		ROUND_TRIP("301 chunks, read ahead 7 of 3, 4 workers", .pages = 1203,
+			   .chunk_pages = 4, .workers = 4, .depth = 3, .readahead = 7,
+			   .read_workers = 4, .expect_mix = true),
 		ROUND_TRIP("largest chunks", .pages = CHUNK_MAX_PAGES + 1,
 			   .chunk_pages = CHUNK_MAX_PAGES, .workers = 2, .depth = 2),
 		ROUND_TRIP("defaults", .pages = 2 * PIPE_DEFAULT_CHUNK_PAGES + 17),
@@ -1261,6 +1358,7 @@ int main(void)
 		cmocka_unit_test(test_get_pages_error),
 		cmocka_unit_test(test_get_pages_overrun),
 		cmocka_unit_test(test_put_pages_error),
+		cmocka_unit_test(test_readahead),
 		cmocka_unit_test(test_bad_arguments),
 	};
 

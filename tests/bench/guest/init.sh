@@ -12,6 +12,7 @@
 #   bench.swap=DEV    the kernel's swap area (/dev/vdc)
 #   bench.rawmib=N    bytes of the raw disk test, in MiB
 #   bench.workers=N   snapwrite --workers=N (default: its own)
+#   bench.image_size=SIZE  snapwrite --image-size=SIZE (default: the kernel's)
 #   hibernate.compressor=lzo|lz4  read by the kernel itself
 #
 # Lines for the host start with "BENCH: "; marks that need the kernel's
@@ -142,7 +143,9 @@ do_hibernate() {
 		return
 	else
 		workers=$(arg bench.workers "")
-		snapwrite hibernate --target "$target" ${workers:+--workers="$workers"}
+		image_size=$(arg bench.image_size "")
+		snapwrite hibernate --target "$target" ${workers:+--workers="$workers"} \
+			${image_size:+--image-size="$image_size"}
 		rc=$?
 	fi
 	# Only a resumed system (or a failed hibernation) gets here.
