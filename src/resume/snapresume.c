@@ -23,6 +23,7 @@
 #include "ask.h"
 #include "blockdev.h"
 #include "fsguard.h"
+#include "hash.h"
 #include "image.h"
 #include "locator.h"
 #include "log.h"
@@ -242,33 +243,37 @@ static void on_restore_progress(void *userdata, const struct pipe_stats *st)
 }
 
 /*
- * Chunks the reader may hold ahead of the kernel, as stored: while the
- * kernel takes the first chunk it allocates memory for the whole image
- * (seconds on a slow machine), and the reading goes on meanwhile.  That
- * allocation cannot wait for memory to be freed, so the read-ahead only
- * takes what the image leaves: a snapshot holds at most about half of
- * the RAM (every saved page needed a free page to be copied into), so
- * half of what MemAvailable has beyond MemTotal / 2, and never more than
- * rd.snap.readahead= MiB (default RESUME_READAHEAD_AUTO_MAX).
+ * How far the pipeline runs ahead of the kernel.  While the kernel takes
+ * the first chunk it allocates memory for the whole image (over a second
+ * in the benchmark guest), and the pipeline goes on meanwhile: a third of
+ * the read-ahead memory holds chunks decompressed (the workers' ring),
+ * the rest chunks as stored.  The allocation cannot wait for memory to be
+ * freed, so the read-ahead only takes what the image leaves: a snapshot
+ * holds at most about half of the RAM (every saved page needed a free
+ * page to be copied into), so half of what MemAvailable has beyond
+ * MemTotal / 2, and never more than rd.snap.readahead= MiB (default
+ * RESUME_READAHEAD_AUTO_MAX).  Returns the MiB used.
  */
-static unsigned readahead_chunks(const struct resume_opts *o, const struct image_header *h,
-				 uint64_t *ret_mib)
+static uint64_t size_readahead(const struct resume_opts *o, const struct image_header *h,
+			       struct pipe_opts *po)
 {
 	uint64_t avail = meminfo_kib("MemAvailable"), total = meminfo_kib("MemTotal");
 	uint64_t want = o->readahead == RESUME_READAHEAD_AUTO ? RESUME_READAHEAD_AUTO_MAX
 							      : o->readahead;
-	uint64_t chunk = chunk_disk_bytes(chunk_stored_bound(h->chunk_pages)) + IMAGE_ALIGN;
-	uint64_t bytes = want << 20;
+	uint64_t raw = (uint64_t)h->chunk_pages * IMAGE_PAGE_SIZE;
+	uint64_t disk = chunk_disk_bytes(chunk_stored_bound(h->chunk_pages)) + IMAGE_ALIGN;
+	uint64_t bytes = want << 20, spare, ring;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t workers = po->workers ? po->workers : cpus > 0 ? (uint64_t)cpus : 1;
 
-	if (avail > total / 2) {
-		uint64_t spare = (avail - total / 2) * 1024 / 2;
-		if (bytes > spare)
-			bytes = spare;
-	} else {
-		bytes = 0;
-	}
-	*ret_mib = bytes >> 20;
-	return (unsigned)(bytes / chunk);
+	spare = avail > total / 2 ? (avail - total / 2) * 1024 / 2 : 0;
+	if (bytes > spare)
+		bytes = spare;
+	ring = bytes / 3 / raw;
+	/* Never fewer than the pipeline's own default. */
+	po->depth = ring > 2 * workers + 2 ? (unsigned)ring : 0;
+	po->readahead = (unsigned)((bytes - po->depth * raw) / disk);
+	return bytes >> 20;
 }
 
 /* Refuse the image: say why and (unless told to keep it) invalidate it. */
@@ -505,7 +510,7 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 
 	po.chunk_pages = h.chunk_pages;
 	po.workers = (unsigned)o->workers;
-	po.readahead = readahead_chunks(o, &h, &ahead_mib);
+	ahead_mib = size_readahead(o, &h, &po);
 	r = pipe_new(&po, &p);
 	if (r < 0) {
 		log_error("Failed to set up the pipeline: %s; booting without resuming",
@@ -606,9 +611,10 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 		peak_rss_kib());
 	log_msg("of that, %.2f s in the kernel taking pages (%.2f s for the first chunk, which "
 		"makes it allocate memory for the whole image), %.2f s waiting for chunks; "
-		"reading took %.2f s, checking and decompressing %.2f s of %u threads' time",
+		"reading took %.2f s, checking (%s XXH3) and decompressing %.2f s of %u threads' "
+		"time",
 		(double)rc.kernel_ns / 1e9, (double)rc.first_ns / 1e9,
-		(double)(t1 - t0 - rc.kernel_ns) / 1e9, (double)pst.io_ns / 1e9,
+		(double)(t1 - t0 - rc.kernel_ns) / 1e9, (double)pst.io_ns / 1e9, hash64_impl(),
 		(double)pst.work_ns / 1e9, pipe_workers(p));
 
 	r = snapdev_freeze(snapfd);
