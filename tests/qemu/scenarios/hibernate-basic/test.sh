@@ -8,4 +8,6 @@ expect_state_valid b1-hibernate
 host_verify
 
 boot b2-resume check
+# The default read-ahead, sized from free memory (man snapresume).
+expect 'snapresume: resuming image .*reading ahead up to [1-9][0-9]* MiB' "no read-ahead by default"
 expect_resumed
