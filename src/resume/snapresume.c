@@ -210,10 +210,11 @@ struct restore_ctx {
 	uint64_t total_pages;
 	unsigned next_tenth;
 	uint64_t start_ns;
-	/* Where the load's time goes: in the kernel taking pages, the first
-	 * chunk's share of that (it makes the kernel allocate memory for the
-	 * whole image), and the rest waiting for the pipeline. */
-	uint64_t kernel_ns, first_ns;
+	/* Where the load's time goes: in the kernel taking pages, its
+	 * longest call (the one where the metadata is complete and the
+	 * kernel allocates memory for the whole image), and the rest
+	 * waiting for the pipeline. */
+	uint64_t kernel_ns, longest_ns;
 };
 
 static int put_snapshot_pages(void *userdata, const void *pages, uint32_t n)
@@ -223,8 +224,8 @@ static int put_snapshot_pages(void *userdata, const void *pages, uint32_t n)
 	int r = snapdev_write_pages(c->snapfd, pages, n);
 
 	t = now_ns() - t;
-	if (!c->kernel_ns)
-		c->first_ns = t;
+	if (t > c->longest_ns)
+		c->longest_ns = t;
 	c->kernel_ns += t;
 	return r;
 }
@@ -609,11 +610,11 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 		(double)(t1 - t0) / 1e9,
 		(double)(h.image_pages * IMAGE_PAGE_SIZE) / 1e3 / ((double)(t1 - t0) / 1e6),
 		peak_rss_kib());
-	log_msg("of that, %.2f s in the kernel taking pages (%.2f s for the first chunk, which "
-		"makes it allocate memory for the whole image), %.2f s waiting for chunks; "
+	log_msg("of that, %.2f s in the kernel taking pages (%.2f s in one chunk, where it "
+		"allocates memory for the whole image), %.2f s waiting for chunks; "
 		"reading took %.2f s, checking (%s XXH3) and decompressing %.2f s of %u threads' "
 		"time",
-		(double)rc.kernel_ns / 1e9, (double)rc.first_ns / 1e9,
+		(double)rc.kernel_ns / 1e9, (double)rc.longest_ns / 1e9,
 		(double)(t1 - t0 - rc.kernel_ns) / 1e9, (double)pst.io_ns / 1e9, hash64_impl(),
 		(double)pst.work_ns / 1e9, pipe_workers(p));
 
