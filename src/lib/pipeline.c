@@ -56,6 +56,7 @@ struct pipe {
 	uint64_t err_seq;
 	uint64_t next_work; /* next sequence number a worker claims */
 	uint64_t consumed;  /* read: chunks the caller is done with */
+	uint64_t fetched;   /* read: chunks the reader has read */
 	uint64_t total;     /* chunks in the stream; UINT64_MAX: not yet known */
 	struct pipe_stats stats;
 
@@ -439,6 +440,7 @@ static void *reader_main(void *arg)
 		pthread_mutex_lock(&p->lock);
 		p->stats.io_ns += t;
 		p->stats.io_requests += nreads;
+		p->fetched = seq + 1;
 		s->seq = seq;
 		s->state = SLOT_FILLED;
 		pthread_cond_broadcast(&p->cond);
@@ -465,6 +467,7 @@ static void run_reset(struct pipe *p, enum pipe_mode mode)
 	p->err_seq = UINT64_MAX;
 	p->next_work = 0;
 	p->consumed = 0;
+	p->fetched = 0;
 	p->peeked = false;
 	p->total = UINT64_MAX;
 	memset(&p->stats, 0, sizeof(p->stats));
@@ -587,6 +590,16 @@ done:
 	if (ret)
 		*ret = st;
 	return 0;
+}
+
+uint64_t pipe_fetched(struct pipe *p)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&p->lock);
+	n = p->fetched;
+	pthread_mutex_unlock(&p->lock);
+	return n;
 }
 
 void pipe_set_map(struct pipe *p, struct extmap *m)

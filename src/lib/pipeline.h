@@ -111,6 +111,10 @@ int pipe_read(struct pipe *p, const struct image_header *h, int fd, uint64_t lim
 	      pipe_put_pages_fn put_pages, void *put_userdata, pipe_progress_fn progress,
 	      void *progress_userdata, struct pipe_stats *ret);
 
+/* During pipe_read, from any thread: the chunks the reader has read so
+ * far (read ahead of the caller, or already handed over). */
+uint64_t pipe_fetched(struct pipe *p);
+
 /* Image offsets of later pipe_write/pipe_read calls go through m (an
  * extent target, extmap.h) to device offsets on fd; NULL: no translation.
  * limit is then the map's size (or more, for a map that grows). */

@@ -985,7 +985,7 @@ static void test_hash_builds_agree(void **state)
 {
 	static uint8_t buf[3 * 1024 * 1024 + 77];
 	static const size_t lens[] = {0, 1, 3, 4, 8, 9, 16, 17, 128, 129, 240, 241, 1023, 1024,
-				      1025, 4096, 65536 + 13, sizeof(buf)};
+				      1025, 4096, 65536 + 13, sizeof(buf) - 32};
 	static const uint64_t seeds[] = {0, 1, 42, UINT64_MAX};
 
 	(void)state;
