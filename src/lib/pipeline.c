@@ -80,24 +80,53 @@ static void *aligned_alloc_zero(size_t size)
 	return p;
 }
 
+static unsigned opts_workers(const struct pipe_opts *o)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned w = o && o->workers ? o->workers : (cpus > 0 ? (unsigned)cpus : 1);
+
+	return w > PIPE_MAX_WORKERS ? PIPE_MAX_WORKERS : w;
+}
+
+static unsigned opts_chunk_pages(const struct pipe_opts *o)
+{
+	return o && o->chunk_pages ? o->chunk_pages : PIPE_DEFAULT_CHUNK_PAGES;
+}
+
+/* A disk buffer: the largest chunk, and the next chunk's first block. */
+static size_t disk_buffer_bytes(unsigned chunk_pages)
+{
+	return chunk_disk_bytes(chunk_stored_bound(chunk_pages)) + IMAGE_ALIGN;
+}
+
+void pipe_opts_readahead(struct pipe_opts *o, uint64_t bytes)
+{
+	unsigned chunk_pages = opts_chunk_pages(o);
+	uint64_t raw = (uint64_t)chunk_pages * IMAGE_PAGE_SIZE;
+	uint64_t ring = bytes / 3 / raw;
+
+	if (chunk_pages > CHUNK_MAX_PAGES)
+		return; /* pipe_new refuses it */
+	/* Never a smaller ring than the default. */
+	o->depth = ring > 2 * (uint64_t)opts_workers(o) + 2 ? (unsigned)ring : 0;
+	o->readahead = (unsigned)((bytes - (uint64_t)o->depth * raw) /
+				  disk_buffer_bytes(chunk_pages));
+}
+
 int pipe_new(const struct pipe_opts *o, struct pipe **ret)
 {
 	struct pipe *p;
-	long cpus;
 
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 
-	cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	p->workers = o && o->workers ? o->workers : (cpus > 0 ? (unsigned)cpus : 1);
-	if (p->workers > PIPE_MAX_WORKERS)
-		p->workers = PIPE_MAX_WORKERS;
+	p->workers = opts_workers(o);
 	p->nslots = o && o->depth ? o->depth : 2 * p->workers + 2;
 	if (p->nslots < 2)
 		p->nslots = 2;
 	p->nread = o && o->readahead > p->nslots ? o->readahead : p->nslots;
-	p->chunk_pages = o && o->chunk_pages ? o->chunk_pages : PIPE_DEFAULT_CHUNK_PAGES;
+	p->chunk_pages = opts_chunk_pages(o);
 	if (p->chunk_pages > CHUNK_MAX_PAGES) {
 		free(p);
 		return -EINVAL;
@@ -115,9 +144,7 @@ int pipe_new(const struct pipe_opts *o, struct pipe **ret)
 			if (!p->slots[i].raw)
 				goto fail;
 		}
-		/* One block more: reading, a chunk's read also fetches the
-		 * first block of the next one. */
-		p->slots[i].disk = aligned_alloc_zero(p->disk_cap + IMAGE_ALIGN);
+		p->slots[i].disk = aligned_alloc_zero(disk_buffer_bytes(p->chunk_pages));
 		if (!p->slots[i].disk)
 			goto fail;
 	}
@@ -154,8 +181,8 @@ void pipe_free(struct pipe *p)
 
 uint64_t pipe_memory(const struct pipe *p)
 {
-	return (uint64_t)p->nslots * p->raw_cap + (uint64_t)p->nread * (p->disk_cap + IMAGE_ALIGN) +
-	       IMAGE_ALIGN;
+	return (uint64_t)p->nslots * p->raw_cap +
+	       (uint64_t)p->nread * disk_buffer_bytes(p->chunk_pages) + IMAGE_ALIGN;
 }
 
 unsigned pipe_workers(const struct pipe *p)

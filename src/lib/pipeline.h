@@ -68,6 +68,13 @@ struct pipe_stats {
 /* Called on the caller's thread after each chunk it handled. */
 typedef void (*pipe_progress_fn)(void *userdata, const struct pipe_stats *st);
 
+/* Reading: size the buffers for running ahead of the caller to about
+ * `bytes`, a third as decompressed chunks (o->depth, never fewer than
+ * the default ring) and the rest as stored chunks (o->readahead); never
+ * less than a default pipeline.  Uses o->workers and o->chunk_pages as
+ * pipe_new will. */
+void pipe_opts_readahead(struct pipe_opts *o, uint64_t bytes);
+
 /* Allocate a pipeline and all its buffers (no threads yet). */
 int pipe_new(const struct pipe_opts *opts, struct pipe **ret);
 void pipe_free(struct pipe *p);

@@ -245,35 +245,27 @@ static void on_restore_progress(void *userdata, const struct pipe_stats *st)
 
 /*
  * How far the pipeline runs ahead of the kernel.  While the kernel takes
- * the first chunk it allocates memory for the whole image (over a second
- * in the benchmark guest), and the pipeline goes on meanwhile: a third of
- * the read-ahead memory holds chunks decompressed (the workers' ring),
- * the rest chunks as stored.  The allocation cannot wait for memory to be
- * freed, so the read-ahead only takes what the image leaves: a snapshot
- * holds at most about half of the RAM (every saved page needed a free
- * page to be copied into), so half of what MemAvailable has beyond
- * MemTotal / 2, and never more than rd.snap.readahead= MiB (default
- * RESUME_READAHEAD_AUTO_MAX).  Returns the MiB used.
+ * the chunk that completes the image's page list it allocates memory for
+ * the whole image (over a second in the benchmark guest), and the
+ * pipeline reads and decompresses meanwhile.  That allocation cannot wait
+ * for memory to be freed, so the read-ahead only takes what the image
+ * leaves: a snapshot holds at most about half of the RAM (every saved
+ * page needed a free page to be copied into), so half of what
+ * MemAvailable has beyond MemTotal / 2, and never more than
+ * rd.snap.readahead= MiB (default RESUME_READAHEAD_AUTO_MAX).  Returns
+ * the MiB given to the pipeline.
  */
-static uint64_t size_readahead(const struct resume_opts *o, const struct image_header *h,
-			       struct pipe_opts *po)
+static uint64_t size_readahead(const struct resume_opts *o, struct pipe_opts *po)
 {
 	uint64_t avail = meminfo_kib("MemAvailable"), total = meminfo_kib("MemTotal");
 	uint64_t want = o->readahead == RESUME_READAHEAD_AUTO ? RESUME_READAHEAD_AUTO_MAX
 							      : o->readahead;
-	uint64_t raw = (uint64_t)h->chunk_pages * IMAGE_PAGE_SIZE;
-	uint64_t disk = chunk_disk_bytes(chunk_stored_bound(h->chunk_pages)) + IMAGE_ALIGN;
-	uint64_t bytes = want << 20, spare, ring;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	uint64_t workers = po->workers ? po->workers : cpus > 0 ? (uint64_t)cpus : 1;
+	uint64_t bytes = want << 20;
+	uint64_t spare = avail > total / 2 ? (avail - total / 2) * 1024 / 2 : 0;
 
-	spare = avail > total / 2 ? (avail - total / 2) * 1024 / 2 : 0;
 	if (bytes > spare)
 		bytes = spare;
-	ring = bytes / 3 / raw;
-	/* Never fewer than the pipeline's own default. */
-	po->depth = ring > 2 * workers + 2 ? (unsigned)ring : 0;
-	po->readahead = (unsigned)((bytes - po->depth * raw) / disk);
+	pipe_opts_readahead(po, bytes);
 	return bytes >> 20;
 }
 
@@ -511,7 +503,7 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 
 	po.chunk_pages = h.chunk_pages;
 	po.workers = (unsigned)o->workers;
-	ahead_mib = size_readahead(o, &h, &po);
+	ahead_mib = size_readahead(o, &po);
 	r = pipe_new(&po, &p);
 	if (r < 0) {
 		log_error("Failed to set up the pipeline: %s; booting without resuming",

@@ -1270,6 +1270,44 @@ static void test_readahead(void **state)
 	close(fd);
 }
 
+/* A memory budget becomes a decompression ring of a third of it (never
+ * smaller than the default) and stored chunks for the rest. */
+static void test_readahead_budget(void **state)
+{
+	const uint64_t mib = 1 << 20;
+	_cleanup_(pipe_freep) struct pipe *p = NULL;
+	struct pipe_opts o = {2, 0, 0, 0};
+	uint64_t base;
+
+	(void)state;
+	assert_int_equal(pipe_new(&o, &p), 0);
+	base = pipe_memory(p); /* the default ring: 6 slots */
+	pipe_free(p);
+	p = NULL;
+
+	pipe_opts_readahead(&o, 0);
+	assert_int_equal(o.depth, 0);
+	assert_int_equal(o.readahead, 0);
+
+	pipe_opts_readahead(&o, 64 * mib);
+	assert_int_equal(o.depth, 21); /* 64 MiB / 3 in 1 MiB chunks */
+	assert_true(o.readahead > o.depth);
+	assert_int_equal(pipe_new(&o, &p), 0);
+	assert_true(pipe_memory(p) <= 64 * mib + 64 * 1024);
+	assert_true(pipe_memory(p) >= 62 * mib);
+	pipe_free(p);
+	p = NULL;
+
+	/* Too little for a deeper ring: the default ring stays, the rest
+	 * is read ahead as stored. */
+	pipe_opts_readahead(&o, 12 * mib);
+	assert_int_equal(o.depth, 0);
+	assert_int_equal(o.readahead, 11);
+	assert_int_equal(pipe_new(&o, &p), 0);
+	assert_true(pipe_memory(p) > base);
+	assert_true(pipe_memory(p) <= base + 12 * mib);
+}
+
 /* ---- the test list ----------------------------------------------------- */
 
 #define ROUND_TRIP(label, ...)                                                     \
@@ -1332,6 +1370,7 @@ int main(void)
 		cmocka_unit_test(test_get_pages_overrun),
 		cmocka_unit_test(test_put_pages_error),
 		cmocka_unit_test(test_readahead),
+		cmocka_unit_test(test_readahead_budget),
 		cmocka_unit_test(test_bad_arguments),
 	};
 
