@@ -57,6 +57,7 @@ struct pipe {
 	uint64_t next_work; /* next sequence number a worker claims */
 	uint64_t consumed;  /* read: chunks the caller is done with */
 	uint64_t fetched;   /* read: chunks the reader has read */
+	uint64_t worked;    /* read: chunks the workers have checked and decompressed */
 	uint64_t total;     /* chunks in the stream; UINT64_MAX: not yet known */
 	struct pipe_stats stats;
 
@@ -325,6 +326,7 @@ static void *worker_main(void *arg)
 			break;
 		}
 		s->state = SLOT_DONE;
+		p->worked++;
 		pthread_cond_broadcast(&p->cond);
 	}
 out:
@@ -495,6 +497,7 @@ static void run_reset(struct pipe *p, enum pipe_mode mode)
 	p->next_work = 0;
 	p->consumed = 0;
 	p->fetched = 0;
+	p->worked = 0;
 	p->peeked = false;
 	p->total = UINT64_MAX;
 	memset(&p->stats, 0, sizeof(p->stats));
@@ -625,6 +628,16 @@ uint64_t pipe_fetched(struct pipe *p)
 
 	pthread_mutex_lock(&p->lock);
 	n = p->fetched;
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+uint64_t pipe_worked(struct pipe *p)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&p->lock);
+	n = p->worked;
 	pthread_mutex_unlock(&p->lock);
 	return n;
 }

@@ -121,6 +121,8 @@ int pipe_read(struct pipe *p, const struct image_header *h, int fd, uint64_t lim
 /* During pipe_read, from any thread: the chunks the reader has read so
  * far (read ahead of the caller, or already handed over). */
 uint64_t pipe_fetched(struct pipe *p);
+/* ... and the chunks the workers have checked and decompressed. */
+uint64_t pipe_worked(struct pipe *p);
 
 /* Image offsets of later pipe_write/pipe_read calls go through m (an
  * extent target, extmap.h) to device offsets on fd; NULL: no translation.

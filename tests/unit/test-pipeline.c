@@ -1214,20 +1214,25 @@ struct slow_sink {
 	struct sink k;
 	struct pipe *p;
 	uint64_t want;    /* chunks the reader may read ahead */
-	uint64_t fetched; /* chunks it had read while the first one was held */
+	uint64_t depth;   /* chunks the workers may decompress ahead */
+	uint64_t fetched; /* chunks read while the first one was held */
+	uint64_t worked;  /* chunks decompressed meanwhile */
 };
 
-/* Holds the first chunk until the reader has read what it may ahead (or
- * 5 s passed), and notes how much that was. */
+/* Holds the first chunk until the reader has read what it may ahead and
+ * the workers have decompressed what they may (or 5 s passed), and notes
+ * how much that was. */
 static int put_pages_slowly(void *userdata, const void *pages, uint32_t n)
 {
 	struct slow_sink *w = userdata;
 
 	if (w->k.calls == 0) {
-		for (unsigned i = 0; i < 500 && pipe_fetched(w->p) < w->want; i++)
+		for (unsigned i = 0;
+		     i < 500 && (pipe_fetched(w->p) < w->want || pipe_worked(w->p) < w->depth); i++)
 			usleep(10000);
 		usleep(50000); /* and a little longer: more must not come */
 		w->fetched = pipe_fetched(w->p);
+		w->worked = pipe_worked(w->p);
 	}
 	return put_pages(&w->k, pages, n);
 }
@@ -1235,6 +1240,9 @@ static int put_pages_slowly(void *userdata, const void *pages, uint32_t n)
 static void test_readahead(void **state)
 {
 	const struct pipe_opts wo = {2, 2, 4, 0};
+	const struct {
+		unsigned depth, ahead;
+	} cases[] = {{3, 3}, {3, 30}, {12, 30}};
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
 	struct image_header h;
 	struct stream src;
@@ -1247,23 +1255,31 @@ static void test_readahead(void **state)
 	stream_init(&src, 0xb0, 400, NULL);
 	assert_int_equal(write_image(fd, &src, &wo, uuid, UINT64_MAX, &h, NULL), 0);
 
-	for (unsigned ahead = 3; ahead <= 30; ahead += 27) {
-		assert_int_equal(pipe_new(&(struct pipe_opts){2, 3, 4, ahead}, &p), 0);
-		assert_int_equal(pipe_memory(p), 3 * 4 * (uint64_t)PAGE +
+	for (unsigned c = 0; c < ARRAY_SIZE(cases); c++) {
+		unsigned depth = cases[c].depth, ahead = cases[c].ahead;
+
+		assert_int_equal(pipe_new(&(struct pipe_opts){2, depth, 4, ahead}, &p), 0);
+		assert_int_equal(pipe_memory(p), depth * 4 * (uint64_t)PAGE +
 							 ahead * (chunk_disk_bytes(4 * PAGE) + IMAGE_ALIGN) +
 							 IMAGE_ALIGN);
 		sink_init(&w.k, &src);
 		w.p = p;
 		w.want = ahead;
+		w.depth = depth;
 		assert_int_equal(pipe_read(p, &h, fd, (uint64_t)file_size(fd), put_pages_slowly, &w,
 					   NULL, NULL, NULL),
 				 0);
 		assert_int_equal(w.k.next, 400);
 		assert_int_equal(w.k.mismatches, 0);
 		/* While the caller held the first chunk the reader read all
-		 * the chunks it may hold, and not one more. */
+		 * the chunks it may hold, and the workers decompressed as many
+		 * as the ring holds (the first one among them), and not one
+		 * more: a decompressed chunk is overwritten only once the
+		 * caller is done with it. */
 		assert_int_equal(w.fetched, ahead);
+		assert_int_equal(w.worked, depth);
 		assert_int_equal(pipe_fetched(p), 100);
+		assert_int_equal(pipe_worked(p), 100);
 		pipe_free(p);
 		p = NULL;
 	}
