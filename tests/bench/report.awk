@@ -125,6 +125,8 @@ END {
 			printf "- *%s* (diagnostic): snapwrite with `--workers=%s`.\n", name[i], substr(name[i], 12)
 		if (name[i] == "snapread")
 			printf "- *snapread* (diagnostic): no image is written; its *write MB/s* is how fast `read()` hands the snapshot out of /dev/snapshot, one page per call, into a buffer that is thrown away.\n"
+		if (name[i] == "loadfloor")
+			printf "- *loadfloor* (diagnostic): the kernel's own part of a load. A snapshot of the workload is taken and dropped, keeping its header and page list; the next boot's initramfs hands the kernel those and then as many data pages from one buffer (256 per `writev()`, as snapresume does), and closes /dev/snapshot without restoring. Its *read MB/s* is data pages ÷ that time: no loader through /dev/snapshot can read faster in this guest.\n"
 	}
 	printf "\n"
 
@@ -167,6 +169,9 @@ END {
 				verdict = sprintf("not met (%.1f MiB over)", swk[s] - 64)
 			printf "- snapwrite peak: %.1f MiB: %s\n", swk[s], verdict
 		}
+		f = idx["loadfloor"]
+		if (f && r[f] != "" && r[k] != "")
+			printf "- the kernel's own part of a load (loadfloor) allows any loader at most %.2f× kernel-lz4 here; snapresume reaches %.0f%% of that\n", r[f] / r[k], 100 * r[s] / r[f]
 		printf "\n"
 	}
 	printf("write: %.2f x kernel-lz4\nresume: %.2f x kernel-lz4\n", wr, rr) > ratios

@@ -19,6 +19,19 @@
  *       Diagnostic: take a snapshot through /dev/snapshot, read every page
  *       of it (one read() per page, as the interface allows) and throw it
  *       away, then cancel: how fast pages come out of the kernel at best.
+ *   benchload floorsave DEV
+ *       Diagnostic, with floorload: take a snapshot as snapread does, and
+ *       keep its header page and page list (the pages before the first
+ *       data page); write them to DEV with the stream's page count, then
+ *       cancel.
+ *   benchload floorload DEV
+ *       In the next boot (same kernel, same memory), from the initramfs:
+ *       hand the kernel, through /dev/snapshot, the saved header and page
+ *       list and then as many data pages as the snapshot had, all from one
+ *       buffer, 256 pages per writev() as snapresume does; then close
+ *       without restoring.  Its time is the kernel's own part of loading
+ *       that image (checking the page list, allocating memory for the whole
+ *       image, taking the pages), which no loader can avoid.
  *   benchload nonzero FILE
  *       Count the 4 KiB blocks of FILE that are not all zero (image bytes of
  *       the kernel's hibernation on its swap disk).
@@ -37,6 +50,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/suspend_ioctls.h>
@@ -355,6 +369,177 @@ static int cmd_snapread(void)
 	return 0;
 }
 
+/* ---- floorsave, floorload -------------------------------------------- */
+
+/* struct swsusp_info (kernel/power/power.h), the stream's first page:
+ * struct new_utsname (6 x 65 bytes), u32 version_code, unsigned long
+ * num_physpages, int cpus, unsigned long image_pages (data pages),
+ * unsigned long pages (the whole stream: header, page list, data). */
+#define INFO_IMAGE_PAGES 416
+#define INFO_PAGES 424
+#define FLOOR_MAX_SAVED 4096u /* 16 MiB of header and page list */
+
+static int cmd_floorsave(const char *dev)
+{
+	static uint8_t page[4096] __attribute__((aligned(4096)));
+	uint8_t *saved = NULL;
+	uint64_t pages = 0, info_pages = 0, info_data = 0, keep = 1;
+	int fd, out, in_suspend = 0, err = 0;
+
+	if (posix_memalign((void **)&saved, 4096, (size_t)FLOOR_MAX_SAVED * 4096) != 0)
+		die("posix_memalign");
+	out = open(dev, O_WRONLY | O_CLOEXEC);
+	if (out < 0)
+		die(dev);
+	fd = open("/dev/snapshot", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("/dev/snapshot");
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		die("mlockall");
+	if (ioctl(fd, SNAPSHOT_FREEZE, 0) < 0)
+		die("SNAPSHOT_FREEZE");
+	if (ioctl(fd, SNAPSHOT_CREATE_IMAGE, &in_suspend) < 0) {
+		err = errno;
+		ioctl(fd, SNAPSHOT_UNFREEZE, 0);
+		errno = err;
+		die("SNAPSHOT_CREATE_IMAGE");
+	}
+	/* Frozen from here: no output until the thaw. */
+	for (;;) {
+		uint8_t *buf = pages < keep ? saved + pages * 4096 : page;
+		ssize_t n = read(fd, buf, 4096);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? errno : 0;
+			break;
+		}
+		if (pages == 0) {
+			memcpy(&info_data, saved + INFO_IMAGE_PAGES, 8);
+			memcpy(&info_pages, saved + INFO_PAGES, 8);
+			if (info_data < info_pages && info_pages - info_data <= FLOOR_MAX_SAVED)
+				keep = info_pages - info_data;
+			else
+				err = EPROTO;
+		}
+		pages++;
+	}
+	ioctl(fd, SNAPSHOT_FREE, 0);
+	ioctl(fd, SNAPSHOT_UNFREEZE, 0);
+	munlockall();
+	close(fd);
+	if (!err && pages != info_pages)
+		err = EPROTO;
+	if (err) {
+		say("floorsave failed pages=%" PRIu64 " info_pages=%" PRIu64 " info_image_pages=%" PRIu64,
+		    pages, info_pages, info_data);
+		errno = err;
+		die("read /dev/snapshot");
+	}
+	memset(page, 0, sizeof(page));
+	snprintf((char *)page, sizeof(page), "snapfloor pages=%" PRIu64 " saved=%" PRIu64 "\n",
+		 pages, keep);
+	if (pwrite(out, page, 4096, 0) != 4096 ||
+	    pwrite(out, saved, (size_t)keep * 4096, 4096) != (ssize_t)(keep * 4096) || fsync(out) < 0)
+		die(dev);
+	close(out);
+	say("floorsave pages=%" PRIu64 " saved=%" PRIu64, pages, keep);
+	return 0;
+}
+
+/* writev() all of iov (n elements), resuming after short writes. */
+static int writev_all(int fd, struct iovec *iov, int n)
+{
+	while (n > 0) {
+		ssize_t w = writev(fd, iov, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+static int cmd_floorload(const char *dev)
+{
+	static uint8_t head[4096] __attribute__((aligned(4096)));
+	static uint8_t data[256 * 4096] __attribute__((aligned(4096)));
+	struct iovec iov[256];
+	unsigned long long pages = 0, keep = 0;
+	uint64_t done = 0;
+	uint8_t *saved = NULL;
+	double t0, t1, t, longest = 0;
+	int in, fd;
+
+	kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	in = open(dev, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		die(dev);
+	if (pread(in, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
+	    sscanf((const char *)head, "snapfloor pages=%llu saved=%llu", &pages, &keep) != 2 ||
+	    keep == 0 || keep > FLOOR_MAX_SAVED || keep >= pages) {
+		say("floorload: no saved snapshot on %s", dev);
+		return 1;
+	}
+	if (posix_memalign((void **)&saved, 4096, (size_t)keep * 4096) != 0)
+		die("posix_memalign");
+	if (pread(in, saved, (size_t)keep * 4096, 4096) != (ssize_t)(keep * 4096))
+		die(dev);
+	close(in);
+	memset(data, 0x5a, sizeof(data));
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		die("mlockall");
+	fd = open("/dev/snapshot", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("/dev/snapshot");
+
+	t0 = clock_s(CLOCK_MONOTONIC);
+	while (done < pages) {
+		int n = 0;
+
+		for (; n < 256 && done + (uint64_t)n < pages; n++) {
+			uint64_t i = done + (uint64_t)n;
+			iov[n].iov_base = i < keep ? saved + i * 4096 : data + (size_t)n * 4096;
+			iov[n].iov_len = 4096;
+		}
+		t = clock_s(CLOCK_MONOTONIC);
+		if (writev_all(fd, iov, n) < 0)
+			die("write /dev/snapshot");
+		t = clock_s(CLOCK_MONOTONIC) - t;
+		if (t > longest)
+			longest = t;
+		done += (uint64_t)n;
+	}
+	/* The write after the last page, as snapresume makes it: the kernel
+	 * fills in the zero pages left out of the stream and calls the image
+	 * loaded (0). */
+	for (;;) {
+		ssize_t w = write(fd, data, 4096);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			die("write /dev/snapshot (end)");
+		if (w == 0)
+			break;
+	}
+	t1 = clock_s(CLOCK_MONOTONIC);
+	/* Closing without SNAPSHOT_ATOMIC_RESTORE: the kernel drops it all. */
+	close(fd);
+	munlockall();
+	say("loadfloor pages=%llu data_pages=%llu seconds=%.3f longest=%.3f", pages, pages - keep,
+	    t1 - t0, longest);
+	return 0;
+}
+
 /* ---- nonzero ---------------------------------------------------------- */
 
 static int cmd_nonzero(const char *path)
@@ -386,8 +571,13 @@ int main(int argc, char **argv)
 		return cmd_rawio(argv[2], parse_num(argv[3], "MiB"));
 	if (argc == 2 && strcmp(argv[1], "snapread") == 0)
 		return cmd_snapread();
+	if (argc == 3 && strcmp(argv[1], "floorsave") == 0)
+		return cmd_floorsave(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "floorload") == 0)
+		return cmd_floorload(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "nonzero") == 0)
 		return cmd_nonzero(argv[2]);
-	fprintf(stderr, "usage: benchload hold MIB SEED DIR | rawio DEV MIB | snapread | nonzero FILE\n");
+	fprintf(stderr, "usage: benchload hold MIB SEED DIR | rawio DEV MIB | snapread | "
+			"floorsave DEV | floorload DEV | nonzero FILE\n");
 	return 2;
 }

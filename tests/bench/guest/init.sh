@@ -2,8 +2,11 @@
 # /sbin/init of the benchmark guest (busybox sh; POSIX sh only).
 #
 # Kernel command line:
-#   bench.mode=kernel|snapwrite|raw|snapread   who hibernates, or the raw
-#                     disk test, or (diagnostic) reading /dev/snapshot alone
+#   bench.mode=kernel|snapwrite|raw|snapread|loadfloor   who hibernates, or
+#                     the raw disk test, or (diagnostics) reading
+#                     /dev/snapshot alone, or saving a snapshot's header and
+#                     page list for the initramfs to time the kernel's own
+#                     part of a load (snapbench.loadfloor=, 91snapbench)
 #   bench.step=hibernate|resume       hibernate: fill memory and hibernate;
 #                                     resume: this boot was meant to resume,
 #                                     so getting here means it did not
@@ -141,6 +144,12 @@ do_hibernate() {
 		sed 's/^/BENCH: /' /tmp/snapread.log
 		say "RESULT snapread=$([ "$rc" -eq 0 ] && echo ok || echo failed)"
 		return
+	elif [ "$mode" = loadfloor ]; then
+		/usr/bin/benchload floorsave "$target" > /tmp/floorsave.log 2>&1
+		rc=$?
+		sed 's/^/BENCH: /' /tmp/floorsave.log
+		say "RESULT floorsave=$([ "$rc" -eq 0 ] && echo ok || echo failed)"
+		return
 	else
 		workers=$(arg bench.workers "")
 		image_size=$(arg bench.image_size "")
@@ -186,8 +195,9 @@ step=$(arg bench.step hibernate)
 say "fresh boot mode=$mode step=$step kernel=$(uname -r)"
 load_lz4
 case $mode:$step in
-kernel:hibernate | snapwrite:hibernate | snapread:hibernate) do_hibernate "$mode" ;;
+kernel:hibernate | snapwrite:hibernate | snapread:hibernate | loadfloor:hibernate) do_hibernate "$mode" ;;
 raw:*) do_raw ;;
+loadfloor:resume) say "RESULT loadfloor=done" ;;
 *:resume) say "RESULT error=not-resumed" ;;
 *) say "RESULT error=unknown-mode mode=$mode step=$step" ;;
 esac

@@ -5,6 +5,8 @@
 # It is what dracut's "resume" module does, reduced to one device and with a
 # mark in the kernel log, and it brings the modules of the kernel's lz4
 # compressor, which an image written with hibernate.compressor=lz4 needs.
+# With SNAPBENCH_LOAD in the environment it also installs that benchload,
+# for the diagnostic snapbench.loadfloor=DEV.
 # shellcheck disable=SC2154 # moddir comes from dracut
 
 # called by dracut
@@ -27,4 +29,6 @@ installkernel() {
 install() {
     inst_multiple -o modprobe
     inst_hook pre-mount 01 "$moddir/snapbench-resume.sh"
+    # The benchmark's tool, for snapbench.loadfloor= (static).
+    [ -n "${SNAPBENCH_LOAD:-}" ] && inst_simple "$SNAPBENCH_LOAD" /usr/bin/benchload
 }

@@ -6,6 +6,11 @@
 # /sys/power/resume, which makes the kernel look for its hibernation image
 # there and, when it finds one, load it and jump into it: this never
 # returns. Without an image the boot goes on.
+#
+# With snapbench.loadfloor=/dev/NAME (diagnostic): benchload floorload
+# hands the kernel the header and page list saved on the device and as many
+# data pages from one buffer, timing the kernel's own part of a load, then
+# the boot goes on.
 
 _snapbench_dev=$(getarg snapbench.resume=)
 if [ -n "$_snapbench_dev" ]; then
@@ -26,5 +31,17 @@ if [ -n "$_snapbench_dev" ]; then
         warn "snapbench: $_snapbench_dev did not appear"
     fi
     unset _snapbench_sys _snapbench_i
+fi
+unset _snapbench_dev
+
+_snapbench_dev=$(getarg snapbench.loadfloor=)
+if [ -n "$_snapbench_dev" ]; then
+    _snapbench_i=0
+    while [ ! -e "/sys/class/block/${_snapbench_dev##*/}" ] && [ "$_snapbench_i" -lt 300 ]; do
+        sleep 0.1
+        _snapbench_i=$((_snapbench_i + 1))
+    done
+    /usr/bin/benchload floorload "$_snapbench_dev" || warn "snapbench: floorload failed"
+    unset _snapbench_i
 fi
 unset _snapbench_dev
