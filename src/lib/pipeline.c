@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "extmap.h"
@@ -43,6 +44,7 @@ enum pipe_mode { MODE_WRITE, MODE_READ };
 
 struct pipe {
 	unsigned workers, nslots, nread, chunk_pages;
+	int worker_nice;
 	size_t raw_cap, disk_cap;
 	struct slot *slots;
 
@@ -127,6 +129,7 @@ int pipe_new(const struct pipe_opts *o, struct pipe **ret)
 	if (p->nslots < 2)
 		p->nslots = 2;
 	p->nread = o && o->readahead > p->nslots ? o->readahead : p->nslots;
+	p->worker_nice = o ? o->worker_nice : 0;
 	p->chunk_pages = opts_chunk_pages(o);
 	if (p->chunk_pages > CHUNK_MAX_PAGES) {
 		free(p);
@@ -294,6 +297,17 @@ static void *worker_main(void *arg)
 {
 	struct pipe *p = arg;
 
+	/* On Linux each thread has its own nice value, inherited from the
+	 * thread that created it.  If it cannot be changed, the workers only
+	 * compete with the caller as they did before. */
+	if (p->worker_nice) {
+		int base;
+
+		errno = 0;
+		base = getpriority(PRIO_PROCESS, (id_t)gettid());
+		if (errno == 0)
+			(void)setpriority(PRIO_PROCESS, (id_t)gettid(), base + p->worker_nice);
+	}
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		struct slot *s = NULL;

@@ -32,6 +32,12 @@ struct pipe_opts {
 	 * stored (not yet decompressed); 0 or less than depth: depth.  The
 	 * workers still decompress at most depth chunks ahead. */
 	unsigned readahead;
+	/* Nice value of the worker threads relative to the caller's (0: the
+	 * same).  Reading into the kernel, the caller's write() calls are
+	 * where the kernel allocates the image's memory and takes its pages;
+	 * with more runnable threads than CPUs, workers at a lower priority
+	 * leave the caller its CPU and take what is left. */
+	int worker_nice;
 };
 
 #define PIPE_DEFAULT_CHUNK_PAGES 256u /* 1 MiB of pages */

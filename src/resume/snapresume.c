@@ -217,6 +217,10 @@ struct restore_ctx {
 	uint64_t kernel_ns, longest_ns;
 };
 
+/* The kernel's part of the load runs in our write() calls, on the thread
+ * that feeds it; the workers yield to it (pipe_opts.worker_nice). */
+#define RESUME_WORKER_NICE 10
+
 static int put_snapshot_pages(void *userdata, const void *pages, uint32_t n)
 {
 	struct restore_ctx *c = userdata;
@@ -503,6 +507,7 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 
 	po.chunk_pages = h.chunk_pages;
 	po.workers = (unsigned)o->workers;
+	po.worker_nice = RESUME_WORKER_NICE;
 	ahead_mib = size_readahead(o, &po);
 	r = pipe_new(&po, &p);
 	if (r < 0) {

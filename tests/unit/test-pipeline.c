@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -442,18 +444,20 @@ struct rt_case {
 	unsigned chunk_pages, workers, depth;
 	unsigned read_workers, read_chunk_pages; /* 0: as written */
 	unsigned readahead;                      /* reading */
+	int worker_nice;                         /* reading */
 	bool expect_mix;                         /* raw and compressed chunks */
 };
 
 static void test_round_trip(void **state)
 {
 	const struct rt_case *tc = *state;
-	const struct pipe_opts wo = {tc->workers, tc->depth, tc->chunk_pages, 0};
+	const struct pipe_opts wo = {tc->workers, tc->depth, tc->chunk_pages, 0, 0};
 	const struct pipe_opts ro = {
 		tc->read_workers ? tc->read_workers : tc->workers,
 		tc->depth,
 		tc->read_chunk_pages ? tc->read_chunk_pages : tc->chunk_pages,
 		tc->readahead,
+		tc->worker_nice,
 	};
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
 	struct progress_log wlog = {0}, rlog = {0};
@@ -553,7 +557,7 @@ static void test_round_trip(void **state)
 
 static void test_empty_stream(void **state)
 {
-	const struct pipe_opts o = {2, 2, 4, 0};
+	const struct pipe_opts o = {2, 2, 4, 0, 0};
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
 	struct pipe_stats st;
 	struct stream src;
@@ -577,7 +581,7 @@ static void test_empty_stream(void **state)
  * every buffer, length and offset must be block-aligned. */
 static void test_round_trip_direct_io(void **state)
 {
-	const struct pipe_opts o = {2, 3, 3, 0};
+	const struct pipe_opts o = {2, 3, 3, 0, 0};
 	struct image_header h;
 	struct stream src;
 	struct sink k;
@@ -612,7 +616,7 @@ static void test_round_trip_direct_io(void **state)
 
 static void test_memory_bounded(void **state)
 {
-	const struct pipe_opts o = {2, 2, 1, 0};
+	const struct pipe_opts o = {2, 2, 1, 0, 0};
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
 	uint64_t mem, bound;
 	struct pipe_stats st;
@@ -651,7 +655,7 @@ static void test_memory_bounded(void **state)
 	/* The defaults are bounded by the defaults, not by anything else. */
 	pipe_free(p);
 	p = NULL;
-	assert_int_equal(pipe_new(&(struct pipe_opts){4, 0, 0, 0}, &p), 0);
+	assert_int_equal(pipe_new(&(struct pipe_opts){4, 0, 0, 0, 0}, &p), 0);
 	assert_int_equal(pipe_chunk_pages(p), PIPE_DEFAULT_CHUNK_PAGES);
 	assert_int_equal(pipe_workers(p), 4);
 	bound = (2 * 4 + 2) * ((uint64_t)PIPE_DEFAULT_CHUNK_PAGES * PAGE +
@@ -676,7 +680,7 @@ struct small_image {
 
 static void small_image(struct small_image *im, uint8_t tag, uint64_t pages)
 {
-	const struct pipe_opts o = {2, 2, 2, 0};
+	const struct pipe_opts o = {2, 2, 2, 0, 0};
 	uint8_t uuid[16];
 
 	stream_init(&im->src, tag, pages, SMALL_PATTERN);
@@ -696,7 +700,7 @@ static void small_image(struct small_image *im, uint8_t tag, uint64_t pages)
 static void expect_damaged(int fd, const struct image_header *h, const struct stream *src,
 			   uint64_t chunk, uint64_t first_bad_page, const char *what, uint64_t at)
 {
-	const struct pipe_opts o = {2, 2, 2, 0};
+	const struct pipe_opts o = {2, 2, 2, 0, 0};
 	struct sink k;
 	uint64_t err;
 	int r;
@@ -718,7 +722,7 @@ static void expect_damaged(int fd, const struct image_header *h, const struct st
 
 static void expect_intact(struct small_image *im)
 {
-	const struct pipe_opts o = {2, 2, 2, 0};
+	const struct pipe_opts o = {2, 2, 2, 0, 0};
 	struct sink k;
 
 	sink_init(&k, &im->src);
@@ -786,7 +790,7 @@ static void test_padding_is_not_used(void **state)
  * at a stride over all covered bytes is still pinned to its chunk. */
 static void test_stride_flips_detected(void **state)
 {
-	const struct pipe_opts o = {4, 3, 2, 0};
+	const struct pipe_opts o = {4, 3, 2, 0, 0};
 	struct chunk_loc locs[40];
 	struct image_header h;
 	struct stream src;
@@ -815,7 +819,7 @@ static void test_stride_flips_detected(void **state)
 
 static void test_chunks_swapped(void **state)
 {
-	const struct pipe_opts o = {2, 2, 1, 0};
+	const struct pipe_opts o = {2, 2, 1, 0, 0};
 	struct chunk_loc locs[6];
 	struct image_header h;
 	struct stream src;
@@ -868,7 +872,7 @@ static void test_chunks_swapped(void **state)
 
 static void test_chunk_from_other_image(void **state)
 {
-	const struct pipe_opts o = {2, 2, 2, 0};
+	const struct pipe_opts o = {2, 2, 2, 0, 0};
 	struct chunk_loc la[3], lb[3];
 	struct image_header ha, hb;
 	struct stream src;
@@ -939,7 +943,7 @@ static void test_truncated(void **state)
 
 static void test_totals_disagree(void **state)
 {
-	const struct pipe_opts o = {2, 2, 2, 0};
+	const struct pipe_opts o = {2, 2, 2, 0, 0};
 	struct small_image im, full;
 	struct image_header h;
 	struct sink k;
@@ -1003,7 +1007,7 @@ static void test_totals_disagree(void **state)
 
 static void test_limit(void **state)
 {
-	const struct pipe_opts o = {2, 2, 4, 0};
+	const struct pipe_opts o = {2, 2, 4, 0, 0};
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
 	struct chunk_loc locs[64];
 	struct image_header h;
@@ -1071,7 +1075,7 @@ static void test_limit(void **state)
 
 static void test_get_pages_error(void **state)
 {
-	const struct pipe_opts o = {2, 2, 4, 0};
+	const struct pipe_opts o = {2, 2, 4, 0, 0};
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
 	struct pipe_stats st;
 	struct stream src;
@@ -1110,7 +1114,7 @@ static int get_too_many(void *userdata, void *buf, uint32_t max)
 
 static void test_get_pages_overrun(void **state)
 {
-	const struct pipe_opts o = {2, 2, 4, 0};
+	const struct pipe_opts o = {2, 2, 4, 0, 0};
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
 	struct pipe_stats st;
 	uint8_t uuid[16];
@@ -1127,7 +1131,7 @@ static void test_get_pages_overrun(void **state)
 
 static void test_put_pages_error(void **state)
 {
-	const struct pipe_opts o = {2, 2, 4, 0};
+	const struct pipe_opts o = {2, 2, 4, 0, 0};
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
 	struct image_header h;
 	struct stream src;
@@ -1183,14 +1187,14 @@ static void test_bad_arguments(void **state)
 	int fd = temp_target(NULL, 0);
 
 	(void)state;
-	assert_int_equal(pipe_new(&(struct pipe_opts){1, 2, CHUNK_MAX_PAGES + 1, 0}, &q), -EINVAL);
+	assert_int_equal(pipe_new(&(struct pipe_opts){1, 2, CHUNK_MAX_PAGES + 1, 0, 0}, &q), -EINVAL);
 	assert_null(q);
-	assert_int_equal(pipe_new(&(struct pipe_opts){1000, 0, 1, 0}, &q), 0);
+	assert_int_equal(pipe_new(&(struct pipe_opts){1000, 0, 1, 0, 0}, &q), 0);
 	assert_int_equal(pipe_workers(q), PIPE_MAX_WORKERS);
 	pipe_free(q);
 
 	make_uuid(uuid, 0xb0);
-	assert_int_equal(pipe_new(&(struct pipe_opts){2, 2, 4, 0}, &p), 0);
+	assert_int_equal(pipe_new(&(struct pipe_opts){2, 2, 4, 0, 0}, &p), 0);
 	stream_init(&src, 0xb0, 10, NULL);
 	/* The payload offset must be block-aligned. */
 	assert_int_equal(pipe_write(p, uuid, get_pages, &src, fd, IMAGE_HEADER_SIZE + 512,
@@ -1199,7 +1203,7 @@ static void test_bad_arguments(void **state)
 	assert_int_equal(src.calls, 0);
 
 	/* An image with larger chunks than the pipeline holds. */
-	assert_int_equal(write_image(fd, &src, &(struct pipe_opts){2, 2, 8, 0}, uuid, UINT64_MAX, &h,
+	assert_int_equal(write_image(fd, &src, &(struct pipe_opts){2, 2, 8, 0, 0}, uuid, UINT64_MAX, &h,
 				     NULL),
 			 0);
 	assert_int_equal(pipe_read(p, &h, fd, (uint64_t)file_size(fd), NULL, NULL, NULL, NULL,
@@ -1239,7 +1243,7 @@ static int put_pages_slowly(void *userdata, const void *pages, uint32_t n)
 
 static void test_readahead(void **state)
 {
-	const struct pipe_opts wo = {2, 2, 4, 0};
+	const struct pipe_opts wo = {2, 2, 4, 0, 0};
 	const struct {
 		unsigned depth, ahead;
 	} cases[] = {{3, 3}, {3, 30}, {12, 30}};
@@ -1258,7 +1262,7 @@ static void test_readahead(void **state)
 	for (unsigned c = 0; c < ARRAY_SIZE(cases); c++) {
 		unsigned depth = cases[c].depth, ahead = cases[c].ahead;
 
-		assert_int_equal(pipe_new(&(struct pipe_opts){2, depth, 4, ahead}, &p), 0);
+		assert_int_equal(pipe_new(&(struct pipe_opts){2, depth, 4, ahead, 0}, &p), 0);
 		assert_int_equal(pipe_memory(p), depth * 4 * (uint64_t)PAGE +
 							 ahead * (chunk_disk_bytes(4 * PAGE) + IMAGE_ALIGN) +
 							 IMAGE_ALIGN);
@@ -1292,7 +1296,7 @@ static void test_readahead_budget(void **state)
 {
 	const uint64_t mib = 1 << 20;
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
-	struct pipe_opts o = {2, 0, 0, 0};
+	struct pipe_opts o = {2, 0, 0, 0, 0};
 	uint64_t base;
 
 	(void)state;
@@ -1322,6 +1326,105 @@ static void test_readahead_budget(void **state)
 	assert_int_equal(pipe_new(&o, &p), 0);
 	assert_true(pipe_memory(p) > base);
 	assert_true(pipe_memory(p) <= base + 12 * mib);
+}
+
+/* ---- the workers' priority ------------------------------------------- */
+
+struct nice_sink {
+	struct sink k;
+	int want;           /* the workers' nice value */
+	unsigned at_want;   /* threads with it, seen during the first call */
+	unsigned threads;   /* threads seen */
+};
+
+/* The nice value of thread tid, from /proc (field 19 of stat). */
+static int thread_nice(const char *tid, bool *ok)
+{
+	char path[64], buf[512];
+	const char *p;
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%s/stat", tid);
+	*ok = false;
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) != NULL) {
+		/* After the name: state, then fields 4..19. */
+		unsigned field = 2;
+		for (; *p && field < 19; p++)
+			if (*p == ' ')
+				field++;
+		*ok = sscanf(p, "%d", &n) == 1;
+	}
+	fclose(f);
+	return n;
+}
+
+static int put_pages_seeing_nice(void *userdata, const void *pages, uint32_t n)
+{
+	struct nice_sink *w = userdata;
+
+	if (w->k.calls == 0) {
+		DIR *d = opendir("/proc/self/task");
+		struct dirent *e;
+
+		while (d && (e = readdir(d)) != NULL) {
+			bool ok;
+			int v;
+
+			if (e->d_name[0] == '.')
+				continue;
+			v = thread_nice(e->d_name, &ok);
+			if (!ok)
+				continue;
+			w->threads++;
+			if (v == w->want)
+				w->at_want++;
+		}
+		if (d)
+			closedir(d);
+	}
+	return put_pages(&w->k, pages, n);
+}
+
+/* pipe_opts.worker_nice: every worker, and only the workers, run at the
+ * caller's nice value plus worker_nice. */
+static void test_worker_nice(void **state)
+{
+	const struct pipe_opts o = {3, 2, 4, 0, 5};
+	_cleanup_(pipe_freep) struct pipe *p = NULL;
+	struct image_header h;
+	struct stream src;
+	struct nice_sink w = {0};
+	uint8_t uuid[16];
+	int base, fd;
+
+	(void)state;
+	errno = 0;
+	base = getpriority(PRIO_PROCESS, 0);
+	assert_int_equal(errno, 0);
+	if (base + 5 > 19)
+		skip(); /* already niced so far that the workers cannot differ */
+	fd = temp_target(NULL, 0);
+	make_uuid(uuid, 0xc0);
+	stream_init(&src, 0xc0, 40, NULL);
+	assert_int_equal(write_image(fd, &src, &o, uuid, UINT64_MAX, &h, NULL), 0);
+	assert_int_equal(pipe_new(&o, &p), 0);
+	sink_init(&w.k, &src);
+	w.want = base + 5;
+	assert_int_equal(pipe_read(p, &h, fd, (uint64_t)file_size(fd), put_pages_seeing_nice, &w,
+				   NULL, NULL, NULL),
+			 0);
+	assert_int_equal(w.k.next, 40);
+	assert_int_equal(w.k.mismatches, 0);
+	/* This thread, the reader and three workers at least (a sanitizer
+	 * may add threads of its own, at the base value). */
+	assert_true(w.threads >= 5);
+	assert_int_equal(w.at_want, 3);
+	assert_int_equal(getpriority(PRIO_PROCESS, 0), base);
+	close(fd);
 }
 
 /* ---- the test list ----------------------------------------------------- */
@@ -1369,6 +1472,8 @@ int main(void)
 		ROUND_TRIP("301 chunks, read ahead 7 of 3, 4 workers", .pages = 1203,
 			   .chunk_pages = 4, .workers = 4, .depth = 3, .readahead = 7,
 			   .read_workers = 4, .expect_mix = true),
+		ROUND_TRIP("301 chunks, workers at a lower priority", .pages = 1203,
+			   .chunk_pages = 4, .workers = 2, .worker_nice = 10, .expect_mix = true),
 		ROUND_TRIP("largest chunks", .pages = CHUNK_MAX_PAGES + 1,
 			   .chunk_pages = CHUNK_MAX_PAGES, .workers = 2, .depth = 2),
 		ROUND_TRIP("defaults", .pages = 2 * PIPE_DEFAULT_CHUNK_PAGES + 17),
@@ -1387,6 +1492,7 @@ int main(void)
 		cmocka_unit_test(test_put_pages_error),
 		cmocka_unit_test(test_readahead),
 		cmocka_unit_test(test_readahead_budget),
+		cmocka_unit_test(test_worker_nice),
 		cmocka_unit_test(test_bad_arguments),
 	};
 
