@@ -323,12 +323,11 @@ static int cmd_rawio(const char *dev, uint64_t mib)
 
 /* ---- snapread ---------------------------------------------------------- */
 
-static int cmd_snapread(void)
+/* Open /dev/snapshot, lock our memory, freeze and take a snapshot: the
+ * descriptor, frozen, the snapshot ready to be read. */
+static int snapshot_take(void)
 {
-	static uint8_t page[4096] __attribute__((aligned(4096)));
-	uint64_t pages = 0;
-	int fd, in_suspend = 0, err = 0;
-	double t0, t1;
+	int fd, in_suspend = 0, err;
 
 	fd = open("/dev/snapshot", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -343,6 +342,17 @@ static int cmd_snapread(void)
 		errno = err;
 		die("SNAPSHOT_CREATE_IMAGE");
 	}
+	return fd;
+}
+
+static int cmd_snapread(void)
+{
+	static uint8_t page[4096] __attribute__((aligned(4096)));
+	uint64_t pages = 0;
+	int fd, err = 0;
+	double t0, t1;
+
+	fd = snapshot_take();
 	/* Frozen from here: no output until the thaw. */
 	t0 = clock_s(CLOCK_MONOTONIC);
 	for (;;) {
@@ -384,26 +394,14 @@ static int cmd_floorsave(const char *dev)
 	static uint8_t page[4096] __attribute__((aligned(4096)));
 	uint8_t *saved = NULL;
 	uint64_t pages = 0, info_pages = 0, info_data = 0, keep = 1;
-	int fd, out, in_suspend = 0, err = 0;
+	int fd, out, err = 0;
 
 	if (posix_memalign((void **)&saved, 4096, (size_t)FLOOR_MAX_SAVED * 4096) != 0)
 		die("posix_memalign");
 	out = open(dev, O_WRONLY | O_CLOEXEC);
 	if (out < 0)
 		die(dev);
-	fd = open("/dev/snapshot", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		die("/dev/snapshot");
-	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
-		die("mlockall");
-	if (ioctl(fd, SNAPSHOT_FREEZE, 0) < 0)
-		die("SNAPSHOT_FREEZE");
-	if (ioctl(fd, SNAPSHOT_CREATE_IMAGE, &in_suspend) < 0) {
-		err = errno;
-		ioctl(fd, SNAPSHOT_UNFREEZE, 0);
-		errno = err;
-		die("SNAPSHOT_CREATE_IMAGE");
-	}
+	fd = snapshot_take();
 	/* Frozen from here: no output until the thaw. */
 	for (;;) {
 		uint8_t *buf = pages < keep ? saved + pages * 4096 : page;
