@@ -636,24 +636,25 @@ done:
 	return 0;
 }
 
-uint64_t pipe_fetched(struct pipe *p)
+/* A counter the threads update under the lock, read from another thread. */
+static uint64_t read_locked(struct pipe *p, const uint64_t *counter)
 {
 	uint64_t n;
 
 	pthread_mutex_lock(&p->lock);
-	n = p->fetched;
+	n = *counter;
 	pthread_mutex_unlock(&p->lock);
 	return n;
 }
 
+uint64_t pipe_fetched(struct pipe *p)
+{
+	return read_locked(p, &p->fetched);
+}
+
 uint64_t pipe_worked(struct pipe *p)
 {
-	uint64_t n;
-
-	pthread_mutex_lock(&p->lock);
-	n = p->worked;
-	pthread_mutex_unlock(&p->lock);
-	return n;
+	return read_locked(p, &p->worked);
 }
 
 void pipe_set_map(struct pipe *p, struct extmap *m)

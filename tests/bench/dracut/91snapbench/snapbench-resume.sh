@@ -12,36 +12,39 @@
 # data pages from one buffer, timing the kernel's own part of a load, then
 # the boot goes on.
 
+# _snapbench_wait DEV: wait up to 30 s for /dev/NAME's sysfs entry;
+# false if it did not appear.
+_snapbench_wait() {
+    _snapbench_i=0
+    while [ ! -e "/sys/class/block/${1##*/}/dev" ] && [ "$_snapbench_i" -lt 300 ]; do
+        sleep 0.1
+        _snapbench_i=$((_snapbench_i + 1))
+    done
+    unset _snapbench_i
+    [ -e "/sys/class/block/${1##*/}/dev" ]
+}
+
 _snapbench_dev=$(getarg snapbench.resume=)
 if [ -n "$_snapbench_dev" ]; then
     # An lz4 image needs the crypto "lz4" algorithm; the kernel would ask
     # for it itself, but only through the usermode helper.
     modprobe -q lz4 2> /dev/null
-    _snapbench_sys=/sys/class/block/${_snapbench_dev##*/}/dev
-    _snapbench_i=0
-    while [ ! -e "$_snapbench_sys" ] && [ "$_snapbench_i" -lt 300 ]; do
-        sleep 0.1
-        _snapbench_i=$((_snapbench_i + 1))
-    done
-    if [ -e "$_snapbench_sys" ]; then
+    if _snapbench_wait "$_snapbench_dev"; then
         echo "bench: kernel resume from $_snapbench_dev" > /dev/kmsg
-        cat "$_snapbench_sys" > /sys/power/resume
+        cat "/sys/class/block/${_snapbench_dev##*/}/dev" > /sys/power/resume
         warn "snapbench: no hibernation image on $_snapbench_dev, continuing the boot"
     else
         warn "snapbench: $_snapbench_dev did not appear"
     fi
-    unset _snapbench_sys _snapbench_i
 fi
-unset _snapbench_dev
 
 _snapbench_dev=$(getarg snapbench.loadfloor=)
 if [ -n "$_snapbench_dev" ]; then
-    _snapbench_i=0
-    while [ ! -e "/sys/class/block/${_snapbench_dev##*/}" ] && [ "$_snapbench_i" -lt 300 ]; do
-        sleep 0.1
-        _snapbench_i=$((_snapbench_i + 1))
-    done
-    /usr/bin/benchload floorload "$_snapbench_dev" || warn "snapbench: floorload failed"
-    unset _snapbench_i
+    if _snapbench_wait "$_snapbench_dev"; then
+        /usr/bin/benchload floorload "$_snapbench_dev" || warn "snapbench: floorload failed"
+    else
+        warn "snapbench: $_snapbench_dev did not appear"
+    fi
 fi
 unset _snapbench_dev
+unset -f _snapbench_wait
