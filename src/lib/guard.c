@@ -70,6 +70,8 @@ static int probe_all(const char *path, bool wipe, struct guard_sig *sigs, size_t
 			if (!off[0])
 				copy_value(pr, "PTMAGIC_OFFSET", off, sizeof(off));
 			s->offset = strtoull(off, NULL, 10);
+			copy_value(pr, "BLOCK_SIZE", off, sizeof(off));
+			s->block_size = (uint32_t)strtoul(off, NULL, 10);
 		}
 		n++;
 		if (wipe && blkid_do_wipe(pr, 0) < 0) {

@@ -20,6 +20,9 @@ struct guard_sig {
 	char label[64];
 	char uuid[64];
 	uint64_t offset; /* of the magic */
+	uint32_t block_size; /* blkid BLOCK_SIZE: the smallest unit the file
+			      * system writes (its block; XFS: its sector); 0
+			      * when libblkid does not say */
 };
 
 /* Every signature libblkid finds on path (superblocks of all kinds and

@@ -101,6 +101,37 @@ static void test_ext4_found_and_wiped(void **state)
 	assert_int_equal(n, 0);
 }
 
+static void blank_mib(unsigned mib);
+
+/* The unit each file system writes in, which a COW store must not exceed
+ * (snapwrite snapshot): ext4's block, XFS's sector; none for swap. */
+static void test_block_size(void **state)
+{
+	struct guard_sig sigs[4];
+	size_t n = 0;
+
+	(void)state;
+	blank();
+	run("mkfs.ext4 -q -F -b 1024");
+	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(sigs[0].block_size, 1024);
+	blank();
+	run("mkfs.ext4 -q -F -b 4096");
+	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_int_equal(sigs[0].block_size, 4096);
+	blank_mib(320);
+	run("mkfs.xfs -q -f -s size=512 -b size=4096");
+	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_string_equal(sigs[0].type, "xfs");
+	assert_int_equal(sigs[0].block_size, 512);
+	blank();
+	run("mkswap");
+	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_string_equal(sigs[0].type, "swap");
+	assert_int_equal(sigs[0].block_size, 0);
+}
+
 static void test_swap_and_count_beyond_max(void **state)
 {
 	struct guard_sig sigs[1];
@@ -369,6 +400,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_blank),
 		cmocka_unit_test(test_ext4_found_and_wiped),
+		cmocka_unit_test(test_block_size),
 		cmocka_unit_test(test_swap_and_count_beyond_max),
 		cmocka_unit_test(test_partition_table),
 		cmocka_unit_test(test_holders),
