@@ -103,6 +103,21 @@ int blockdev_open(const char *path, int flags, bool direct, int *ret_fd, uint64_
 	return 0;
 }
 
+int blockdev_logical_block_size(const char *path, unsigned *ret)
+{
+	_cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int lbs;
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, BLKSSZGET, &lbs) < 0)
+		return -errno;
+	if (lbs <= 0)
+		return -EIO;
+	*ret = (unsigned)lbs;
+	return 0;
+}
+
 int blockdev_sysfs_list(const char *dir, char (*names)[BLOCKDEV_NAME_MAX], size_t max,
 			size_t *ret_n)
 {

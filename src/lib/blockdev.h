@@ -29,6 +29,10 @@ int blockdev_wait(const char *spec, uint64_t timeout_ms, char **ret_path);
  */
 int blockdev_open(const char *path, int flags, bool direct, int *ret_fd, uint64_t *ret_size);
 
+/* The logical block size of a block device (BLKSSZGET): the smallest
+ * write it takes.  0 or negative errno (-ENOTTY for a regular file). */
+int blockdev_logical_block_size(const char *path, unsigned *ret);
+
 #define BLOCKDEV_NAME_MAX 32
 
 /* The device names in a sysfs directory that lists devices (a device's

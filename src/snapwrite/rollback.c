@@ -103,8 +103,77 @@ static int check_mapping(struct ovl *o)
 	return 0;
 }
 
+/* A zram device takes writes of one page at least, whatever the disks. */
+#define ZRAM_LOGICAL_BLOCK 4096
+
+/* The node of the overlay's own device: /dev/mapper/NAME, or devtmpfs's
+ * dm-MINOR where nothing made the former. */
+static int overlay_node(const char *name, char *buf, size_t size)
+{
+	unsigned maj, min;
+	int r = dmx_exists(name, &maj, &min);
+
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return -ENXIO;
+	snprintf(buf, size, "/dev/mapper/%s", name);
+	if (same_dev(buf, maj, min))
+		return 0;
+	snprintf(buf, size, "/dev/dm-%u", min);
+	return same_dev(buf, maj, min) ? 0 : -ENOENT;
+}
+
+/*
+ * The smallest write the data on the overlay needs: its file system's unit
+ * as libblkid reports it (ext4's block, XFS's sector), else the overlay's
+ * logical block size.  The snapshot mapping takes the larger logical block
+ * size of origin and store; a file system that writes smaller units breaks
+ * under it (ext4 aborts its journal).
+ */
+static int find_write_unit(struct ovl *o)
+{
+	struct guard_sig sigs[GUARD_MAX_SIGS];
+	char node[300];
+	size_t n = 0;
+	int r;
+
+	r = overlay_node(o->spec.name, node, sizeof(node));
+	if (r == 0)
+		r = blockdev_logical_block_size(node, &o->write_unit);
+	if (r == 0)
+		r = guard_probe(node, sigs, GUARD_MAX_SIGS, &n);
+	if (r < 0)
+		return offender("Overlay %s: finding the block size of what it holds failed: %s",
+				o->spec.name, strerror(-r));
+	snprintf(o->unit_what, sizeof(o->unit_what),
+		 "it holds no file system libblkid knows and takes %u-byte writes", o->write_unit);
+	for (size_t i = 0; i < n && i < GUARD_MAX_SIGS; i++)
+		if (sigs[i].block_size) {
+			o->write_unit = sigs[i].block_size;
+			snprintf(o->unit_what, sizeof(o->unit_what),
+				 "the %s file system on it writes %u-byte blocks", sigs[i].type,
+				 o->write_unit);
+			break;
+		}
+	return 0;
+}
+
+/* A store whose logical block size is larger than the overlay's unit. */
+static int check_store_unit(const struct ovl *o, unsigned store_lbs)
+{
+	if (!o->write_unit || store_lbs <= o->write_unit)
+		return 0;
+	return offender("Overlay %s: its COW store %s takes no write smaller than %u bytes, but "
+			"%s: the snapshot would break it; use a store (a partition or LV) with "
+			"a logical block size of at most %u bytes",
+			o->spec.name, o->spec.zram_bytes ? "on zram" : o->cow, store_lbs,
+			o->unit_what, o->write_unit);
+}
+
 static int check_cow(struct ovl *o, uint64_t cow_min, const char *target)
 {
+	unsigned lbs;
 	struct guard_sig sigs[GUARD_MAX_SIGS];
 	char what[256];
 	size_t n = 0;
@@ -115,7 +184,7 @@ static int check_cow(struct ovl *o, uint64_t cow_min, const char *target)
 			return offender("Overlay %s: a zram store of %" PRIu64 " MiB is smaller "
 					"than cow_min (%" PRIu64 " MiB)",
 					o->spec.name, o->spec.zram_bytes >> 20, cow_min >> 20);
-		return 0;
+		return check_store_unit(o, ZRAM_LOGICAL_BLOCK);
 	}
 	r = device_of(o->spec.cow, o->cow, sizeof(o->cow), &o->cow_major, &o->cow_minor,
 		      &o->cow_sectors);
@@ -147,7 +216,12 @@ static int check_cow(struct ovl *o, uint64_t cow_min, const char *target)
 		return offender("Overlay %s: the COW store %s has %" PRIu64 " MiB, less than "
 				"cow_min (%" PRIu64 " MiB)",
 				o->spec.name, o->cow, o->cow_sectors >> 11, cow_min >> 20);
-	return 0;
+	r = blockdev_logical_block_size(o->cow, &lbs);
+	if (r < 0)
+		return offender("Overlay %s: reading the logical block size of the COW store %s "
+				"failed: %s",
+				o->spec.name, o->cow, strerror(-r));
+	return check_store_unit(o, lbs);
 }
 
 int rollback_plan(const struct overlay_spec *specs, size_t n, uint64_t cow_min,
@@ -155,6 +229,7 @@ int rollback_plan(const struct overlay_spec *specs, size_t n, uint64_t cow_min,
 {
 	static struct fs_mount mounts[256];
 	char swaps[512], name[OVERLAY_NAME_LEN];
+	unsigned lbs;
 	size_t nm = 0;
 	int bad = 0, r;
 
@@ -178,7 +253,10 @@ int rollback_plan(const struct overlay_spec *specs, size_t n, uint64_t cow_min,
 		if (same_dev(target, o->origin_major, o->origin_minor))
 			bad += offender("Overlay %s: its origin %s is the image's target",
 					o->spec.name, o->origin);
-		bad += check_mapping(o);
+		r = check_mapping(o);
+		if (r == 0)
+			r = find_write_unit(o);
+		bad += r;
 		bad += check_cow(o, cow_min, target);
 	}
 
@@ -244,6 +322,15 @@ int rollback_plan(const struct overlay_spec *specs, size_t n, uint64_t cow_min,
 		o->cow_major = major(st.st_rdev);
 		o->cow_minor = minor(st.st_rdev);
 		o->cow_sectors = o->spec.zram_bytes / 512;
+		/* Checked above for what zram takes; the device itself says. */
+		r = blockdev_logical_block_size(o->cow, &lbs);
+		if (r < 0) {
+			log_error("Overlay %s: reading the logical block size of %s failed: %s",
+				  o->spec.name, o->cow, strerror(-r));
+			return r;
+		}
+		if (check_store_unit(o, lbs))
+			return 1;
 	}
 	return 0;
 }

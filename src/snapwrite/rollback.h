@@ -21,6 +21,8 @@ struct ovl {
 	unsigned origin_major, origin_minor, cow_major, cow_minor;
 	uint64_t len;             /* of the mapping and the origin, sectors */
 	uint64_t cow_sectors;
+	unsigned write_unit;      /* the smallest write the data on it needs */
+	char unit_what[96];       /* what sets it, for messages */
 	char linear[64];          /* the table to go back to */
 	bool zram_made;           /* cow is a zram device made by the plan */
 	bool loaded;              /* a snapshot table is loaded (inactive) */

@@ -51,7 +51,9 @@ binary_libs() {
 }
 
 # guest_build_root: builds (or reuses) the pristine guest root filesystem
-# image and sets ROOT_TEMPLATE. No mounting: mkfs.ext4 -d copies a tree.
+# image and sets ROOT_TEMPLATE, and the same tree on an ext4 of 4 KiB blocks
+# (ROOT_TEMPLATE_4K; mkfs.ext4 gives a root this small 1 KiB blocks). No
+# mounting: mkfs.ext4 -d copies a tree.
 guest_build_root() {
 	local dir=$SNAPTEST_BUILD/guest key tree p lib
 	mkdir -p "$dir"
@@ -64,7 +66,8 @@ guest_build_root() {
 		"$SNAPTEST_DIR/guest/image.key" "$SNAPWRITE_BIN" "$REPO_DIR/kernel-config/check" \
 		"$REPO_DIR/kernel-config/snapresume.config" "${libs[@]}")
 	ROOT_TEMPLATE=$dir/root-${key:0:16}.img
-	[ -e "$ROOT_TEMPLATE" ] && return 0
+	ROOT_TEMPLATE_4K=$dir/root-${key:0:16}-4k.img
+	[ -e "$ROOT_TEMPLATE" ] && [ -e "$ROOT_TEMPLATE_4K" ] && return 0
 
 	log "building guest root filesystem"
 	rm -f "$dir"/root-*.img
@@ -101,6 +104,8 @@ guest_build_root() {
 	echo "root:x:0:0:root:/root:/bin/sh" > "$tree/etc/passwd"
 	echo "root:x:0:" > "$tree/etc/group"
 	mkfs.ext4 -q -F -L snaproot -d "$tree" "$ROOT_TEMPLATE.tmp" "${SNAPTEST_ROOT_MIB}M" > /dev/null || return 1
+	mkfs.ext4 -q -F -b 4096 -L snaproot -d "$tree" "$ROOT_TEMPLATE_4K.tmp" "${SNAPTEST_ROOT_MIB}M" > /dev/null || return 1
+	mv "$ROOT_TEMPLATE_4K.tmp" "$ROOT_TEMPLATE_4K"
 	mv "$ROOT_TEMPLATE.tmp" "$ROOT_TEMPLATE"
 }
 

@@ -159,6 +159,12 @@ rollback_setup() {
 	SNAPTEST_APPEND="${SNAPTEST_APPEND:+$SNAPTEST_APPEND }rd.snap.overlay=snaproot,/dev/vda,$cow"
 }
 
+# root_4k: the root file system on 4 KiB blocks (ROOT_TEMPLATE_4K), as a
+# store on zram needs: it takes no write smaller than 4 KiB.
+root_4k() {
+	cp --sparse=always "$ROOT_TEMPLATE_4K" "$ROOT_IMG" || fail "cannot copy the 4 KiB root"
+}
+
 # take_snapshot LABEL [APPEND]: a boot where snapwrite snapshot takes the
 # snapshot and the guest runs on: writes F, lets the workload's counter go
 # on, and powers off (after_snapshot in the guest). Sets BEFORE_* as
@@ -169,6 +175,8 @@ take_snapshot() {
 	expect 'snapwrite: image committed' "snapwrite did not commit the image"
 	expect 'snapwrite: snapshot .* taken in' "snapwrite did not report the snapshot"
 	expect '^SNAPTEST: snapshot taken, running on' "the guest did not run on after the snapshot"
+	expect_not 'Aborting journal|EXT4-fs error|EXT4-fs warning|getblk\(\): invalid block size|Buffer I/O error' \
+		"the root file system broke under the snapshot"
 	expect '^SNAPTEST: status overlay_snaproot: snapshot, COW [0-9]+ of [0-9]+ MiB used' \
 		"snapwrite status does not show the overlay as a snapshot with its COW usage"
 	expect_result running_on yes

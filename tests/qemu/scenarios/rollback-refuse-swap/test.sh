@@ -2,8 +2,10 @@
 # A snapshot with swap active on a disk (/dev/vdc) is refused before
 # anything is frozen: pages swapped out then could be overwritten later.
 # The message names the swap area; the workload runs on. (The COW store is
-# on zram here, so that the swap area is the only problem.)
+# on zram here, over a root of 4 KiB blocks, so that the swap area is the
+# only problem.)
 
+root_4k
 rollback_setup zram:64M
 guest_modules zram
 truncate -s 64M "$WORKDIR/swap.img"

@@ -2,8 +2,11 @@
 # A volatile COW store on zram: what the guest writes after the snapshot
 # lives in memory only. After the power-off keeping it is impossible; the
 # next boot says so and takes the fallback (resume, the default): the
-# workload is back at the snapshot, F is gone, fsck clean.
+# workload is back at the snapshot, F is gone, fsck clean. (zram takes no
+# write under 4 KiB: the root is on 4 KiB blocks, as rollback-refuse-
+# blocksize shows it must be.)
 
+root_4k
 rollback_setup zram:64M
 guest_modules zram
 take_snapshot b1-snapshot
