@@ -22,11 +22,19 @@ enum slot_state {
 
 /*
  * Writing, the ring has nslots slots, each with a buffer of pages (raw)
- * and one for the chunk as on disk.  Reading, it has nread >= nslots
- * slots, each with a disk buffer: the reader may run that far ahead.  The
- * raw buffers of the first nslots slots then form a ring of their own,
- * raw buffer seq % nslots for chunk seq, and a worker takes chunk seq only
- * once the caller has consumed chunk seq - nslots.
+ * and one for the chunk as on disk.
+ *
+ * Reading, the buffers are not tied to slots: nread disk buffers and
+ * nslots raw ones wait in two free lists, and nread + nslots slots (no
+ * chunk holds fewer than one buffer) carry the chunks.  The reader takes
+ * a disk buffer per chunk.  A worker decompresses into a raw buffer, or a
+ * free disk buffer when no raw one is left, and gives the chunk's disk
+ * buffer back at once; a stored (uncompressed) chunk keeps its disk buffer
+ * and needs no other.  So every chunk read ahead costs one buffer, and the
+ * workers can run as far ahead as all the buffers reach, which is what
+ * pays while the caller is stuck (the kernel allocating the image's
+ * memory).  Chunks are claimed in order, so the chunk the caller waits
+ * for never waits for a buffer held by a later one.
  */
 struct slot {
 	enum slot_state state;
@@ -34,10 +42,18 @@ struct slot {
 	uint32_t pages;
 	uint32_t disk_len;  /* on-disk bytes: header + data + padding */
 	uint32_t stored;    /* data bytes after the chunk header */
+	bool stored_raw;    /* read: the chunk's data is its pages (no LZ4) */
+	bool out_is_disk;   /* read: raw is a disk buffer lent as output */
 	uint64_t offset;    /* read: where the chunk was found */
-	uint8_t *raw;       /* chunk_pages pages; slots < nslots only */
-	uint8_t *disk;      /* the chunk as it is on disk */
+	uint8_t *raw;       /* pages (write: slots < nslots; read: lent) */
+	uint8_t *disk;      /* the chunk as it is on disk (read: lent) */
 	const uint8_t *out; /* read: where the verified pages are */
+};
+
+/* A stack of free buffers (reading). */
+struct buflist {
+	uint8_t **b;
+	unsigned n;
 };
 
 enum pipe_mode { MODE_WRITE, MODE_READ };
@@ -46,7 +62,9 @@ struct pipe {
 	unsigned workers, nslots, nread, chunk_pages;
 	int worker_nice;
 	size_t raw_cap, disk_cap;
-	struct slot *slots;
+	struct slot *slots; /* nread + nslots */
+	uint8_t **raw_bufs, **disk_bufs; /* nslots and nread, owned */
+	struct buflist free_raw, free_disk; /* reading */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -116,6 +134,22 @@ void pipe_opts_readahead(struct pipe_opts *o, uint64_t bytes)
 				  disk_buffer_bytes(chunk_pages));
 }
 
+static void pipe_free_buffers(struct pipe *p)
+{
+	if (p->raw_bufs)
+		for (unsigned i = 0; i < p->nslots; i++)
+			free(p->raw_bufs[i]);
+	if (p->disk_bufs)
+		for (unsigned i = 0; i < p->nread; i++)
+			free(p->disk_bufs[i]);
+	free(p->raw_bufs);
+	free(p->disk_bufs);
+	free(p->free_raw.b);
+	free(p->free_disk.b);
+	free(p->slots);
+	free(p->peek);
+}
+
 int pipe_new(const struct pipe_opts *o, struct pipe **ret)
 {
 	struct pipe *p;
@@ -138,18 +172,23 @@ int pipe_new(const struct pipe_opts *o, struct pipe **ret)
 	p->raw_cap = (size_t)p->chunk_pages * IMAGE_PAGE_SIZE;
 	p->disk_cap = chunk_disk_bytes(chunk_stored_bound(p->chunk_pages));
 
-	p->slots = calloc(p->nread, sizeof(*p->slots));
+	p->slots = calloc((size_t)p->nread + p->nslots, sizeof(*p->slots));
+	p->raw_bufs = calloc(p->nslots, sizeof(*p->raw_bufs));
+	p->disk_bufs = calloc(p->nread, sizeof(*p->disk_bufs));
+	p->free_raw.b = calloc(p->nslots, sizeof(*p->free_raw.b));
+	p->free_disk.b = calloc(p->nread, sizeof(*p->free_disk.b));
 	p->peek = aligned_alloc_zero(IMAGE_ALIGN);
-	if (!p->slots || !p->peek)
+	if (!p->slots || !p->raw_bufs || !p->disk_bufs || !p->free_raw.b || !p->free_disk.b ||
+	    !p->peek)
 		goto fail;
+	for (unsigned i = 0; i < p->nslots; i++) {
+		p->raw_bufs[i] = aligned_alloc_zero(p->raw_cap);
+		if (!p->raw_bufs[i])
+			goto fail;
+	}
 	for (unsigned i = 0; i < p->nread; i++) {
-		if (i < p->nslots) {
-			p->slots[i].raw = aligned_alloc_zero(p->raw_cap);
-			if (!p->slots[i].raw)
-				goto fail;
-		}
-		p->slots[i].disk = aligned_alloc_zero(disk_buffer_bytes(p->chunk_pages));
-		if (!p->slots[i].disk)
+		p->disk_bufs[i] = aligned_alloc_zero(disk_buffer_bytes(p->chunk_pages));
+		if (!p->disk_bufs[i])
 			goto fail;
 	}
 	pthread_mutex_init(&p->lock, NULL);
@@ -157,13 +196,7 @@ int pipe_new(const struct pipe_opts *o, struct pipe **ret)
 	*ret = p;
 	return 0;
 fail:
-	if (p->slots)
-		for (unsigned i = 0; i < p->nread; i++) {
-			free(p->slots[i].raw);
-			free(p->slots[i].disk);
-		}
-	free(p->slots);
-	free(p->peek);
+	pipe_free_buffers(p);
 	free(p);
 	return -ENOMEM;
 }
@@ -172,12 +205,7 @@ void pipe_free(struct pipe *p)
 {
 	if (!p)
 		return;
-	for (unsigned i = 0; i < p->nread; i++) {
-		free(p->slots[i].raw);
-		free(p->slots[i].disk);
-	}
-	free(p->slots);
-	free(p->peek);
+	pipe_free_buffers(p);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
 	free(p);
@@ -224,7 +252,29 @@ static void fail(struct pipe *p, int err, uint64_t seq)
 
 static struct slot *slot_of(struct pipe *p, uint64_t seq)
 {
-	return &p->slots[seq % (p->mode == MODE_WRITE ? p->nslots : p->nread)];
+	return &p->slots[seq % (p->mode == MODE_WRITE ? p->nslots : p->nread + p->nslots)];
+}
+
+/* Reading, the free lists (lock held). */
+static uint8_t *buf_take(struct buflist *l)
+{
+	return l->n ? l->b[--l->n] : NULL;
+}
+
+static void buf_give(struct buflist *l, uint8_t *b)
+{
+	if (b)
+		l->b[l->n++] = b;
+}
+
+/* A finished (or failed) chunk's buffers go back. */
+static void slot_release_locked(struct pipe *p, struct slot *s)
+{
+	buf_give(s->out_is_disk ? &p->free_disk : &p->free_raw, s->raw);
+	buf_give(&p->free_disk, s->disk);
+	s->raw = NULL;
+	s->disk = NULL;
+	s->out_is_disk = false;
 }
 
 /* Wait, lock held, until slot s is in `state` holding `seq` (any seq when
@@ -268,9 +318,9 @@ static int compress_chunk(struct pipe *p, struct slot *s)
 	return 0;
 }
 
-static int decompress_chunk(struct pipe *p, struct slot *s)
+static int decompress_chunk(struct slot *s)
 {
-	uint8_t *raw = p->slots[s->seq % p->nslots].raw;
+	uint8_t *raw = s->raw;
 	struct chunk_header c;
 	const uint8_t *data = s->disk + CHUNK_HEADER_SIZE;
 	int r, n;
@@ -285,6 +335,8 @@ static int decompress_chunk(struct pipe *p, struct slot *s)
 		s->out = data;
 		return 0;
 	}
+	if (!raw)
+		return -EBADMSG; /* the reader saw it stored raw */
 	n = LZ4_decompress_safe((const char *)data, (char *)raw, (int)c.stored_bytes,
 				(int)c.raw_bytes);
 	if (n < 0 || (uint32_t)n != c.raw_bytes)
@@ -317,20 +369,29 @@ static void *worker_main(void *arg)
 			if (p->next_work >= p->total)
 				goto out;
 			s = slot_of(p, p->next_work);
-			/* Reading, the chunk's raw buffer must be free. */
+			/* Reading, a compressed chunk needs a buffer to
+			 * decompress into: a raw one, else a free disk one. */
 			if (s->state == SLOT_FILLED && s->seq == p->next_work &&
-			    (p->mode == MODE_WRITE || p->next_work < p->consumed + p->nslots))
+			    (p->mode == MODE_WRITE || s->stored_raw || p->free_raw.n ||
+			     p->free_disk.n))
 				break;
 			pthread_cond_wait(&p->cond, &p->lock);
 		}
 		if (p->abort)
 			break;
+		if (p->mode == MODE_READ && !s->stored_raw) {
+			s->raw = buf_take(&p->free_raw);
+			if (!s->raw) {
+				s->raw = buf_take(&p->free_disk);
+				s->out_is_disk = true;
+			}
+		}
 		s->state = SLOT_WORKING;
 		p->next_work++;
 		pthread_mutex_unlock(&p->lock);
 
 		uint64_t t = now_ns();
-		r = p->mode == MODE_WRITE ? compress_chunk(p, s) : decompress_chunk(p, s);
+		r = p->mode == MODE_WRITE ? compress_chunk(p, s) : decompress_chunk(s);
 		t = now_ns() - t;
 
 		pthread_mutex_lock(&p->lock);
@@ -338,6 +399,11 @@ static void *worker_main(void *arg)
 		if (r < 0) {
 			fail_locked(p, r, s->seq);
 			break;
+		}
+		if (p->mode == MODE_READ && !s->stored_raw) {
+			/* The pages are out: the chunk as read can go. */
+			buf_give(&p->free_disk, s->disk);
+			s->disk = NULL;
 		}
 		s->state = SLOT_DONE;
 		p->worked++;
@@ -448,6 +514,7 @@ static int read_chunk(struct pipe *p, struct slot *s, uint64_t seq, uint64_t off
 	}
 	s->pages = (uint32_t)expect_pages;
 	s->stored = c.stored_bytes;
+	s->stored_raw = (c.flags & CHUNK_FLAG_RAW) != 0;
 	s->disk_len = (uint32_t)len;
 	s->offset = off;
 	return 0;
@@ -465,10 +532,13 @@ static void *reader_main(void *arg)
 		int r;
 
 		pthread_mutex_lock(&p->lock);
-		if (!wait_slot_locked(p, s, SLOT_FREE, UINT64_MAX)) {
+		while (!p->abort && !(s->state == SLOT_FREE && p->free_disk.n))
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (p->abort) {
 			pthread_mutex_unlock(&p->lock);
 			return NULL;
 		}
+		s->disk = buf_take(&p->free_disk);
 		pthread_mutex_unlock(&p->lock);
 
 		uint64_t t = now_ns();
@@ -515,9 +585,22 @@ static void run_reset(struct pipe *p, enum pipe_mode mode)
 	p->peeked = false;
 	p->total = UINT64_MAX;
 	memset(&p->stats, 0, sizeof(p->stats));
-	for (unsigned i = 0; i < p->nread; i++) {
-		p->slots[i].state = SLOT_FREE;
-		p->slots[i].seq = UINT64_MAX;
+	for (unsigned i = 0; i < p->nread + p->nslots; i++) {
+		struct slot *s = &p->slots[i];
+
+		s->state = SLOT_FREE;
+		s->seq = UINT64_MAX;
+		s->out_is_disk = false;
+		s->raw = mode == MODE_WRITE && i < p->nslots ? p->raw_bufs[i] : NULL;
+		s->disk = mode == MODE_WRITE && i < p->nslots ? p->disk_bufs[i] : NULL;
+	}
+	p->free_raw.n = 0;
+	p->free_disk.n = 0;
+	if (mode == MODE_READ) {
+		for (unsigned i = 0; i < p->nslots; i++)
+			buf_give(&p->free_raw, p->raw_bufs[i]);
+		for (unsigned i = 0; i < p->nread; i++)
+			buf_give(&p->free_disk, p->disk_bufs[i]);
 	}
 }
 
@@ -705,6 +788,7 @@ int pipe_read(struct pipe *p, const struct image_header *h, int fd, uint64_t lim
 		p->stats.last_seq = seq;
 		p->stats.last_offset = s->offset;
 		p->stats.last_stored = s->stored;
+		slot_release_locked(p, s);
 		s->state = SLOT_FREE;
 		p->consumed = seq + 1;
 		pthread_cond_broadcast(&p->cond);

@@ -26,11 +26,15 @@
 
 struct pipe_opts {
 	unsigned workers;     /* compression threads; 0: one per online CPU */
-	unsigned depth;       /* slots in the ring; 0: 2 * workers + 2 */
+	/* Writing, slots in the ring; reading, buffers of chunk_pages pages
+	 * to decompress into.  0: 2 * workers + 2. */
+	unsigned depth;
 	unsigned chunk_pages; /* pages per chunk; 0: PIPE_DEFAULT_CHUNK_PAGES */
-	/* Reading only: chunks the reader may hold ahead of the caller, as
-	 * stored (not yet decompressed); 0 or less than depth: depth.  The
-	 * workers still decompress at most depth chunks ahead. */
+	/* Reading only: buffers for chunks as stored; 0 or less than depth:
+	 * depth.  A chunk read ahead holds one buffer: a disk buffer until
+	 * it is decompressed, then a page buffer (or a free disk buffer when
+	 * none is left); a chunk stored uncompressed keeps its disk buffer.
+	 * So the pipeline runs up to depth + readahead chunks ahead. */
 	unsigned readahead;
 	/* Nice value of the worker threads relative to the caller's (0: the
 	 * same).  Reading into the kernel, the caller's write() calls are
@@ -75,10 +79,10 @@ struct pipe_stats {
 typedef void (*pipe_progress_fn)(void *userdata, const struct pipe_stats *st);
 
 /* Reading: size the buffers for running ahead of the caller to about
- * `bytes`, a third as decompressed chunks (o->depth, never fewer than
- * the default ring) and the rest as stored chunks (o->readahead); never
- * less than a default pipeline.  Uses o->workers and o->chunk_pages as
- * pipe_new will. */
+ * `bytes`, a third as page buffers (o->depth, never fewer than the
+ * default) and the rest as disk buffers (o->readahead); never less than a
+ * default pipeline.  Uses o->workers and o->chunk_pages as pipe_new
+ * will. */
 void pipe_opts_readahead(struct pipe_opts *o, uint64_t bytes);
 
 /* Allocate a pipeline and all its buffers (no threads yet). */

@@ -1217,14 +1217,14 @@ static void test_bad_arguments(void **state)
 struct slow_sink {
 	struct sink k;
 	struct pipe *p;
-	uint64_t want;    /* chunks the reader may read ahead */
-	uint64_t depth;   /* chunks the workers may decompress ahead */
+	uint64_t want;    /* chunks the reader can read ahead */
+	uint64_t depth;   /* chunks the workers surely get done meanwhile */
 	uint64_t fetched; /* chunks read while the first one was held */
 	uint64_t worked;  /* chunks decompressed meanwhile */
 };
 
-/* Holds the first chunk until the reader has read what it may ahead and
- * the workers have decompressed what they may (or 5 s passed), and notes
+/* Holds the first chunk until the reader has read what it can ahead and
+ * the workers have done what they surely can (or 5 s passed), and notes
  * how much that was. */
 static int put_pages_slowly(void *userdata, const void *pages, uint32_t n)
 {
@@ -1241,26 +1241,37 @@ static int put_pages_slowly(void *userdata, const void *pages, uint32_t n)
 	return put_pages(&w->k, pages, n);
 }
 
+/*
+ * While the caller holds the first chunk (the kernel allocating the
+ * image's memory), the pipeline runs ahead as far as its buffers reach,
+ * every chunk costing one buffer: a compressed chunk its decompressed
+ * pages (in a raw buffer, or a disk buffer once those are gone), a chunk
+ * stored raw its disk buffer.
+ */
 static void test_readahead(void **state)
 {
 	const struct pipe_opts wo = {2, 2, 4, 0, 0};
 	const struct {
 		unsigned depth, ahead;
-	} cases[] = {{3, 3}, {3, 30}, {12, 30}};
+		const char *pattern; /* T: compresses, R: stored raw */
+	} cases[] = {{3, 3, "T"}, {3, 30, "T"}, {12, 30, "T"}, {3, 30, "R"}, {12, 30, "R"}};
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
 	struct image_header h;
 	struct stream src;
 	struct slow_sink w;
 	uint8_t uuid[16];
-	int fd = temp_target(NULL, 0);
 
 	(void)state;
-	make_uuid(uuid, 0xb0);
-	stream_init(&src, 0xb0, 400, NULL);
-	assert_int_equal(write_image(fd, &src, &wo, uuid, UINT64_MAX, &h, NULL), 0);
-
 	for (unsigned c = 0; c < ARRAY_SIZE(cases); c++) {
 		unsigned depth = cases[c].depth, ahead = cases[c].ahead;
+		bool raw = cases[c].pattern[0] == 'R';
+		int fd = temp_target(NULL, 0);
+
+		make_uuid(uuid, 0xb0);
+		stream_init(&src, 0xb0, 400, cases[c].pattern);
+		assert_int_equal(write_image(fd, &src, &wo, uuid, UINT64_MAX, &h, NULL), 0);
+		/* Every chunk is of the kind the case wants. */
+		assert_int_equal(h.payload_bytes < 100 * 4 * (uint64_t)PAGE, !raw);
 
 		assert_int_equal(pipe_new(&(struct pipe_opts){2, depth, 4, ahead, 0}, &p), 0);
 		assert_int_equal(pipe_memory(p), depth * 4 * (uint64_t)PAGE +
@@ -1268,30 +1279,37 @@ static void test_readahead(void **state)
 							 IMAGE_ALIGN);
 		sink_init(&w.k, &src);
 		w.p = p;
-		w.want = ahead;
-		w.depth = depth;
+		w.want = raw ? ahead : ahead + depth;
+		w.depth = raw ? ahead : depth;
 		assert_int_equal(pipe_read(p, &h, fd, (uint64_t)file_size(fd), put_pages_slowly, &w,
 					   NULL, NULL, NULL),
 				 0);
 		assert_int_equal(w.k.next, 400);
 		assert_int_equal(w.k.mismatches, 0);
-		/* While the caller held the first chunk the reader read all
-		 * the chunks it may hold, and the workers decompressed as many
-		 * as the ring holds (the first one among them), and not one
-		 * more: a decompressed chunk is overwritten only once the
-		 * caller is done with it. */
-		assert_int_equal(w.fetched, ahead);
-		assert_int_equal(w.worked, depth);
+		if (raw) {
+			/* Each chunk holds its disk buffer: as many as there
+			 * are, all checked, the raw buffers unused. */
+			assert_int_equal(w.fetched, ahead);
+			assert_int_equal(w.worked, ahead);
+		} else {
+			/* Each decompressed chunk gave its disk buffer back
+			 * for one more: a chunk in every buffer, and not one
+			 * more; at least the raw buffers' worth decompressed
+			 * (the disk buffers go to the reader or the workers,
+			 * whoever comes first). */
+			assert_int_equal(w.fetched, ahead + depth);
+			assert_true(w.worked >= depth && w.worked <= w.fetched);
+		}
 		assert_int_equal(pipe_fetched(p), 100);
 		assert_int_equal(pipe_worked(p), 100);
 		pipe_free(p);
 		p = NULL;
+		close(fd);
 	}
-	close(fd);
 }
 
-/* A memory budget becomes a decompression ring of a third of it (never
- * smaller than the default) and stored chunks for the rest. */
+/* A memory budget becomes page buffers for a third of it (never fewer
+ * than the default) and disk buffers for the rest. */
 static void test_readahead_budget(void **state)
 {
 	const uint64_t mib = 1 << 20;
@@ -1335,6 +1353,7 @@ struct nice_sink {
 	int want;           /* the workers' nice value */
 	unsigned at_want;   /* threads with it, seen during the first call */
 	unsigned threads;   /* threads seen */
+	unsigned workers;   /* how many there are */
 };
 
 /* The nice value of thread tid, from /proc (field 19 of stat). */
@@ -1366,10 +1385,18 @@ static int put_pages_seeing_nice(void *userdata, const void *pages, uint32_t n)
 {
 	struct nice_sink *w = userdata;
 
-	if (w->k.calls == 0) {
+	/* A worker sets its own value when it starts, which may be after
+	 * the others decompressed the first chunk: look again for up to 5 s
+	 * until all of them have.  None can exit meanwhile: the chunks are
+	 * more than the buffers hold while this one is held. */
+	for (unsigned i = 0; w->k.calls == 0 && i < 500 && w->at_want < w->workers; i++) {
 		DIR *d = opendir("/proc/self/task");
 		struct dirent *e;
 
+		if (i)
+			usleep(10000);
+		w->threads = 0;
+		w->at_want = 0;
 		while (d && (e = readdir(d)) != NULL) {
 			bool ok;
 			int v;
@@ -1414,6 +1441,7 @@ static void test_worker_nice(void **state)
 	assert_int_equal(pipe_new(&o, &p), 0);
 	sink_init(&w.k, &src);
 	w.want = base + 5;
+	w.workers = 3;
 	assert_int_equal(pipe_read(p, &h, fd, (uint64_t)file_size(fd), put_pages_seeing_nice, &w,
 				   NULL, NULL, NULL),
 			 0);
