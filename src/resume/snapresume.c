@@ -216,6 +216,11 @@ struct restore_ctx {
 	 * waiting for the pipeline. */
 	uint64_t kernel_ns, longest_ns;
 	uint64_t first_ns; /* from the start to the first chunk's write() */
+	/* The pipeline's run-ahead when the longest call ended: chunks read
+	 * and decompressed by then. */
+	struct pipe *pipe;
+	uint64_t longest_seq, longest_fetched, longest_worked;
+	uint64_t chunks; /* handed to the kernel */
 };
 
 /* The kernel's part of the load runs in our write() calls, on the thread
@@ -233,9 +238,14 @@ static int put_snapshot_pages(void *userdata, const void *pages, uint32_t n)
 	r = snapdev_write_pages(c->snapfd, pages, n);
 
 	t = now_ns() - t;
-	if (t > c->longest_ns)
+	if (t > c->longest_ns) {
 		c->longest_ns = t;
+		c->longest_seq = c->chunks;
+		c->longest_fetched = pipe_fetched(c->pipe);
+		c->longest_worked = pipe_worked(c->pipe);
+	}
 	c->kernel_ns += t;
+	c->chunks++;
 	return r;
 }
 
@@ -539,7 +549,7 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 	log_msg("resuming image %s from %s (%" PRIu64 " pages, %" PRIu64 " MiB stored; reading "
 		"ahead up to %" PRIu64 " MiB)",
 		u, path, h.image_pages, h.payload_bytes >> 20, ahead_mib);
-	rc = (struct restore_ctx){.snapfd = snapfd, .total_pages = h.image_pages};
+	rc = (struct restore_ctx){.snapfd = snapfd, .total_pages = h.image_pages, .pipe = p};
 	t0 = now_ns();
 	rc.start_ns = t0;
 	r = pipe_read(p, &h, fd, size, a->dry_run ? NULL : put_snapshot_pages, &rc,
@@ -613,10 +623,13 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 		(double)(h.image_pages * IMAGE_PAGE_SIZE) / 1e3 / ((double)(t1 - t0) / 1e6),
 		peak_rss_kib());
 	log_msg("of that, %.2f s in the kernel taking pages (%.2f s in one chunk, where it "
-		"allocates memory for the whole image), %.2f s waiting for chunks (%.2f s of it "
+		"allocates memory for the whole image; by its end %" PRIu64 " of the %" PRIu64
+		" chunks after it were read, %" PRIu64 " checked and decompressed), %.2f s waiting for chunks (%.2f s of it "
 		"for the first); reading took %.2f s, checking (%s XXH3) and decompressing %.2f s "
 		"of %u threads' time",
 		(double)rc.kernel_ns / 1e9, (double)rc.longest_ns / 1e9,
+		rc.longest_fetched - rc.longest_seq - 1, h.chunk_count - rc.longest_seq - 1,
+		rc.longest_worked - rc.longest_seq - 1,
 		(double)(t1 - t0 - rc.kernel_ns) / 1e9, (double)rc.first_ns / 1e9,
 		(double)pst.io_ns / 1e9, hash64_impl(),
 		(double)pst.work_ns / 1e9, pipe_workers(p));
