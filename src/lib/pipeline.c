@@ -331,12 +331,12 @@ static int decompress_chunk(struct slot *s)
 		return r;
 	if (chunk_data_checksum(data, c.stored_bytes, c.seq) != c.data_checksum)
 		return -EBADMSG;
-	if (c.flags & CHUNK_FLAG_RAW) {
+	/* The reader saw the flags in this header; a compressed chunk was
+	 * given a buffer to decompress into when it was claimed. */
+	if (s->stored_raw) {
 		s->out = data;
 		return 0;
 	}
-	if (!raw)
-		return -EBADMSG; /* the reader saw it stored raw */
 	n = LZ4_decompress_safe((const char *)data, (char *)raw, (int)c.stored_bytes,
 				(int)c.raw_bytes);
 	if (n < 0 || (uint32_t)n != c.raw_bytes)
