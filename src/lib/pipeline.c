@@ -43,7 +43,6 @@ struct slot {
 	uint32_t disk_len;  /* on-disk bytes: header + data + padding */
 	uint32_t stored;    /* data bytes after the chunk header */
 	bool stored_raw;    /* read: the chunk's data is its pages (no LZ4) */
-	bool out_is_disk;   /* read: raw is a disk buffer lent as output */
 	uint64_t offset;    /* read: where the chunk was found */
 	uint8_t *raw;       /* pages (write: slots < nslots; read: lent) */
 	uint8_t *disk;      /* the chunk as it is on disk (read: lent) */
@@ -61,10 +60,12 @@ enum pipe_mode { MODE_WRITE, MODE_READ };
 struct pipe {
 	unsigned workers, nslots, nread, chunk_pages;
 	int worker_nice;
-	size_t raw_cap, disk_cap;
+	size_t disk_cap;
 	struct slot *slots; /* nread + nslots */
-	uint8_t **raw_bufs, **disk_bufs; /* nslots and nread, owned */
-	struct buflist free_raw, free_disk; /* reading */
+	/* nslots and nread, owned.  All of disk_buffer_bytes(): reading,
+	 * every buffer can take a chunk as stored or a chunk's pages. */
+	uint8_t **raw_bufs, **disk_bufs;
+	struct buflist free_bufs; /* reading */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -123,15 +124,15 @@ static size_t disk_buffer_bytes(unsigned chunk_pages)
 void pipe_opts_readahead(struct pipe_opts *o, uint64_t bytes)
 {
 	unsigned chunk_pages = opts_chunk_pages(o);
-	uint64_t raw = (uint64_t)chunk_pages * IMAGE_PAGE_SIZE;
-	uint64_t ring = bytes / 3 / raw;
+	uint64_t ring = 2 * (uint64_t)opts_workers(o) + 2, all;
 
 	if (chunk_pages > CHUNK_MAX_PAGES)
 		return; /* pipe_new refuses it */
-	/* Never a smaller ring than the default. */
-	o->depth = ring > 2 * (uint64_t)opts_workers(o) + 2 ? (unsigned)ring : 0;
-	o->readahead = (unsigned)((bytes - (uint64_t)o->depth * raw) /
-				  disk_buffer_bytes(chunk_pages));
+	/* Reading, every buffer is alike: the default ring, and the rest
+	 * of the budget beyond it. */
+	all = bytes / disk_buffer_bytes(chunk_pages);
+	o->depth = 0;
+	o->readahead = all > ring ? (unsigned)(all - ring) : 0;
 }
 
 static void pipe_free_buffers(struct pipe *p)
@@ -144,8 +145,7 @@ static void pipe_free_buffers(struct pipe *p)
 			free(p->disk_bufs[i]);
 	free(p->raw_bufs);
 	free(p->disk_bufs);
-	free(p->free_raw.b);
-	free(p->free_disk.b);
+	free(p->free_bufs.b);
 	free(p->slots);
 	free(p->peek);
 }
@@ -169,27 +169,26 @@ int pipe_new(const struct pipe_opts *o, struct pipe **ret)
 		free(p);
 		return -EINVAL;
 	}
-	p->raw_cap = (size_t)p->chunk_pages * IMAGE_PAGE_SIZE;
 	p->disk_cap = chunk_disk_bytes(chunk_stored_bound(p->chunk_pages));
 
 	p->slots = calloc((size_t)p->nread + p->nslots, sizeof(*p->slots));
 	p->raw_bufs = calloc(p->nslots, sizeof(*p->raw_bufs));
 	p->disk_bufs = calloc(p->nread, sizeof(*p->disk_bufs));
-	p->free_raw.b = calloc(p->nslots, sizeof(*p->free_raw.b));
-	p->free_disk.b = calloc(p->nread, sizeof(*p->free_disk.b));
+	p->free_bufs.b = calloc((size_t)p->nread + p->nslots, sizeof(*p->free_bufs.b));
 	p->peek = aligned_alloc_zero(IMAGE_ALIGN);
-	if (!p->slots || !p->raw_bufs || !p->disk_bufs || !p->free_raw.b || !p->free_disk.b ||
-	    !p->peek)
+	if (!p->slots || !p->raw_bufs || !p->disk_bufs || !p->free_bufs.b || !p->peek)
 		goto fail;
-	for (unsigned i = 0; i < p->nslots; i++) {
-		p->raw_bufs[i] = aligned_alloc_zero(p->raw_cap);
-		if (!p->raw_bufs[i])
+	/* Not written here: what a run puts into a buffer is all it reads
+	 * back (compress_chunk zeroes a chunk's padding).  Left untouched, a
+	 * large buffer is memory only once it is used, so under
+	 * mlockall(MCL_ONFAULT) the threads that first fill it pay for it. */
+	for (unsigned i = 0; i < p->nslots + p->nread; i++) {
+		uint8_t **b = i < p->nslots ? &p->raw_bufs[i] : &p->disk_bufs[i - p->nslots];
+
+		if (posix_memalign((void **)b, IMAGE_ALIGN, disk_buffer_bytes(p->chunk_pages)) != 0) {
+			*b = NULL;
 			goto fail;
-	}
-	for (unsigned i = 0; i < p->nread; i++) {
-		p->disk_bufs[i] = aligned_alloc_zero(disk_buffer_bytes(p->chunk_pages));
-		if (!p->disk_bufs[i])
-			goto fail;
+		}
 	}
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
@@ -213,8 +212,7 @@ void pipe_free(struct pipe *p)
 
 uint64_t pipe_memory(const struct pipe *p)
 {
-	return (uint64_t)p->nslots * p->raw_cap +
-	       (uint64_t)p->nread * disk_buffer_bytes(p->chunk_pages) + IMAGE_ALIGN;
+	return ((uint64_t)p->nslots + p->nread) * disk_buffer_bytes(p->chunk_pages) + IMAGE_ALIGN;
 }
 
 unsigned pipe_workers(const struct pipe *p)
@@ -270,11 +268,10 @@ static void buf_give(struct buflist *l, uint8_t *b)
 /* A finished (or failed) chunk's buffers go back. */
 static void slot_release_locked(struct pipe *p, struct slot *s)
 {
-	buf_give(s->out_is_disk ? &p->free_disk : &p->free_raw, s->raw);
-	buf_give(&p->free_disk, s->disk);
+	buf_give(&p->free_bufs, s->raw);
+	buf_give(&p->free_bufs, s->disk);
 	s->raw = NULL;
 	s->disk = NULL;
-	s->out_is_disk = false;
 }
 
 /* Wait, lock held, until slot s is in `state` holding `seq` (any seq when
@@ -372,19 +369,14 @@ static void *worker_main(void *arg)
 			/* Reading, a compressed chunk needs a buffer to
 			 * decompress into: a raw one, else a free disk one. */
 			if (s->state == SLOT_FILLED && s->seq == p->next_work &&
-			    (p->mode == MODE_WRITE || s->stored_raw || p->free_raw.n ||
-			     p->free_disk.n))
+			    (p->mode == MODE_WRITE || s->stored_raw || p->free_bufs.n))
 				break;
 			pthread_cond_wait(&p->cond, &p->lock);
 		}
 		if (p->abort)
 			break;
 		if (p->mode == MODE_READ && !s->stored_raw) {
-			s->raw = buf_take(&p->free_raw);
-			if (!s->raw) {
-				s->raw = buf_take(&p->free_disk);
-				s->out_is_disk = true;
-			}
+			s->raw = buf_take(&p->free_bufs);
 		}
 		s->state = SLOT_WORKING;
 		p->next_work++;
@@ -402,7 +394,7 @@ static void *worker_main(void *arg)
 		}
 		if (p->mode == MODE_READ && !s->stored_raw) {
 			/* The pages are out: the chunk as read can go. */
-			buf_give(&p->free_disk, s->disk);
+			buf_give(&p->free_bufs, s->disk);
 			s->disk = NULL;
 		}
 		s->state = SLOT_DONE;
@@ -521,6 +513,21 @@ static int read_chunk(struct pipe *p, struct slot *s, uint64_t seq, uint64_t off
 }
 
 /* read mode: fetch chunks ahead of the workers, in order. */
+/*
+ * Buffers the reader leaves free for the workers to decompress into.
+ * Workers claim chunks in order, so the chunk the caller waits for is
+ * either claimed or the next to be; if it waits for a buffer, every other
+ * buffer holds a chunk read after it, all taken by the reader, which
+ * left at least one: never a deadlock.  One per worker lets them all work
+ * at once while the reader is held back.
+ */
+static unsigned reader_reserve(const struct pipe *p)
+{
+	unsigned all = p->nread + p->nslots;
+
+	return p->workers < all - 1 ? p->workers : all - 1;
+}
+
 static void *reader_main(void *arg)
 {
 	struct pipe *p = arg;
@@ -532,13 +539,13 @@ static void *reader_main(void *arg)
 		int r;
 
 		pthread_mutex_lock(&p->lock);
-		while (!p->abort && !(s->state == SLOT_FREE && p->free_disk.n))
+		while (!p->abort && !(s->state == SLOT_FREE && p->free_bufs.n > reader_reserve(p)))
 			pthread_cond_wait(&p->cond, &p->lock);
 		if (p->abort) {
 			pthread_mutex_unlock(&p->lock);
 			return NULL;
 		}
-		s->disk = buf_take(&p->free_disk);
+		s->disk = buf_take(&p->free_bufs);
 		pthread_mutex_unlock(&p->lock);
 
 		uint64_t t = now_ns();
@@ -590,17 +597,15 @@ static void run_reset(struct pipe *p, enum pipe_mode mode)
 
 		s->state = SLOT_FREE;
 		s->seq = UINT64_MAX;
-		s->out_is_disk = false;
 		s->raw = mode == MODE_WRITE && i < p->nslots ? p->raw_bufs[i] : NULL;
 		s->disk = mode == MODE_WRITE && i < p->nslots ? p->disk_bufs[i] : NULL;
 	}
-	p->free_raw.n = 0;
-	p->free_disk.n = 0;
+	p->free_bufs.n = 0;
 	if (mode == MODE_READ) {
 		for (unsigned i = 0; i < p->nslots; i++)
-			buf_give(&p->free_raw, p->raw_bufs[i]);
+			buf_give(&p->free_bufs, p->raw_bufs[i]);
 		for (unsigned i = 0; i < p->nread; i++)
-			buf_give(&p->free_disk, p->disk_bufs[i]);
+			buf_give(&p->free_bufs, p->disk_bufs[i]);
 	}
 }
 

@@ -26,15 +26,17 @@
 
 struct pipe_opts {
 	unsigned workers;     /* compression threads; 0: one per online CPU */
-	/* Writing, slots in the ring; reading, buffers of chunk_pages pages
-	 * to decompress into.  0: 2 * workers + 2. */
+	/* Writing, slots in the ring; reading, buffers (see readahead).
+	 * 0: 2 * workers + 2. */
 	unsigned depth;
 	unsigned chunk_pages; /* pages per chunk; 0: PIPE_DEFAULT_CHUNK_PAGES */
-	/* Reading only: buffers for chunks as stored; 0 or less than depth:
-	 * depth.  A chunk read ahead holds one buffer: a disk buffer until
-	 * it is decompressed, then a page buffer (or a free disk buffer when
-	 * none is left); a chunk stored uncompressed keeps its disk buffer.
-	 * So the pipeline runs up to depth + readahead chunks ahead. */
+	/* Reading only: more buffers; 0 or less than depth: depth.  Reading,
+	 * all depth + readahead buffers are alike and free for any use: a
+	 * chunk read ahead holds one, as stored until it is decompressed,
+	 * then its pages in another (the first goes back); a chunk stored
+	 * uncompressed keeps the one it was read into.  The reader leaves
+	 * one buffer per worker free for decompressing, so the pipeline
+	 * runs up to depth + readahead - workers chunks ahead. */
 	unsigned readahead;
 	/* Nice value of the worker threads relative to the caller's (0: the
 	 * same).  Reading into the kernel, the caller's write() calls are
@@ -79,9 +81,8 @@ struct pipe_stats {
 typedef void (*pipe_progress_fn)(void *userdata, const struct pipe_stats *st);
 
 /* Reading: size the buffers for running ahead of the caller to about
- * `bytes`, a third as page buffers (o->depth, never fewer than the
- * default) and the rest as disk buffers (o->readahead); never less than a
- * default pipeline.  Uses o->workers and o->chunk_pages as pipe_new
+ * `bytes` (o->depth the default, o->readahead the rest); never less than
+ * a default pipeline.  Uses o->workers and o->chunk_pages as pipe_new
  * will. */
 void pipe_opts_readahead(struct pipe_opts *o, uint64_t bytes);
 

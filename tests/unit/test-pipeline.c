@@ -627,9 +627,10 @@ static void test_memory_bounded(void **state)
 	(void)state;
 	assert_int_equal(pipe_new(&o, &p), 0);
 	mem = pipe_memory(p);
-	/* Each slot holds one chunk of pages and one chunk as on disk with
-	 * the next chunk's first block; one more block for that block. */
-	bound = 2 * ((uint64_t)PAGE + chunk_disk_bytes(PAGE) + IMAGE_ALIGN) + IMAGE_ALIGN;
+	/* Each slot holds two buffers (its pages, and the chunk as on disk),
+	 * each sized for the largest chunk as on disk with the next chunk's
+	 * first block; one more block for that block. */
+	bound = 2 * 2 * (chunk_disk_bytes(PAGE) + IMAGE_ALIGN) + IMAGE_ALIGN;
 	assert_true(mem > 0);
 	assert_true(mem <= bound);
 	make_uuid(uuid, 9);
@@ -658,8 +659,8 @@ static void test_memory_bounded(void **state)
 	assert_int_equal(pipe_new(&(struct pipe_opts){4, 0, 0, 0, 0}, &p), 0);
 	assert_int_equal(pipe_chunk_pages(p), PIPE_DEFAULT_CHUNK_PAGES);
 	assert_int_equal(pipe_workers(p), 4);
-	bound = (2 * 4 + 2) * ((uint64_t)PIPE_DEFAULT_CHUNK_PAGES * PAGE +
-			       chunk_disk_bytes(PIPE_DEFAULT_CHUNK_PAGES * PAGE) + IMAGE_ALIGN) +
+	bound = (2 * 4 + 2) * 2 *
+			(chunk_disk_bytes(PIPE_DEFAULT_CHUNK_PAGES * PAGE) + IMAGE_ALIGN) +
 		IMAGE_ALIGN;
 	assert_true(pipe_memory(p) <= bound);
 }
@@ -1244,9 +1245,9 @@ static int put_pages_slowly(void *userdata, const void *pages, uint32_t n)
 /*
  * While the caller holds the first chunk (the kernel allocating the
  * image's memory), the pipeline runs ahead as far as its buffers reach,
- * every chunk costing one buffer: a compressed chunk its decompressed
- * pages (in a raw buffer, or a disk buffer once those are gone), a chunk
- * stored raw its disk buffer.
+ * every chunk costing one buffer, whether it was stored compressed (its
+ * pages) or raw (the chunk as read), and all of it checked and
+ * decompressed: the reader leaves one buffer per worker for that.
  */
 static void test_readahead(void **state)
 {
@@ -1273,33 +1274,27 @@ static void test_readahead(void **state)
 		/* Every chunk is of the kind the case wants. */
 		assert_int_equal(h.payload_bytes < 100 * 4 * (uint64_t)PAGE, !raw);
 
+		/* The buffers, less the two the reader leaves the workers. */
+		unsigned held = depth + ahead - 2;
+
 		assert_int_equal(pipe_new(&(struct pipe_opts){2, depth, 4, ahead, 0}, &p), 0);
-		assert_int_equal(pipe_memory(p), depth * 4 * (uint64_t)PAGE +
-							 ahead * (chunk_disk_bytes(4 * PAGE) + IMAGE_ALIGN) +
-							 IMAGE_ALIGN);
+		assert_int_equal(pipe_memory(p),
+				 (depth + ahead) * (chunk_disk_bytes(4 * PAGE) + IMAGE_ALIGN) +
+					 IMAGE_ALIGN);
 		sink_init(&w.k, &src);
 		w.p = p;
-		w.want = raw ? ahead : ahead + depth;
-		w.depth = raw ? ahead : depth;
+		w.want = held;
+		w.depth = held;
 		assert_int_equal(pipe_read(p, &h, fd, (uint64_t)file_size(fd), put_pages_slowly, &w,
 					   NULL, NULL, NULL),
 				 0);
 		assert_int_equal(w.k.next, 400);
 		assert_int_equal(w.k.mismatches, 0);
-		if (raw) {
-			/* Each chunk holds its disk buffer: as many as there
-			 * are, all checked, the raw buffers unused. */
-			assert_int_equal(w.fetched, ahead);
-			assert_int_equal(w.worked, ahead);
-		} else {
-			/* Each decompressed chunk gave its disk buffer back
-			 * for one more: a chunk in every buffer, and not one
-			 * more; at least the raw buffers' worth decompressed
-			 * (the disk buffers go to the reader or the workers,
-			 * whoever comes first). */
-			assert_int_equal(w.fetched, ahead + depth);
-			assert_true(w.worked >= depth && w.worked <= w.fetched);
-		}
+		/* A chunk in every buffer the reader may take, not one
+		 * more, and every one of them done.  A decompressed chunk
+		 * gave back the buffer it was read into for one more. */
+		assert_int_equal(w.fetched, held);
+		assert_int_equal(w.worked, held);
 		assert_int_equal(pipe_fetched(p), 100);
 		assert_int_equal(pipe_worked(p), 100);
 		pipe_free(p);
@@ -1308,8 +1303,8 @@ static void test_readahead(void **state)
 	}
 }
 
-/* A memory budget becomes page buffers for a third of it (never fewer
- * than the default) and disk buffers for the rest. */
+/* A memory budget becomes the default ring and as many more buffers
+ * as fit in the rest. */
 static void test_readahead_budget(void **state)
 {
 	const uint64_t mib = 1 << 20;
@@ -1327,23 +1322,24 @@ static void test_readahead_budget(void **state)
 	assert_int_equal(o.depth, 0);
 	assert_int_equal(o.readahead, 0);
 
-	pipe_opts_readahead(&o, 64 * mib);
-	assert_int_equal(o.depth, 21); /* 64 MiB / 3 in 1 MiB chunks */
-	assert_true(o.readahead > o.depth);
-	assert_int_equal(pipe_new(&o, &p), 0);
-	assert_true(pipe_memory(p) <= 64 * mib + 64 * 1024);
-	assert_true(pipe_memory(p) >= 62 * mib);
-	pipe_free(p);
-	p = NULL;
+	for (uint64_t m = 16; m <= 256; m *= 4) {
+		pipe_opts_readahead(&o, m * mib);
+		assert_int_equal(o.depth, 0);
+		assert_true(o.readahead > 0);
+		assert_int_equal(pipe_new(&o, &p), 0);
+		/* Within a buffer (1 MiB and a little) of the budget. */
+		assert_true(pipe_memory(p) <= m * mib + 64 * 1024);
+		assert_true(pipe_memory(p) >= m * mib - 1100 * 1024);
+		pipe_free(p);
+		p = NULL;
+	}
 
-	/* Too little for a deeper ring: the default ring stays, the rest
-	 * is read ahead as stored. */
-	pipe_opts_readahead(&o, 12 * mib);
+	/* Less than the default ring: the default pipeline. */
+	pipe_opts_readahead(&o, 3 * mib);
 	assert_int_equal(o.depth, 0);
-	assert_int_equal(o.readahead, 11);
+	assert_int_equal(o.readahead, 0);
 	assert_int_equal(pipe_new(&o, &p), 0);
-	assert_true(pipe_memory(p) > base);
-	assert_true(pipe_memory(p) <= base + 12 * mib);
+	assert_int_equal(pipe_memory(p), base);
 }
 
 /* ---- the workers' priority ------------------------------------------- */
