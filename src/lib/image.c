@@ -130,6 +130,9 @@ static int records_check(const uint8_t *b)
 		if (type == IMAGE_REC_MACHINE) {
 			if (len != 16)
 				return -EBADMSG;
+		} else if (type == IMAGE_REC_LOAD_PAGES) {
+			if (len != 8)
+				return -EBADMSG;
 		} else if (type == IMAGE_REC_FS_GUARD) {
 			if (len != IMAGE_FS_GUARD_LEN)
 				return -EBADMSG;
@@ -418,6 +421,18 @@ int image_record_next(const struct image_header *h, size_t *cursor, uint16_t *re
 	*ret_len = len;
 	*cursor = off + ALIGN_UP(4u + len, 8u);
 	return 1;
+}
+
+uint64_t image_load_pages(const struct image_header *h)
+{
+	size_t cursor = 0;
+	const uint8_t *p;
+	uint16_t type, len;
+
+	while (image_record_next(h, &cursor, &type, &p, &len) == 1)
+		if (type == IMAGE_REC_LOAD_PAGES && len == 8)
+			return le64_get(p);
+	return 0;
 }
 
 /* Payload of IMAGE_REC_FS_GUARD:

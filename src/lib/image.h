@@ -45,6 +45,7 @@
 /* Record types (docs/FORMAT.md, "Records"). */
 #define IMAGE_REC_MACHINE 0x0001u  /* the machine's DMI product UUID, 16 bytes */
 #define IMAGE_REC_FS_GUARD 0x8002u /* one guarded file system, IMAGE_FS_GUARD_LEN */
+#define IMAGE_REC_LOAD_PAGES 0x0005u /* pages the kernel allocates to load it, u64 */
 #define IMAGE_FS_GUARD_LEN 96u
 #define IMAGE_FS_EXT4 1u  /* ext2, ext3 and ext4 */
 #define IMAGE_FS_XFS 2u   /* xfs, version 5, internal log */
@@ -127,6 +128,10 @@ int image_record_add(struct image_header *h, uint16_t type, const void *payload,
  * records were checked). */
 int image_record_next(const struct image_header *h, size_t *cursor, uint16_t *ret_type,
 		      const uint8_t **ret_payload, uint16_t *ret_len);
+
+/* The load_pages record (IMAGE_REC_LOAD_PAGES) as a page count; 0 when
+ * the image has none. */
+uint64_t image_load_pages(const struct image_header *h);
 
 void fs_guard_encode(const struct fs_guard *g, uint8_t out[IMAGE_FS_GUARD_LEN]);
 void fs_guard_decode(const uint8_t in[IMAGE_FS_GUARD_LEN], struct fs_guard *ret);

@@ -267,3 +267,16 @@ void resume_opts_apply_cmdline(struct resume_opts *o, const char *cmdline,
 			bad(key);
 	}
 }
+
+uint64_t resume_readahead_spare(uint64_t total_kib, uint64_t free_kib, uint64_t avail_kib,
+				uint64_t load_pages)
+{
+	uint64_t need, reserve = total_kib / 32 > 32 * 1024 ? total_kib / 32 : 32 * 1024;
+
+	if (!load_pages)
+		return avail_kib > total_kib / 2 ? (avail_kib - total_kib / 2) * 1024 / 2 : 0;
+	if (load_pages > UINT64_MAX / 8192)
+		return 0;
+	need = load_pages * 4 + load_pages * 4 / 128 + reserve;
+	return free_kib > need ? (free_kib - need) / 4 * 3 * 1024 : 0;
+}

@@ -89,3 +89,17 @@ void resume_opts_apply_cmdline(struct resume_opts *o, const char *cmdline,
  * the rd.snap.* options without their prefix (keyfile=, tries=, overlay=,
  * rollback=, ...). */
 int resume_opts_apply_conf(struct resume_opts *o, const char *key, const char *value);
+
+/*
+ * Bytes snapresume may read ahead with, from /proc/meminfo (KiB) before
+ * the load and the image's load_pages record (0: none).  The kernel takes
+ * memory for the whole image in one go and cannot wait for any to be
+ * freed, so only free memory counts.  Knowing what the kernel will take
+ * (the pages, 1/128 more for its lists of them, and a reserve of
+ * MemTotal / 32 but at least 32 MiB for the rest of the system), three
+ * quarters of what is left; not knowing it, half of what MemAvailable
+ * has beyond MemTotal / 2 (a snapshot holds at most about half the RAM:
+ * every saved page needed a free page to be copied into).
+ */
+uint64_t resume_readahead_spare(uint64_t total_kib, uint64_t free_kib, uint64_t avail_kib,
+				uint64_t load_pages);

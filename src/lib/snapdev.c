@@ -128,6 +128,71 @@ int snapdev_read_pages(int fd, void *buf, uint32_t max)
 	return (int)(got / IMAGE_PAGE_SIZE);
 }
 
+/*
+ * The kernel's image header (kernel/power/power.h, struct swsusp_info):
+ * struct new_utsname (6 strings of 65 bytes), u32 version_code, unsigned
+ * long num_physpages, int cpus, unsigned long image_pages, pages and size,
+ * so on a 64-bit kernel image_pages is at byte 416, pages at 424 and size
+ * (pages in bytes) at 432.
+ */
+#define SWSUSP_INFO_IMAGE_PAGES 416u
+#define SWSUSP_INFO_PAGES 424u
+#define SWSUSP_INFO_SIZE 432u
+#define LIST_PER_PAGE (IMAGE_PAGE_SIZE / 8u)
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+void snapdev_stream_feed(struct snapdev_stream *s, const void *pages, uint32_t n)
+{
+	const uint8_t *pg = pages;
+
+	for (uint32_t i = 0; i < n && !s->bad; i++, s->seen++, pg += IMAGE_PAGE_SIZE) {
+		if (sizeof(unsigned long) != 8) {
+			s->bad = true;
+		} else if (s->seen == 0) {
+			s->data_pages = get_u64(pg + SWSUSP_INFO_IMAGE_PAGES);
+			s->pages = get_u64(pg + SWSUSP_INFO_PAGES);
+			/* At least the header and one page of the list; the
+			 * size field says the same as the page count. */
+			s->bad = s->pages < s->data_pages + 2 || s->pages > UINT64_MAX / IMAGE_PAGE_SIZE ||
+				 get_u64(pg + SWSUSP_INFO_SIZE) != s->pages * IMAGE_PAGE_SIZE;
+		} else if (s->seen < s->pages - s->data_pages) {
+			/* A page of the list. */
+			for (unsigned j = 0; j < LIST_PER_PAGE && !s->listed_all; j++) {
+				if (get_u64(pg + 8u * j) == UINT64_MAX)
+					s->listed_all = true;
+				else
+					s->listed++;
+			}
+			if (s->seen == s->pages - s->data_pages - 1)
+				s->listed_all = true;
+			else if (s->listed_all)
+				s->bad = true; /* ended before its last page */
+		}
+	}
+}
+
+uint64_t snapdev_stream_load_pages(const struct snapdev_stream *s, uint64_t stream_pages)
+{
+	uint64_t list_pages;
+
+	if (s->bad || !s->listed_all || stream_pages != s->pages)
+		return 0;
+	/* Every data page is listed, and the list is as long as its pages
+	 * say (the kernel sizes it to the listed pages). */
+	list_pages = s->pages - s->data_pages - 1;
+	if (s->listed < s->data_pages || s->listed > list_pages * LIST_PER_PAGE ||
+	    s->listed <= (list_pages - 1) * LIST_PER_PAGE)
+		return 0;
+	return s->listed;
+}
+
 int snapdev_write_pages(int fd, const void *pages, uint32_t n)
 {
 	struct iovec iov[SNAPDEV_BATCH];

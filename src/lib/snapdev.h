@@ -40,6 +40,31 @@ int snapdev_read_pages(int fd, void *buf, uint32_t max);
 /* Hand n pages back to the kernel, in as few system calls as it takes. */
 int snapdev_write_pages(int fd, const void *pages, uint32_t n);
 
+/*
+ * How many pages the kernel allocates to load a snapshot stream back: one
+ * for every page the image restores, those it holds (data pages) and
+ * those it only lists (pages of zeros, 6.3 and later).  The stream opens
+ * with the kernel's image header (struct swsusp_info: its total and data
+ * page counts) and the page list (one unsigned long per page, ended by
+ * ~0 unless the list fills its last page); feed it the stream's pages in
+ * order.  load_pages is known once the list was seen and the header made
+ * sense; a stream whose length then differs from the header's count must
+ * not be trusted (snapdev_stream_load_pages checks that).
+ */
+struct snapdev_stream {
+	uint64_t seen;       /* pages fed so far */
+	uint64_t pages;      /* the header's: all pages in the stream */
+	uint64_t data_pages; /* the header's: pages of data */
+	uint64_t listed;     /* pages in the list so far */
+	bool bad;            /* not a stream this code understands */
+	bool listed_all;     /* the list ended */
+};
+
+void snapdev_stream_feed(struct snapdev_stream *s, const void *pages, uint32_t n);
+/* The pages the kernel allocates for the whole stream of `stream_pages`
+ * pages, or 0 when that is not known. */
+uint64_t snapdev_stream_load_pages(const struct snapdev_stream *s, uint64_t stream_pages);
+
 /* After the last page: let the kernel finish loading (see the .c file). */
 int snapdev_finish_write(int fd);
 

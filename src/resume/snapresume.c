@@ -266,21 +266,20 @@ static void on_restore_progress(void *userdata, const struct pipe_stats *st)
  * How far the pipeline runs ahead of the kernel.  While the kernel takes
  * the chunk that completes the image's page list it allocates memory for
  * the whole image (over a second in the benchmark guest), and the
- * pipeline reads and decompresses meanwhile.  That allocation cannot wait
- * for memory to be freed, so the read-ahead only takes what the image
- * leaves: a snapshot holds at most about half of the RAM (every saved
- * page needed a free page to be copied into), so half of what
- * MemAvailable has beyond MemTotal / 2, and never more than
- * rd.snap.readahead= MiB (default RESUME_READAHEAD_AUTO_MAX).  Returns
- * the MiB given to the pipeline.
+ * pipeline reads and decompresses meanwhile, on the CPUs the kernel
+ * leaves idle.  That allocation cannot wait for memory to be freed, so
+ * the read-ahead only takes what the image leaves (resume_readahead_spare()),
+ * and never more than rd.snap.readahead= MiB (default
+ * RESUME_READAHEAD_AUTO_MAX).  Returns the MiB given to the pipeline.
  */
-static uint64_t size_readahead(const struct resume_opts *o, struct pipe_opts *po)
+static uint64_t size_readahead(const struct resume_opts *o, const struct image_header *h,
+			       struct pipe_opts *po)
 {
-	uint64_t avail = meminfo_kib("MemAvailable"), total = meminfo_kib("MemTotal");
 	uint64_t want = o->readahead == RESUME_READAHEAD_AUTO ? RESUME_READAHEAD_AUTO_MAX
 							      : o->readahead;
 	uint64_t bytes = want << 20;
-	uint64_t spare = avail > total / 2 ? (avail - total / 2) * 1024 / 2 : 0;
+	uint64_t spare = resume_readahead_spare(meminfo_kib("MemTotal"), meminfo_kib("MemFree"),
+						meminfo_kib("MemAvailable"), image_load_pages(h));
 
 	if (bytes > spare)
 		bytes = spare;
@@ -523,7 +522,7 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 	po.chunk_pages = h.chunk_pages;
 	po.workers = (unsigned)o->workers;
 	po.worker_nice = RESUME_WORKER_NICE;
-	ahead_mib = size_readahead(o, &po);
+	ahead_mib = size_readahead(o, &h, &po);
 	r = pipe_new(&po, &p);
 	if (r < 0) {
 		log_error("Failed to set up the pipeline: %s; booting without resuming",
@@ -541,14 +540,20 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 					     : "");
 			return refuse(fd, m, path, &h, o, a, msg);
 		}
-		/* Rule: lock our memory before loading the image. */
-		if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		/* Rule: lock our memory before loading the image.  On fault:
+		 * the read-ahead buffers become memory only as the pipeline's
+		 * threads first fill them, mostly on the CPU the kernel leaves
+		 * idle while it allocates the image's memory, instead of all
+		 * of them here before the load starts. */
+		if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) < 0 &&
+		    mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
 			log_msg("Failed to lock memory: %s, ignoring", strerror(errno));
 	}
 
-	log_msg("resuming image %s from %s (%" PRIu64 " pages, %" PRIu64 " MiB stored; reading "
-		"ahead up to %" PRIu64 " MiB)",
-		u, path, h.image_pages, h.payload_bytes >> 20, ahead_mib);
+	log_msg("resuming image %s from %s (%" PRIu64 " pages, %" PRIu64 " MiB stored; the "
+		"kernel takes %s%" PRIu64 " MiB to load it; reading ahead up to %" PRIu64 " MiB)",
+		u, path, h.image_pages, h.payload_bytes >> 20, image_load_pages(&h) ? "" : "about ",
+		(image_load_pages(&h) ? image_load_pages(&h) : h.image_pages) >> 8, ahead_mib);
 	rc = (struct restore_ctx){.snapfd = snapfd, .total_pages = h.image_pages, .pipe = p};
 	t0 = now_ns();
 	rc.start_ns = t0;

@@ -425,12 +425,17 @@ static void on_write_progress(void *userdata, const struct pipe_stats *st)
 
 struct page_source {
 	int snapfd;
+	struct snapdev_stream stream; /* what loading it back will take */
 };
 
 static int read_snapshot_pages(void *userdata, void *buf, uint32_t max)
 {
 	struct page_source *src = userdata;
-	return snapdev_read_pages(src->snapfd, buf, max);
+	int n = snapdev_read_pages(src->snapfd, buf, max);
+
+	if (n > 0)
+		snapdev_stream_feed(&src->stream, buf, (uint32_t)n);
+	return n;
 }
 
 /* Let the system run on after a snapshot that will not be used.  After
@@ -1240,7 +1245,7 @@ static int do_hibernate(const struct args *a)
 	_cleanup_(pipe_freep) struct pipe *p = NULL;
 	struct pipe_opts po = {.workers = (unsigned)a->workers};
 	struct progress pr = {.fd = -1};
-	struct page_source src;
+	struct page_source src = {.snapfd = -1};
 	struct pipe_stats st;
 	struct image_header h = {0};
 	static struct fs_plan plan;
@@ -1250,7 +1255,7 @@ static int do_hibernate(const struct args *a)
 	uint64_t pref, tried[CREATE_IMAGE_RETRIES] = {0};
 	unsigned tries;
 	struct identity id;
-	uint64_t size, t_freeze, t_snap, t_done, image_bytes = 0;
+	uint64_t size, t_freeze, t_snap, t_done, image_bytes = 0, load_pages;
 	bool in_suspend;
 	char u[37];
 	char inhibitors[512];
@@ -1486,6 +1491,19 @@ static int do_hibernate(const struct args *a)
 		log_error("Nothing was committed; the system runs on");
 		return EXIT_FAIL;
 	}
+	/* For snapresume's read-ahead: how much memory the kernel will take
+	 * at the load.  Optional: without it snapresume reads ahead less. */
+	load_pages = snapdev_stream_load_pages(&src.stream, st.pages);
+	if (load_pages) {
+		uint8_t rec[8];
+
+		le64_put(rec, load_pages);
+		if (image_record_add(&h, IMAGE_REC_LOAD_PAGES, rec, sizeof(rec)) < 0)
+			load_pages = 0;
+	}
+	if (!load_pages)
+		log_msg("the kernel's page list was not understood or did not fit in the "
+			"header: snapresume will read ahead less");
 	pipe_header_fill(p, &st, IMAGE_HEADER_SIZE, &h);
 	h.created_unix = (uint64_t)time(NULL);
 	h.mem_total_kib = id.mem_total_kib;

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +21,8 @@
 
 #include "hash.h"
 #include "image.h"
+#include "snapdev.h"
+#include "util.h"
 
 /* Offsets from docs/FORMAT.md, "The header" and "Chunks". */
 #define OFF_MAGIC 0
@@ -1005,6 +1008,113 @@ static void test_hash_builds_agree(void **state)
 	assert_true(strcmp(hash64_impl(), "scalar") == 0 || strcmp(hash64_impl(), "vector") == 0);
 }
 
+#define PAGE IMAGE_PAGE_SIZE
+
+/* ---- the kernel's stream: what loading it takes ---------------------- */
+
+/* A stream as /dev/snapshot hands it out: the kernel's header (64-bit
+ * struct swsusp_info), `listed` page numbers in the list pages (ended by
+ * ~0 when they do not fill the last one), then `data` pages. */
+static uint8_t *kernel_stream(uint64_t listed, uint64_t data, uint64_t *ret_pages)
+{
+	uint64_t list_pages = (listed * 8 + PAGE - 1) / PAGE;
+	uint64_t pages = 1 + list_pages + data, v;
+	uint8_t *s = calloc(pages, PAGE);
+
+	assert_non_null(s);
+	memcpy(s + 130, "6.12.0-test", 11); /* uts.release */
+	memcpy(s + 416, &data, 8);
+	memcpy(s + 424, &pages, 8);
+	v = pages * PAGE;
+	memcpy(s + 432, &v, 8);
+	for (uint64_t i = 0; i < list_pages * (PAGE / 8); i++) {
+		v = i < listed ? 0x1000 + i : UINT64_MAX;
+		memcpy(s + PAGE + 8 * i, &v, 8);
+	}
+	memset(s + (1 + list_pages) * PAGE, 0xff, data * PAGE); /* data looks like ends */
+	*ret_pages = pages;
+	return s;
+}
+
+static uint64_t load_pages_of(const uint8_t *s, uint64_t pages, uint32_t step)
+{
+	struct snapdev_stream st = {0};
+
+	for (uint64_t i = 0; i < pages; i += step)
+		snapdev_stream_feed(&st, s + i * PAGE,
+				    (uint32_t)(pages - i < step ? pages - i : step));
+	return snapdev_stream_load_pages(&st, pages);
+}
+
+static void test_stream_load_pages(void **state)
+{
+	/* listed (data and zero pages), data pages */
+	const uint64_t cases[][2] = {{1000, 700}, {1024, 1024}, {513, 1}, {3, 3}, {512 * 5, 100}};
+	uint64_t pages;
+	uint8_t *s;
+
+	(void)state;
+	for (unsigned c = 0; c < ARRAY_SIZE(cases); c++) {
+		s = kernel_stream(cases[c][0], cases[c][1], &pages);
+		/* Whichever way the pages come in. */
+		assert_int_equal(load_pages_of(s, pages, 1), cases[c][0]);
+		assert_int_equal(load_pages_of(s, pages, 7), cases[c][0]);
+		assert_int_equal(load_pages_of(s, pages, 256), cases[c][0]);
+		/* A stream cut short, or longer than its header says. */
+		assert_int_equal(load_pages_of(s, pages - 1, 256), 0);
+		{
+			struct snapdev_stream st = {0};
+
+			snapdev_stream_feed(&st, s, (uint32_t)pages);
+			assert_int_equal(snapdev_stream_load_pages(&st, pages + 1), 0);
+		}
+		free(s);
+	}
+
+	/* The list ends a page early: not the kernel's stream. */
+	s = kernel_stream(1000, 10, &pages);
+	memset(s + PAGE, 0xff, 8);
+	assert_int_equal(load_pages_of(s, pages, 3), 0);
+	free(s);
+
+	/* Fewer pages listed than there are data pages. */
+	s = kernel_stream(600, 800, &pages);
+	assert_int_equal(load_pages_of(s, pages, 256), 0);
+	free(s);
+
+	/* The header's size disagrees with its page count. */
+	s = kernel_stream(1000, 10, &pages);
+	s[432] ^= 1;
+	assert_int_equal(load_pages_of(s, pages, 256), 0);
+	free(s);
+
+	/* No list page at all. */
+	s = kernel_stream(0, 10, &pages);
+	assert_int_equal(load_pages_of(s, pages, 256), 0);
+	free(s);
+}
+
+/* The load_pages record: read back, and of exactly its length. */
+static void test_load_pages_record(void **state)
+{
+	struct image_header h, back;
+	uint8_t rec[8];
+
+	(void)state;
+	sample_header(&h);
+	assert_int_equal(image_load_pages(&h), 0);
+	le64_put(rec, 123456);
+	assert_int_equal(image_record_add(&h, IMAGE_REC_LOAD_PAGES, rec, sizeof(rec)), 0);
+	image_header_encode(&h, hdr_buf);
+	assert_int_equal(decode(hdr_buf, &back, NULL), IMAGE_VALID);
+	assert_int_equal(image_load_pages(&back), 123456);
+
+	sample_header(&h);
+	assert_int_equal(image_record_add(&h, IMAGE_REC_LOAD_PAGES, rec, 4), 0);
+	image_header_encode(&h, hdr_buf);
+	assert_int_equal(decode(hdr_buf, &back, NULL), IMAGE_DAMAGED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1036,6 +1146,8 @@ int main(void)
 		cmocka_unit_test(test_chunk_disk_bytes),
 		cmocka_unit_test(test_uuid),
 		cmocka_unit_test(test_hash_builds_agree),
+		cmocka_unit_test(test_stream_load_pages),
+		cmocka_unit_test(test_load_pages_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -707,6 +707,31 @@ static void test_strings(void **state)
 	assert_memory_equal(pad, "0123456\0", 8);
 }
 
+/* Read-ahead memory: what the kernel will take, then three quarters of
+ * the rest of free memory; without knowing it, the old bound. */
+static void test_readahead_spare(void **state)
+{
+	const uint64_t gib = 1024 * 1024; /* KiB */
+
+	(void)state;
+	/* 1 GiB, 900000 KiB free, the kernel takes 120000 pages: 480000
+	 * KiB, 3750 for its lists, a reserve of 32 MiB. */
+	assert_int_equal(resume_readahead_spare(gib, 900000, 950000, 120000),
+			 (900000 - 480000 - 3750 - 32768) / 4 * 3 * 1024);
+	/* Nothing left, or just nothing. */
+	assert_int_equal(resume_readahead_spare(gib, 500000, 950000, 120000), 0);
+	assert_int_equal(resume_readahead_spare(gib, 516518, 950000, 120000), 0);
+	/* A larger machine keeps MemTotal / 32 back. */
+	assert_int_equal(resume_readahead_spare(16 * gib, 15 * gib, 15 * gib, 1000000),
+			 (15 * gib - 4000000 - 31250 - gib / 2) / 4 * 3 * 1024);
+	/* Unknown: half of what MemAvailable has beyond half the RAM. */
+	assert_int_equal(resume_readahead_spare(gib, 900000, 800000, 0),
+			 (800000 - gib / 2) / 2 * 1024);
+	assert_int_equal(resume_readahead_spare(gib, 900000, gib / 2, 0), 0);
+	/* Nonsense from a damaged record does not wrap around. */
+	assert_int_equal(resume_readahead_spare(gib, 900000, 950000, UINT64_MAX / 4), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -733,6 +758,7 @@ int main(void)
 		cmocka_unit_test(test_blockdev_spec_check),
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_read_text_file),
+		cmocka_unit_test(test_readahead_spare),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
