@@ -366,8 +366,8 @@ static void *worker_main(void *arg)
 			if (p->next_work >= p->total)
 				goto out;
 			s = slot_of(p, p->next_work);
-			/* Reading, a compressed chunk needs a buffer to
-			 * decompress into: a raw one, else a free disk one. */
+			/* Reading, a compressed chunk needs a free buffer
+			 * to decompress into. */
 			if (s->state == SLOT_FILLED && s->seq == p->next_work &&
 			    (p->mode == MODE_WRITE || s->stored_raw || p->free_bufs.n))
 				break;

@@ -1496,6 +1496,10 @@ int main(void)
 		ROUND_TRIP("301 chunks, read ahead 7 of 3, 4 workers", .pages = 1203,
 			   .chunk_pages = 4, .workers = 4, .depth = 3, .readahead = 7,
 			   .read_workers = 4, .expect_mix = true),
+		/* More workers than the reader can leave buffers for. */
+		ROUND_TRIP("301 chunks, 4 workers and 4 buffers", .pages = 1203,
+			   .chunk_pages = 4, .workers = 2, .depth = 2, .readahead = 2,
+			   .read_workers = 4, .expect_mix = true),
 		ROUND_TRIP("301 chunks, workers at a lower priority", .pages = 1203,
 			   .chunk_pages = 4, .workers = 2, .worker_nice = 10, .expect_mix = true),
 		ROUND_TRIP("largest chunks", .pages = CHUNK_MAX_PAGES + 1,
