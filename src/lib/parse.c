@@ -8,6 +8,7 @@
 
 #include "blockdev.h"
 #include "extmap.h"
+#include "image.h"
 #include "util.h"
 
 /* Copy one word from *cursor into buf, removing double quotes.  The word
@@ -271,12 +272,13 @@ void resume_opts_apply_cmdline(struct resume_opts *o, const char *cmdline,
 uint64_t resume_readahead_spare(uint64_t total_kib, uint64_t free_kib, uint64_t avail_kib,
 				uint64_t load_pages)
 {
+	const uint64_t page_kib = IMAGE_PAGE_SIZE / 1024;
 	uint64_t need, reserve = total_kib / 32 > 32 * 1024 ? total_kib / 32 : 32 * 1024;
 
 	if (!load_pages)
 		return avail_kib > total_kib / 2 ? (avail_kib - total_kib / 2) * 1024 / 2 : 0;
-	if (load_pages > UINT64_MAX / 8192)
+	if (load_pages > UINT64_MAX / 2 / IMAGE_PAGE_SIZE)
 		return 0;
-	need = load_pages * 4 + load_pages * 4 / 128 + reserve;
+	need = load_pages * page_kib + load_pages * page_kib / 128 + reserve;
 	return free_kib > need ? (free_kib - need) / 4 * 3 * 1024 : 0;
 }

@@ -110,6 +110,12 @@ static unsigned opts_workers(const struct pipe_opts *o)
 	return w > PIPE_MAX_WORKERS ? PIPE_MAX_WORKERS : w;
 }
 
+/* The ring when o->depth does not say: enough to keep every worker busy. */
+static unsigned default_depth(unsigned workers)
+{
+	return 2 * workers + 2;
+}
+
 static unsigned opts_chunk_pages(const struct pipe_opts *o)
 {
 	return o && o->chunk_pages ? o->chunk_pages : PIPE_DEFAULT_CHUNK_PAGES;
@@ -124,7 +130,7 @@ static size_t disk_buffer_bytes(unsigned chunk_pages)
 void pipe_opts_readahead(struct pipe_opts *o, uint64_t bytes)
 {
 	unsigned chunk_pages = opts_chunk_pages(o);
-	uint64_t ring = 2 * (uint64_t)opts_workers(o) + 2, all;
+	uint64_t ring = default_depth(opts_workers(o)), all;
 
 	if (chunk_pages > CHUNK_MAX_PAGES)
 		return; /* pipe_new refuses it */
@@ -159,7 +165,7 @@ int pipe_new(const struct pipe_opts *o, struct pipe **ret)
 		return -ENOMEM;
 
 	p->workers = opts_workers(o);
-	p->nslots = o && o->depth ? o->depth : 2 * p->workers + 2;
+	p->nslots = o && o->depth ? o->depth : default_depth(p->workers);
 	if (p->nslots < 2)
 		p->nslots = 2;
 	p->nread = o && o->readahead > p->nslots ? o->readahead : p->nslots;
@@ -512,7 +518,6 @@ static int read_chunk(struct pipe *p, struct slot *s, uint64_t seq, uint64_t off
 	return 0;
 }
 
-/* read mode: fetch chunks ahead of the workers, in order. */
 /*
  * Buffers the reader leaves free for the workers to decompress into.
  * Workers claim chunks in order, so the chunk the caller waits for is
@@ -528,6 +533,7 @@ static unsigned reader_reserve(const struct pipe *p)
 	return p->workers < all - 1 ? p->workers : all - 1;
 }
 
+/* read mode: fetch chunks ahead of the workers, in order. */
 static void *reader_main(void *arg)
 {
 	struct pipe *p = arg;

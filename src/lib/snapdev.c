@@ -152,10 +152,15 @@ void snapdev_stream_feed(struct snapdev_stream *s, const void *pages, uint32_t n
 {
 	const uint8_t *pg = pages;
 
-	for (uint32_t i = 0; i < n && !s->bad; i++, s->seen++, pg += IMAGE_PAGE_SIZE) {
-		if (sizeof(unsigned long) != 8) {
-			s->bad = true;
-		} else if (s->seen == 0) {
+	/* The layout above is a 64-bit kernel's. */
+	if (sizeof(unsigned long) != 8)
+		s->bad = true;
+	/* Past the list (or lost): the data pages say nothing more. */
+	if (s->bad || s->listed_all)
+		return;
+	for (uint32_t i = 0; i < n && !s->bad && !s->listed_all; i++, s->seen++,
+		      pg += IMAGE_PAGE_SIZE) {
+		if (s->seen == 0) {
 			s->data_pages = get_u64(pg + SWSUSP_INFO_IMAGE_PAGES);
 			s->pages = get_u64(pg + SWSUSP_INFO_PAGES);
 			/* At least the header and one page of the list; the

@@ -52,7 +52,7 @@ int snapdev_write_pages(int fd, const void *pages, uint32_t n);
  * not be trusted (snapdev_stream_load_pages checks that).
  */
 struct snapdev_stream {
-	uint64_t seen;       /* pages fed so far */
+	uint64_t seen;       /* pages fed so far, up to the end of the list */
 	uint64_t pages;      /* the header's: all pages in the stream */
 	uint64_t data_pages; /* the header's: pages of data */
 	uint64_t listed;     /* pages in the list so far */

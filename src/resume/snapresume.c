@@ -272,14 +272,14 @@ static void on_restore_progress(void *userdata, const struct pipe_stats *st)
  * and never more than rd.snap.readahead= MiB (default
  * RESUME_READAHEAD_AUTO_MAX).  Returns the MiB given to the pipeline.
  */
-static uint64_t size_readahead(const struct resume_opts *o, const struct image_header *h,
+static uint64_t size_readahead(const struct resume_opts *o, uint64_t load_pages,
 			       struct pipe_opts *po)
 {
 	uint64_t want = o->readahead == RESUME_READAHEAD_AUTO ? RESUME_READAHEAD_AUTO_MAX
 							      : o->readahead;
 	uint64_t bytes = want << 20;
 	uint64_t spare = resume_readahead_spare(meminfo_kib("MemTotal"), meminfo_kib("MemFree"),
-						meminfo_kib("MemAvailable"), image_load_pages(h));
+						meminfo_kib("MemAvailable"), load_pages);
 
 	if (bytes > spare)
 		bytes = spare;
@@ -418,7 +418,7 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 	enum image_state state;
 	const char *why = NULL;
 	char msg[1024], u[37];
-	uint64_t size, t0, t1, ahead_mib;
+	uint64_t size, t0, t1, ahead_mib, load_pages;
 	bool snapshot;
 	int r;
 
@@ -522,7 +522,8 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 	po.chunk_pages = h.chunk_pages;
 	po.workers = (unsigned)o->workers;
 	po.worker_nice = RESUME_WORKER_NICE;
-	ahead_mib = size_readahead(o, &h, &po);
+	load_pages = image_load_pages(&h);
+	ahead_mib = size_readahead(o, load_pages, &po);
 	r = pipe_new(&po, &p);
 	if (r < 0) {
 		log_error("Failed to set up the pipeline: %s; booting without resuming",
@@ -552,8 +553,8 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 
 	log_msg("resuming image %s from %s (%" PRIu64 " pages, %" PRIu64 " MiB stored; the "
 		"kernel takes %s%" PRIu64 " MiB to load it; reading ahead up to %" PRIu64 " MiB)",
-		u, path, h.image_pages, h.payload_bytes >> 20, image_load_pages(&h) ? "" : "about ",
-		(image_load_pages(&h) ? image_load_pages(&h) : h.image_pages) >> 8, ahead_mib);
+		u, path, h.image_pages, h.payload_bytes >> 20, load_pages ? "" : "about ",
+		(load_pages ? load_pages : h.image_pages) * IMAGE_PAGE_SIZE >> 20, ahead_mib);
 	rc = (struct restore_ctx){.snapfd = snapfd, .total_pages = h.image_pages, .pipe = p};
 	t0 = now_ns();
 	rc.start_ns = t0;
