@@ -778,7 +778,22 @@ int pipe_read(struct pipe *p, const struct image_header *h, int fd, uint64_t lim
 		struct slot *s = slot_of(p, seq);
 
 		pthread_mutex_lock(&p->lock);
-		bool ok = wait_slot_locked(p, s, SLOT_DONE, seq);
+		bool ok = true;
+		if (!(s->state == SLOT_DONE && s->seq == seq)) {
+			/* What it waits for: the disk first, then a worker. */
+			uint64_t t = now_ns();
+			bool unread = s->seq != seq || s->state == SLOT_FREE;
+
+			if (unread) {
+				while (!p->abort && p->fetched <= seq)
+					pthread_cond_wait(&p->cond, &p->lock);
+				uint64_t t2 = now_ns();
+				p->stats.wait_read_ns += t2 - t;
+				t = t2;
+			}
+			ok = wait_slot_locked(p, s, SLOT_DONE, seq);
+			p->stats.wait_work_ns += now_ns() - t;
+		}
 		pthread_mutex_unlock(&p->lock);
 		if (!ok)
 			break;

@@ -75,6 +75,11 @@ struct pipe_stats {
 	uint64_t io_ns;
 	uint64_t io_requests; /* pread/pwrite calls */
 	uint64_t work_ns;
+	/* Reading, the caller's waits for the chunk it needs next: while
+	 * that chunk was still to be read, and while it was read but not
+	 * yet checked and decompressed. */
+	uint64_t wait_read_ns;
+	uint64_t wait_work_ns;
 };
 
 /* Called on the caller's thread after each chunk it handled. */

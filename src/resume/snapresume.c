@@ -631,12 +631,13 @@ static int resume_from(const char *path, const struct resume_opts *o, const stru
 	log_msg("of that, %.2f s in the kernel taking pages (%.2f s in one chunk, where it "
 		"allocates memory for the whole image; by its end %" PRIu64 " of the %" PRIu64
 		" chunks after it were read, %" PRIu64 " checked and decompressed), %.2f s waiting for chunks (%.2f s of it "
-		"for the first); reading took %.2f s, checking (%s XXH3) and decompressing %.2f s "
+		"for the first; %.2f s for the disk, %.2f s for the workers); reading took %.2f s, checking (%s XXH3) and decompressing %.2f s "
 		"of %u threads' time",
 		(double)rc.kernel_ns / 1e9, (double)rc.longest_ns / 1e9,
 		rc.longest_fetched - rc.longest_seq - 1, h.chunk_count - rc.longest_seq - 1,
 		rc.longest_worked - rc.longest_seq - 1,
 		(double)(t1 - t0 - rc.kernel_ns) / 1e9, (double)rc.first_ns / 1e9,
+		(double)pst.wait_read_ns / 1e9, (double)pst.wait_work_ns / 1e9,
 		(double)pst.io_ns / 1e9, hash64_impl(),
 		(double)pst.work_ns / 1e9, pipe_workers(p));
 

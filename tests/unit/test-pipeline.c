@@ -1303,6 +1303,78 @@ static void test_readahead(void **state)
 	}
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+struct timed_sink {
+	struct slow_sink w;
+	uint64_t start_ns, first_ns; /* pipe_read called; first chunk handed over */
+};
+
+static int put_pages_timed(void *userdata, const void *pages, uint32_t n)
+{
+	struct timed_sink *t = userdata;
+
+	if (t->w.k.calls == 0)
+		t->first_ns = mono_ns();
+	return put_pages_slowly(&t->w, pages, n);
+}
+
+/*
+ * The caller's waits for chunks count only the time it waited: holding
+ * the first chunk until every other one is done, it waits for none after
+ * it, so all of its waiting came before the first chunk was handed over;
+ * and in a run of a caller that takes every chunk at once, the waits are
+ * part of the run.
+ */
+static void test_wait_split(void **state)
+{
+	const struct pipe_opts wo = {2, 2, 4, 0, 0};
+	_cleanup_(pipe_freep) struct pipe *p = NULL;
+	struct image_header h;
+	struct stream src;
+	struct timed_sink t;
+	struct pipe_stats st;
+	uint8_t uuid[16];
+	int fd = temp_target(NULL, 0);
+
+	(void)state;
+	make_uuid(uuid, 0xb4);
+	stream_init(&src, 0xb4, 80, "T");
+	assert_int_equal(write_image(fd, &src, &wo, uuid, UINT64_MAX, &h, NULL), 0);
+
+	/* 20 chunks, 24 buffers: all of them fit behind the first. */
+	assert_int_equal(pipe_new(&(struct pipe_opts){2, 4, 4, 20, 0}, &p), 0);
+	sink_init(&t.w.k, &src);
+	t.w.p = p;
+	t.w.want = 20;
+	t.w.depth = 20;
+	t.start_ns = mono_ns();
+	assert_int_equal(pipe_read(p, &h, fd, (uint64_t)file_size(fd), put_pages_timed, &t, NULL,
+				   NULL, &st),
+			 0);
+	assert_int_equal(t.w.k.next, 80);
+	assert_int_equal(t.w.worked, 20);
+	assert_true(st.wait_read_ns + st.wait_work_ns <= t.first_ns - t.start_ns);
+
+	/* A caller that takes every chunk at once. */
+	sink_init(&t.w.k, &src);
+	t.w.want = 0;
+	t.w.depth = 0;
+	uint64_t t0 = mono_ns();
+	assert_int_equal(pipe_read(p, &h, fd, (uint64_t)file_size(fd), put_pages, &t.w.k, NULL,
+				   NULL, &st),
+			 0);
+	assert_int_equal(t.w.k.next, 80);
+	assert_true(st.wait_read_ns + st.wait_work_ns <= mono_ns() - t0);
+	close(fd);
+}
+
 /* A memory budget becomes the default ring and as many more buffers
  * as fit in the rest. */
 static void test_readahead_budget(void **state)
@@ -1519,6 +1591,7 @@ int main(void)
 		cmocka_unit_test(test_get_pages_overrun),
 		cmocka_unit_test(test_put_pages_error),
 		cmocka_unit_test(test_readahead),
+		cmocka_unit_test(test_wait_split),
 		cmocka_unit_test(test_readahead_budget),
 		cmocka_unit_test(test_worker_nice),
 		cmocka_unit_test(test_bad_arguments),
