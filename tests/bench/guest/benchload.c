@@ -31,7 +31,10 @@
  *       buffer, 256 pages per writev() as snapresume does; then close
  *       without restoring.  Its time is the kernel's own part of loading
  *       that image (checking the page list, allocating memory for the whole
- *       image, taking the pages), which no loader can avoid.
+ *       image, taking the pages), which no loader can avoid.  Diagnostics
+ *       from the environment: FLOOR_SPAN_MIB=N (the data pages from N MiB
+ *       of buffer in turn), FLOOR_BURN=1 (a thread keeps the other CPU
+ *       busy), FLOOR_READ=DEV (a thread reads DEV meanwhile).
  *   benchload nonzero FILE
  *       Count the 4 KiB blocks of FILE that are not all zero (image bytes of
  *       the kernel's hibernation on its swap disk).
@@ -48,7 +51,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -467,10 +472,63 @@ static int writev_all(int fd, struct iovec *iov, int n)
 	return 0;
 }
 
+/* Diagnostics of floorload, chosen by the environment: a second thread
+ * runs while the kernel takes the pages, until floor_extra is cleared. */
+static volatile int floor_extra;
+
+/* FLOOR_BURN: the thread, at nice 10, keeps the other CPU busy. */
+static void *floor_burn(void *arg)
+{
+	volatile uint64_t x = 0;
+
+	(void)arg;
+	(void)setpriority(PRIO_PROCESS, 0, 10);
+	while (floor_extra)
+		x++;
+	return NULL;
+}
+
+/* FLOOR_READ=DEV: the thread reads DEV with O_DIRECT, 512 KiB every
+ * 1.7 ms (about 300 MB/s, snapresume's pace after the allocation), from
+ * the start again at its end. */
+static const char *floor_read_dev;
+
+static void *floor_read(void *arg)
+{
+	void *b;
+	int fd = open(floor_read_dev, O_RDONLY | O_DIRECT);
+	off_t off = 0;
+	double next = clock_s(CLOCK_MONOTONIC);
+
+	(void)arg;
+	if (fd < 0 || posix_memalign(&b, 4096, 512 << 10))
+		return NULL;
+	while (floor_extra) {
+		if (pread(fd, b, 512 << 10, off) == 512 << 10)
+			off += 512 << 10;
+		else
+			off = 0;
+		next += 0.0017;
+		double now = clock_s(CLOCK_MONOTONIC);
+		if (next > now) {
+			struct timespec ts = {0, (long)((next - now) * 1e9)};
+			nanosleep(&ts, NULL);
+		}
+	}
+	close(fd);
+	return NULL;
+}
+
 static int cmd_floorload(const char *dev)
 {
 	static uint8_t head[4096] __attribute__((aligned(4096)));
-	static uint8_t data[256 * 4096] __attribute__((aligned(4096)));
+	/* FLOOR_SPAN_MIB=N: the data pages come from N MiB of buffer in
+	 * turn (default 1). */
+	const char *span_env = getenv("FLOOR_SPAN_MIB"), *burn_env = getenv("FLOOR_BURN");
+	size_t span = (span_env && *span_env ? strtoul(span_env, NULL, 10) : 1) << 20;
+	uint8_t *data = NULL;
+	size_t at = 0;
+	pthread_t burner;
 	struct iovec iov[256];
 	unsigned long long pages = 0, keep = 0;
 	uint64_t done = 0;
@@ -493,21 +551,34 @@ static int cmd_floorload(const char *dev)
 	if (pread(in, saved, (size_t)keep * 4096, 4096) != (ssize_t)(keep * 4096))
 		die(dev);
 	close(in);
-	memset(data, 0x5a, sizeof(data));
+	if (span < 256 * 4096 || posix_memalign((void **)&data, 4096, span) != 0)
+		die("data buffer");
+	memset(data, 0x5a, span);
 	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
 		die("mlockall");
 	fd = open("/dev/snapshot", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		die("/dev/snapshot");
 
+	floor_read_dev = getenv("FLOOR_READ");
+	if (floor_read_dev && !*floor_read_dev)
+		floor_read_dev = NULL;
+	if ((burn_env && *burn_env) || floor_read_dev) {
+		floor_extra = 1;
+		if (pthread_create(&burner, NULL, burn_env && *burn_env ? floor_burn : floor_read,
+				   NULL) != 0)
+			die("pthread_create");
+	}
 	t0 = clock_s(CLOCK_MONOTONIC);
 	while (done < pages) {
 		int n = 0;
 
 		for (; n < 256 && done + (uint64_t)n < pages; n++) {
 			uint64_t i = done + (uint64_t)n;
-			iov[n].iov_base = i < keep ? saved + i * 4096 : data + (size_t)n * 4096;
+			iov[n].iov_base = i < keep ? saved + i * 4096 : data + at;
 			iov[n].iov_len = 4096;
+			if (i >= keep)
+				at = (at + 4096) % span;
 		}
 		t = clock_s(CLOCK_MONOTONIC);
 		if (writev_all(fd, iov, n) < 0)
@@ -530,6 +601,10 @@ static int cmd_floorload(const char *dev)
 			break;
 	}
 	t1 = clock_s(CLOCK_MONOTONIC);
+	if ((burn_env && *burn_env) || floor_read_dev) {
+		floor_extra = 0;
+		pthread_join(burner, NULL);
+	}
 	/* Closing without SNAPSHOT_ATOMIC_RESTORE: the kernel drops it all. */
 	close(fd);
 	munlockall();

@@ -41,7 +41,9 @@ fi
 _snapbench_dev=$(getarg snapbench.loadfloor=)
 if [ -n "$_snapbench_dev" ]; then
     if _snapbench_wait "$_snapbench_dev"; then
-        /usr/bin/benchload floorload "$_snapbench_dev" || warn "snapbench: floorload failed"
+        FLOOR_SPAN_MIB=$(getarg snapbench.floorspan=) FLOOR_BURN=$(getarg snapbench.floorburn=) \
+            FLOOR_READ=$(getarg snapbench.floorread=) \
+            /usr/bin/benchload floorload "$_snapbench_dev" || warn "snapbench: floorload failed"
     else
         warn "snapbench: $_snapbench_dev did not appear"
     fi
