@@ -1303,14 +1303,6 @@ static void test_readahead(void **state)
 	}
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 struct timed_sink {
 	struct slow_sink w;
 	uint64_t start_ns, first_ns; /* pipe_read called; first chunk handed over */
@@ -1321,7 +1313,7 @@ static int put_pages_timed(void *userdata, const void *pages, uint32_t n)
 	struct timed_sink *t = userdata;
 
 	if (t->w.k.calls == 0)
-		t->first_ns = mono_ns();
+		t->first_ns = now_ns();
 	return put_pages_slowly(&t->w, pages, n);
 }
 
@@ -1354,7 +1346,7 @@ static void test_wait_split(void **state)
 	t.w.p = p;
 	t.w.want = 20;
 	t.w.depth = 20;
-	t.start_ns = mono_ns();
+	t.start_ns = now_ns();
 	assert_int_equal(pipe_read(p, &h, fd, (uint64_t)file_size(fd), put_pages_timed, &t, NULL,
 				   NULL, &st),
 			 0);
@@ -1366,12 +1358,12 @@ static void test_wait_split(void **state)
 	sink_init(&t.w.k, &src);
 	t.w.want = 0;
 	t.w.depth = 0;
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = now_ns();
 	assert_int_equal(pipe_read(p, &h, fd, (uint64_t)file_size(fd), put_pages, &t.w.k, NULL,
 				   NULL, &st),
 			 0);
 	assert_int_equal(t.w.k.next, 80);
-	assert_true(st.wait_read_ns + st.wait_work_ns <= mono_ns() - t0);
+	assert_true(st.wait_read_ns + st.wait_work_ns <= now_ns() - t0);
 	close(fd);
 }
 
