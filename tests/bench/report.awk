@@ -80,6 +80,10 @@ END {
 		exit
 	printf "# Hibernation benchmark\n\n"
 	printf "%s; Debian kernel %s in QEMU (TCG, `-cpu %s`, 2 vCPUs, %s MiB, virtio disks with `cache=none`); ", date, kver, cpu, mem
+	if (ram == "lazy")
+		printf "guest RAM backed by the host page by page at its first touch (`BENCH_RAM=lazy`); "
+	else
+		printf "guest RAM backed by the host before the guest starts (`-mem-prealloc`, `BENCH_RAM=backed`); "
 	printf "workload %s MiB: a third random, a third text-like (lz4 -1: about 2.6×), a third zero or same-filled pages; ", mib
 	printf "two thirds of each in a process, one third in tmpfs. "
 	printf "In brackets: the value ÷ the kernel's best value (lzo or lz4) in that column; ↑ higher is better, ↓ lower is better.\n\n"
@@ -119,6 +123,9 @@ END {
 	printf "No clock sees the firmware before the kernel or the final copy of the pages into place at the jump; "
 	printf "both are the same for every contender.\n"
 	printf "- *peak MiB*: the peak resident set snapwrite and snapresume report themselves.\n"
+	printf "- *guest RAM*: every load starts in a freshly booted guest, and the kernel allocates and zeroes memory for the whole image before it takes the first data page. "
+	printf "With `BENCH_RAM=lazy` the host backs each guest page only at its first touch, which under TCG made that allocation take over a second for every contender; "
+	printf "a machine's RAM is there before it boots, so by default QEMU backs all of it first (`-mem-prealloc`) and the allocation costs what zeroing the memory costs.\n"
 	printf "- Each value is the median of the good runs (see *All runs* below).\n"
 	for (i = 1; i <= n; i++) {
 		if (name[i] ~ /^snapwrite-w[0-9]+$/)
