@@ -48,6 +48,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -525,6 +526,7 @@ static int cmd_floorload(const char *dev)
 	/* FLOOR_SPAN_MIB=N: the data pages come from N MiB of buffer in
 	 * turn (default 1). */
 	const char *span_env = getenv("FLOOR_SPAN_MIB"), *burn_env = getenv("FLOOR_BURN");
+	bool burn = burn_env && *burn_env, extra;
 	size_t span = (span_env && *span_env ? strtoul(span_env, NULL, 10) : 1) << 20;
 	uint8_t *data = NULL;
 	size_t at = 0;
@@ -563,10 +565,10 @@ static int cmd_floorload(const char *dev)
 	floor_read_dev = getenv("FLOOR_READ");
 	if (floor_read_dev && !*floor_read_dev)
 		floor_read_dev = NULL;
-	if ((burn_env && *burn_env) || floor_read_dev) {
+	extra = burn || floor_read_dev;
+	if (extra) {
 		floor_extra = 1;
-		if (pthread_create(&burner, NULL, burn_env && *burn_env ? floor_burn : floor_read,
-				   NULL) != 0)
+		if (pthread_create(&burner, NULL, burn ? floor_burn : floor_read, NULL) != 0)
 			die("pthread_create");
 	}
 	t0 = clock_s(CLOCK_MONOTONIC);
@@ -601,7 +603,7 @@ static int cmd_floorload(const char *dev)
 			break;
 	}
 	t1 = clock_s(CLOCK_MONOTONIC);
-	if ((burn_env && *burn_env) || floor_read_dev) {
+	if (extra) {
 		floor_extra = 0;
 		pthread_join(burner, NULL);
 	}
