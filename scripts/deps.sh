@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the Debian packages that building, testing and the demo need.
 # Idempotent and quiet when everything is already there.
-# Usage: scripts/deps.sh [build|test|bench]   (test and bench imply build)
+# Usage: scripts/deps.sh [build|test|bench|deb]   (all imply build; test
+# also deb, for the scenarios that install the Debian package)
 set -eu
 
 build_pkgs="gcc libc6-dev make pkg-config liblz4-dev libxxhash-dev libcryptsetup-dev
@@ -11,14 +12,17 @@ test_pkgs="qemu-system-x86 qemu-utils dracut-core busybox-static e2fsprogs kmod 
 cpio xz-utils zstd cryptsetup-bin udev util-linux fdisk"
 
 bench_pkgs="lz4 gnuplot-nox"
+# make deb: dpkg-buildpackage, debhelper, and lintian on the result.
+deb_pkgs="dpkg-dev debhelper lintian"
 
 want=$build_pkgs
 case "${1:-build}" in
 build) ;;
-test) want="$build_pkgs $test_pkgs" ;;
+test) want="$build_pkgs $test_pkgs $deb_pkgs" ;;
 bench) want="$build_pkgs $test_pkgs $bench_pkgs" ;;
+deb) want="$build_pkgs $deb_pkgs" ;;
 *)
-	echo "usage: $0 [build|test|bench]" >&2
+	echo "usage: $0 [build|test|bench|deb]" >&2
 	exit 2
 	;;
 esac

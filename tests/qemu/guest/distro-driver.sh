@@ -12,6 +12,12 @@
 #                    the workload, the journal's resume entry, the sleep hook.
 #   kernel-hibernate the kernel's own hibernation into the swap partition
 #                    /dev/vdc (echo disk > /sys/power/state), workload first.
+#   stock-hibernate  snapresume's package purged: how systemd would
+#                    hibernate (the unit's ExecStart, drop-ins, logind's
+#                    environment and CanHibernate without and with swap),
+#                    then "systemctl hibernate" into the swap partition
+#                    /dev/vdc, workload first; after the kernel's resume,
+#                    the workload and the service's journal.
 #   check            a fresh boot: report it.
 
 WORKLOAD_DIR=/run
@@ -127,12 +133,57 @@ do_kernel_hibernate() {
 	fi
 }
 
+# logind's answer to CanHibernate: yes, no, na or challenge.
+can_hibernate() {
+	busctl call org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager \
+		CanHibernate 2>&1 | sed 's/^s "\(.*\)"$/\1/'
+}
+
+do_stock_hibernate() {
+	say "stock: snapwrite=$(command -v snapwrite || echo none)"
+	say "stock: hibernate ExecStart=$(systemctl show -P ExecStart systemd-hibernate.service |
+		sed -n 's/.*argv\[\]=\([^;]*[^ ;]\) *;.*/\1/p')"
+	say "stock: drop-ins hibernate=[$(systemctl show -P DropInPaths systemd-hibernate.service)]" \
+		"logind=[$(systemctl show -P DropInPaths systemd-logind.service)]"
+	say "stock: logind environment=[$(systemctl show -P Environment systemd-logind.service)]"
+	say "stock: CanHibernate without swap: $(can_hibernate)"
+	start_workload
+	swapon /dev/vdc || {
+		say "RESULT action=stock-hibernate error=swapon"
+		return
+	}
+	say "stock: CanHibernate with swap: $(can_hibernate)"
+	say "running systemctl hibernate"
+	systemctl hibernate
+	say "systemctl hibernate rc=$?"
+	# logind only queued the job: wait for systemd-sleep's entry of the
+	# return (the kernel's resume brings this loop back).
+	resumed=no
+	_i=0
+	while [ "$_i" -lt 300 ]; do
+		if journalctl -b -q -o cat MESSAGE_ID=8811e6df2a8e40f58a94cea26f8ebf14 | grep -q .; then
+			resumed=yes
+			break
+		fi
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+	journalctl -b -u systemd-hibernate.service -o short | sed 's/^/SNAPTEST: service: /'
+	if [ "$resumed" = no ]; then
+		say "RESULT action=stock-hibernate hibernated=no"
+		return
+	fi
+	check_workload
+	say "RESULT action=stock-hibernate resumed=yes pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs"
+}
+
 exec > /dev/ttyS0 2>&1
 action=$(cmdline_value snaptest.action check)
 say "fresh boot action=$action kernel=$(uname -r) init=$(readlink /proc/1/exe)"
 case $action in
 hibernate) do_hibernate ;;
 kernel-hibernate) do_kernel_hibernate ;;
+stock-hibernate) do_stock_hibernate ;;
 check) say "RESULT action=check fresh=yes" ;;
 *) say "RESULT error=unknown-action action=$action" ;;
 esac

@@ -54,17 +54,36 @@ in_tree() {
 #   dracut-systemd    dracut's default, systemd in the initramfs
 #   dracut-nosystemd  dracut without its systemd modules (shell init)
 #   initramfs-tools   update-initramfs (klibc and busybox)
-# Sets DISTRO_ROOT (the image to copy) and DISTRO_INITRD.
+#   package-initramfs-tools, package-dracut, package-dracut-core
+#                     the Debian package (make deb) installed with apt
+#                     instead of make install (distro_install_package), on
+#                     a machine whose initramfs its generator made already
+#                     and that the package rebuilds: initramfs-tools;
+#                     Debian's dracut package, which replaces it; or
+#                     dracut-core alone, initramfs-tools purged
+# HOOK, a function, is run as HOOK TREE DIR once the tree is complete,
+# before the image is made from it; it may leave what it found in DIR for
+# the scenario (its body is part of what the image is made of).
+# Sets DISTRO_ROOT (the image to copy), DISTRO_INITRD and DISTRO_DIR (the
+# folder with the logs of the making).
 distro_root() {
-	local flavour=$1 dir tree key m inputs size
-	dir=$SNAPTEST_BUILD/distro-$KVER-$flavour
+	local flavour=$1 hook=${2:-} dir tree key m inputs size
+	dir=$SNAPTEST_BUILD/distro-$KVER-$flavour${hook:+-$hook}
+	# shellcheck disable=SC2034 # read by the scenarios
+	DISTRO_DIR=$dir
 	distro_base
 	inputs=("$DISTRO_TAR" "$SNAPWRITE_BIN" "$SNAPRESUME_BIN" "$SNAPTEST_BUILD/guest/workload"
 		"$SNAPTEST_DIR/guest/distro-driver.sh" "$SNAPTEST_DIR/guest/workload-lib.sh"
 		"$SNAPTEST_DIR/lib/distro.sh"
 		"$REPO_DIR"/dracut-module/90snapresume/* "$REPO_DIR"/initramfs-tools/hooks/*
 		"$REPO_DIR"/initramfs-tools/scripts/local-top/* "$REPO_DIR"/systemd/*/* "$REPO_DIR"/systemd/snapwrite-sleep)
-	key=$( (printf '%s\n' "$flavour" "$KVER"; ls -l "$DISTRO_TAR"; cat "${inputs[@]:1}") | sha256sum | cut -c 1-16)
+	case $flavour in package-*)
+		distro_deb
+		inputs+=("$DISTRO_DEB")
+		;;
+	esac
+	key=$( (printf '%s\n' "$flavour" "$KVER"; ls -l "$DISTRO_TAR"; [ -z "$hook" ] || declare -f "$hook"
+		cat "${inputs[@]:1}") | sha256sum | cut -c 1-16)
 	DISTRO_ROOT=$dir/root-$key.img
 	DISTRO_INITRD=$dir/initrd-$key.img
 	[ -e "$DISTRO_ROOT" ] && [ -e "$DISTRO_INITRD" ] && return 0
@@ -86,19 +105,43 @@ distro_root() {
 		cp -a "$KTREE/lib/modules/$KVER/kernel/drivers/$m" "$tree/lib/modules/$KVER/kernel/drivers/"
 	done
 	depmod -b "$tree" "$KVER" || fail "depmod failed in the guest tree"
-	cp "$KTREE/boot/config-$KVER" "$tree/boot/"
+	cp "$KTREE/boot/config-$KVER" "$KTREE/boot/vmlinuz-$KVER" "$tree/boot/"
 	# As the kernel package leaves it: an initramfs without the project
-	# (initramfs-tools), which "update-initramfs -u" must then pick it up in.
-	if [ "$flavour" = initramfs-tools ]; then
+	# (initramfs-tools), which "update-initramfs -u" must then pick it up in;
+	# or, on a machine using dracut, one dracut made.
+	case $flavour in
+	initramfs-tools | package-initramfs-tools)
 		in_tree "$tree" update-initramfs -c -k "$KVER" > "$dir/initramfs-before.log" 2>&1 ||
 			fail "update-initramfs -c failed: $(tail -n 5 "$dir/initramfs-before.log" | tr '\n' ' ')"
-	fi
+		;;
+	package-dracut)
+		# apt replaces initramfs-tools by dracut, whose trigger makes the
+		# image.
+		distro_fetch_deb dracut
+		cp "$DISTRO_FETCHED" "$tree/root/"
+		in_tree "$tree" sh -c 'cd /root && DEBIAN_FRONTEND=noninteractive apt install -y ./dracut_*.deb' \
+			> "$dir/initramfs-before.log" 2>&1 ||
+			fail "apt install ./${DISTRO_FETCHED##*/} failed: $(tail -n 5 "$dir/initramfs-before.log" | tr '\n' ' ')"
+		rm -f "$tree"/root/dracut_*.deb
+		[ -f "$tree/boot/initrd.img-$KVER" ] || fail "installing dracut made no initramfs"
+		;;
+	package-dracut-core)
+		in_tree "$tree" sh -c "dpkg --purge initramfs-tools && dracut -q --force /boot/initrd.img-$KVER $KVER" \
+			> "$dir/initramfs-before.log" 2>&1 ||
+			fail "purging initramfs-tools or dracut failed: $(tail -n 5 "$dir/initramfs-before.log" | tr '\n' ' ')"
+		;;
+	esac
 
 	# The project, installed as a user would, and its configuration.
-	make -s -C "$REPO_DIR" install DESTDIR="$tree" PREFIX=/usr \
-		B="$(dirname "$SNAPWRITE_BIN")" > "$dir/install.log" 2>&1 ||
-		fail "make install into the guest tree failed: $(tail -n 3 "$dir/install.log")"
 	echo "target=/dev/vdb" > "$tree/etc/snapwrite.conf"
+	case $flavour in
+	package-*) distro_install_package "$tree" "$dir" ;;
+	*)
+		make -s -C "$REPO_DIR" install DESTDIR="$tree" PREFIX=/usr \
+			B="$(dirname "$SNAPWRITE_BIN")" > "$dir/install.log" 2>&1 ||
+			fail "make install into the guest tree failed: $(tail -n 3 "$dir/install.log")"
+		;;
+	esac
 
 	# A machine of its own: root on /dev/vda, no getty on the serial
 	# console (the test driver reports there), the driver as a service.
@@ -140,8 +183,12 @@ distro_root() {
 			in_tree "$tree" lsinitramfs "/boot/initrd.img-$KVER" | grep -q '^usr/sbin/snapresume$' ||
 			fail "update-initramfs -u did not put snapresume into the initramfs"
 		;;
+	package-*) ;; # rebuilt by the package's trigger or maintainer script
 	*) fail "unknown guest flavour $flavour" ;;
 	esac || fail "$flavour: building the initramfs in the guest tree failed: $(tail -n 5 "$dir/initramfs.log" | tr '\n' ' ')"
+	if [ -n "$hook" ]; then
+		"$hook" "$tree" "$dir" || fail "$flavour: $hook failed on the guest tree"
+	fi
 	cp "$tree/boot/initrd.img-$KVER" "$DISTRO_INITRD.tmp" || fail "$flavour: no initramfs was made"
 
 	size=$(du -sm "$tree" | cut -f 1)
@@ -152,13 +199,81 @@ distro_root() {
 	mv "$DISTRO_ROOT.tmp" "$DISTRO_ROOT"
 }
 
-# distro_guest FLAVOUR: this scenario boots a Debian guest of FLAVOUR.
+# distro_guest FLAVOUR [HOOK]: this scenario boots a Debian guest of
+# FLAVOUR (distro_root).
 distro_guest() {
-	distro_root "$1"
+	distro_root "$1" "${2:-}"
 	cp --sparse=always "$DISTRO_ROOT" "$ROOT_IMG"
 	# shellcheck disable=SC2034 # read by vm_boot
 	INITRD=$DISTRO_INITRD
 	# shellcheck disable=SC2034 # read by vm_boot
 	SNAPTEST_MEM=1024
 	note "guest: Debian $DISTRO_SUITE with systemd, $1 initramfs for $KVER"
+}
+
+# ---- the Debian package ----------------------------------------------------
+
+# distro_deb: the package "make deb" builds from the tree (lintian clean),
+# made once for each state of the sources that make deb copies (both
+# kernels' lanes may ask at once). Without the unit tests of the package
+# build: "make check" has run them. Sets DISTRO_DEB.
+distro_deb() {
+	local dir=$SNAPTEST_BUILD/deb key
+	mkdir -p "$dir"
+	key=$(cd "$REPO_DIR" && tar -c --exclude=./build --exclude-vcs --exclude-vcs-ignores \
+		--sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner . | sha256sum | cut -c 1-16)
+	(
+		flock 8
+		[ -e "$dir/$key/ok" ] && exit 0
+		rm -rf "${dir:?}"/*/
+		log "make deb (once for these sources; in $dir/$key)"
+		DEB_BUILD_OPTIONS=nocheck make -s -C "$REPO_DIR" deb DEBDIR="$dir/$key" > "$dir/make-deb.log" 2>&1 &&
+			: > "$dir/$key/ok"
+	) 8> "$dir/.lock" || fail "make deb failed: $(tail -n 5 "$dir/make-deb.log" | tr '\n' ' ')"
+	DISTRO_DEB=$(echo "$dir/$key"/snapresume_*.deb)
+	[ -f "$DISTRO_DEB" ] || fail "make deb made no snapresume_*.deb in $dir/$key"
+}
+
+# distro_fetch_deb PACKAGE: PACKAGE's .deb from the suite (the host's apt,
+# Debian 12 as the guests), fetched once into $SNAPTEST_CACHE/debs. Sets
+# DISTRO_FETCHED.
+distro_fetch_deb() {
+	local dir=$SNAPTEST_CACHE/debs
+	mkdir -p "$dir"
+	(
+		flock 8
+		[ -n "$(find "$dir" -maxdepth 1 -name "$1_*.deb")" ] && exit 0
+		log "downloading $1"
+		(cd "$dir" && apt-get download -q "$1") > /dev/null 2>&1 || {
+			apt-get update -qq > /dev/null 2>&1
+			(cd "$dir" && apt-get download -q "$1") > /dev/null 2>&1
+		}
+	) 8> "$dir/.lock-$1" || fail "apt-get download $1 failed"
+	DISTRO_FETCHED=$(find "$dir" -maxdepth 1 -name "$1_*.deb" | sort -V | tail -n 1)
+}
+
+# initrd_files TREE: the files of TREE's /boot/initrd.img-$KVER, sorted,
+# as lsinitramfs lists them (dracut's images too).
+initrd_files() {
+	in_tree "$1" lsinitramfs "/boot/initrd.img-$KVER" | sort
+}
+
+# distro_install_package TREE DIR: the package installed as a user
+# installs a downloaded one, "apt install ./snapresume_*.deb" in the
+# tree's root (its dependencies are in the guest already: nothing is
+# downloaded), on a machine whose /etc/snapwrite.conf was written before
+# (as configuration management would): dpkg keeps it. The package's
+# trigger or postinst rebuilds the initramfs. Left in DIR for the
+# scenario: apt-install.log, initrd-before.{sha256,files} and
+# initrd-installed.files.
+distro_install_package() {
+	local tree=$1 dir=$2
+	sha256sum < "$tree/boot/initrd.img-$KVER" | cut -d ' ' -f 1 > "$dir/initrd-before.sha256"
+	initrd_files "$tree" > "$dir/initrd-before.files"
+	cp "$DISTRO_DEB" "$tree/root/"
+	in_tree "$tree" sh -c 'cd /root && DEBIAN_FRONTEND=noninteractive apt install -y \
+		-o Dpkg::Options::=--force-confold ./snapresume_*.deb' > "$dir/apt-install.log" 2>&1 ||
+		fail "apt install ./${DISTRO_DEB##*/} failed: $(tail -n 5 "$dir/apt-install.log" | tr '\n' ' ')"
+	rm -f "$tree"/root/snapresume_*.deb
+	initrd_files "$tree" > "$dir/initrd-installed.files"
 }
