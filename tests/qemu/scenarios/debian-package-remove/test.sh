@@ -13,8 +13,8 @@
 # dracut).
 
 case $KVER in
-6.1.*) flavour=package-initramfs-tools rebuilt='^Processing triggers for initramfs-tools ' ;;
-*) flavour=package-dracut-core rebuilt="^snapresume: rebuilding /boot/initrd.img-$KVER with dracut" ;;
+6.1.*) flavour=package-initramfs-tools rebuilt='Processing triggers for initramfs-tools ' ;;
+*) flavour=package-dracut-core rebuilt="snapresume: rebuilding /boot/initrd.img-$KVER with dracut" ;;
 esac
 
 # debian_package_remove TREE DIR (distro_root's hook, on the tree with the
@@ -55,8 +55,8 @@ cp "$d"/*.log "$d"/*.txt "$d"/*.files "$WORKDIR/"
 # apt remove: the initramfs rebuilt, as it was before the package.
 grep -q -x 'usr/sbin/snapresume' "$d/initrd-installed.files" ||
 	fail "the initramfs had no snapresume with the package installed"
-awk -v re="$rebuilt" '/^Removing snapresume / { r = 1 } r && $0 ~ re { ok = 1 } END { exit !ok }' \
-	"$d/apt-remove.log" || fail "apt remove: the initramfs was not rebuilt after the removal (/$rebuilt/)"
+awk -v s="$rebuilt" '/^Removing snapresume / { r = 1 } r && index($0, s) == 1 { ok = 1 } END { exit !ok }' \
+	"$d/apt-remove.log" || fail "apt remove: no '$rebuilt' after the removal (the initramfs was not rebuilt)"
 diff -u "$d/initrd-before.files" "$d/initrd-removed.files" > "$WORKDIR/initrd-removed.diff" ||
 	fail "after apt remove the initramfs differs from the one before the install: $(grep '^[-+][^-+]' "$WORKDIR/initrd-removed.diff" | head -n 5 | tr '\n' ' ')"
 grep -q '^rc' "$d/status-removed.txt" || fail "after apt remove dpkg says '$(cat "$d/status-removed.txt")', not rc"
