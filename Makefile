@@ -36,7 +36,7 @@ override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-al
 LDLIBS_PKG   = $(shell pkg-config --libs $(LINK_PKGS)) -lpthread
 CFLAGS_PKG   = $(shell pkg-config --cflags $(PKGS))
 
-LIB_SRC     := $(wildcard src/lib/*.c)
+LIB_SRC     := $(wildcard src/lib/*.c src/lib/format/*.c)
 LIB_OBJ     := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 PROGS       := $(B)/snapwrite $(B)/snapresume
 
@@ -58,11 +58,11 @@ $(B)/libsnap.a: $(LIB_OBJ)
 
 # Only snapwrite talks to the running system's systemd; snapresume, in the
 # initramfs, does not link it.
-$(B)/snapwrite: $(B)/obj/snapwrite/snapwrite.o $(B)/obj/snapwrite/rollback.o \
-		$(B)/obj/snapwrite/sdsys.o $(B)/libsnap.a
+$(B)/snapwrite: $(B)/obj/snapwrite/snapwrite.o $(B)/obj/snapwrite/snapshot.o \
+		$(B)/obj/snapwrite/systemd.o $(B)/libsnap.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_PKG) $(shell pkg-config --libs libsystemd)
 
-$(B)/snapresume: $(B)/obj/resume/snapresume.o $(B)/obj/resume/overlays.o $(B)/libsnap.a
+$(B)/snapresume: $(B)/obj/resume/snapresume.o $(B)/obj/resume/rollback-boot.o $(B)/libsnap.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_PKG)
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

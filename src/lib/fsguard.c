@@ -117,16 +117,6 @@ enum {
 	EXT_MAGIC_VALUE = 0xef53,
 };
 
-static uint32_t be32_get(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t be64_get(const uint8_t *p)
-{
-	return (uint64_t)be32_get(p) << 32 | be32_get(p + 4);
-}
-
 static void read_ext(const uint8_t *sb, struct fs_guard *ret)
 {
 	ret->fs_type = IMAGE_FS_EXT4;
@@ -318,3 +308,4 @@ bool fsguard_same(const struct fs_guard *then, const struct fs_guard *now, char 
 	}
 	return true;
 }
+

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "image.h"
+#include "format/format.h"
 
 struct fs_mount {
 	unsigned major, minor;

@@ -16,7 +16,19 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "extmap.h"
+#include "format/extmap.h"
+
+/* Read or write len bytes at logical offset off through the map, split at
+ * extent ends (m NULL: at off on fd directly).  Writing past the end grows
+ * the map when it has a grow function, else fails with -ENOSPC. */
+int extmap_pread(const struct extmap *m, int fd, void *buf, size_t len, uint64_t off);
+int extmap_pwrite(struct extmap *m, int fd, const void *buf, size_t len, uint64_t off);
+
+/* The physical extents of an open regular file (FIEMAP, after a sync), in
+ * file order, appended to m.  -EOPNOTSUPP for a file system without it;
+ * -EMEDIUMTYPE for holes, inline, encoded, shared, unwritten or delayed
+ * extents (the file is not a plain, fully written one). */
+int extmap_from_fiemap(int fd, struct extmap *m);
 
 enum locator_found {
 	LOC_NONE,    /* nothing we know at that page */

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "blockdev.h"
-#include "extmap.h"
-#include "image.h"
+#include "locator.h"
+#include "format/format.h"
 #include "util.h"
 
 /* Copy one word from *cursor into buf, removing double quotes.  The word

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "overlay.h"
+#include "rollback.h"
 
 /*
  * Split a kernel command line into words the way the kernel does: words are

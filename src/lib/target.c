@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "extmap.h"
+#include "locator.h"
 #include "util.h"
 
 _Static_assert(IMAGE_HEADER_SIZE == 4096, "a header block is one page_alloc() page");

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "image.h"
+#include "format/format.h"
 
 /* Read and classify the header block.  *ret is filled as by
  * image_header_decode(); *ret_why (optional) names a problem. */

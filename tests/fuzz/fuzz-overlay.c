@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image.h"
-#include "overlay.h"
+#include "format/format.h"
+#include "rollback.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

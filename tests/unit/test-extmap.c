@@ -20,8 +20,8 @@
 
 #include <cmocka.h>
 
-#include "extmap.h"
-#include "image.h"
+#include "locator.h"
+#include "format/format.h"
 #include "locator.h"
 #include "util.h"
 

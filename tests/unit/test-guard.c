@@ -23,7 +23,7 @@
 
 #include "fsguard.h"
 #include "guard.h"
-#include "image.h"
+#include "format/format.h"
 #include "util.h"
 
 static char dir[64], file[128];

@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "hash.h"
-#include "image.h"
+#include "format/format.h"
 #include "snapdev.h"
 #include "util.h"
 

@@ -19,8 +19,8 @@
 #include <cmocka.h>
 
 #include "cow.h"
-#include "image.h"
-#include "overlay.h"
+#include "format/format.h"
+#include "rollback.h"
 #include "parse.h"
 #include "util.h"
 

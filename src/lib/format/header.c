@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "image.h"
+#include "format/header.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
+#include "format/chunk.h"
+#include "format/endian.h"
+#include "format/records.h"
 #include "hash.h"
-#include "overlay.h"
 #include "util.h"
 
 /* Byte offsets of the header fields (docs/FORMAT.md, "The header"). */
@@ -39,23 +41,9 @@ enum {
 	H_RESERVED1 = 408, /* up to IMAGE_RECORDS_OFFSET */
 };
 
-/* Byte offsets of the chunk header fields. */
-enum {
-	C_MAGIC = 0,
-	C_FLAGS = 4,
-	C_SEQ = 8,
-	C_UUID = 16,
-	C_RAW = 32,
-	C_STORED = 36,
-	C_DATA_SUM = 40,
-	C_RESERVED = 48,
-	C_HDR_SUM = 56,
-};
-
 _Static_assert(H_KREL + IMAGE_KREL_LEN == H_KVER, "header layout");
 _Static_assert(H_KVER + IMAGE_KVER_LEN == H_DEAD_REASON, "header layout");
 _Static_assert(H_RESERVED1 <= IMAGE_RECORDS_OFFSET, "header layout");
-_Static_assert(C_HDR_SUM + 8 == CHUNK_HEADER_SIZE, "chunk header layout");
 _Static_assert(IMAGE_HEADER_SIZE % IMAGE_ALIGN == 0, "header alignment");
 
 static uint64_t header_checksum(const uint8_t *buf)
@@ -97,62 +85,6 @@ void image_header_encode(const struct image_header *h, void *out)
 	le64_put(b + H_RESTORE_NS, h->restore_read_ns);
 	memcpy(b + IMAGE_RECORDS_OFFSET, h->records, IMAGE_RECORDS_SIZE);
 	le64_put(b + H_CHECKSUM, header_checksum(b));
-}
-
-bool all_zero(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
-bool string_field_ok(const uint8_t *p, size_t n)
-{
-	/* NUL-terminated within the field, zero-padded after the NUL. */
-	size_t l = strnlen((const char *)p, n);
-	return l < n && all_zero(p + l, n - l);
-}
-
-/* Walk the typed records area.  0, -EBADMSG (malformed) or -EPROTONOSUPPORT
- * (a critical record this version does not know). */
-static int records_check(const uint8_t *b)
-{
-	size_t off = IMAGE_RECORDS_OFFSET;
-
-	while (off + 4 <= IMAGE_HEADER_SIZE) {
-		uint16_t type = le16_get(b + off), len = le16_get(b + off + 2);
-
-		if (type == 0)
-			return all_zero(b + off, IMAGE_HEADER_SIZE - off) ? 0 : -EBADMSG;
-		if (len > IMAGE_HEADER_SIZE - off - 4)
-			return -EBADMSG;
-		if (type == IMAGE_REC_MACHINE) {
-			if (len != 16)
-				return -EBADMSG;
-		} else if (type == IMAGE_REC_LOAD_PAGES) {
-			if (len != 8)
-				return -EBADMSG;
-		} else if (type == IMAGE_REC_FS_GUARD) {
-			if (len != IMAGE_FS_GUARD_LEN)
-				return -EBADMSG;
-			/* A file system kind this reader cannot check. */
-			if (le16_get(b + off + 4) < IMAGE_FS_EXT4 ||
-			    le16_get(b + off + 4) > IMAGE_FS_BTRFS)
-				return -EPROTONOSUPPORT;
-			if (!string_field_ok(b + off + 4 + 48, 48))
-				return -EBADMSG;
-		} else if (type == IMAGE_REC_OVERLAY) {
-			struct overlay_rec rec;
-
-			if (overlay_rec_decode(b + off + 4, len, &rec) < 0)
-				return -EBADMSG;
-		} else if (type & IMAGE_RECORD_CRITICAL) {
-			return -EPROTONOSUPPORT;
-		}
-		off += ALIGN_UP(4u + len, 8u);
-	}
-	return 0;
 }
 
 enum image_state image_header_decode(const void *in, struct image_header *ret,
@@ -220,7 +152,7 @@ enum image_state image_header_decode(const void *in, struct image_header *ret,
 		why = "unsupported compression";
 	else if (h.checksum != IMAGE_CHECKSUM_XXH3)
 		why = "unsupported checksum algorithm";
-	else if ((r = records_check(b)) < 0) {
+	else if ((r = image_records_check(b)) < 0) {
 		if (r == -EPROTONOSUPPORT)
 			why = "unknown critical header record";
 		else
@@ -287,70 +219,6 @@ const char *image_dead_reason_to_string(uint32_t r)
 	return "unknown reason";
 }
 
-static uint64_t chunk_header_checksum(const uint8_t *b)
-{
-	return hash64(b, C_HDR_SUM, 0);
-}
-
-void chunk_header_encode(const struct chunk_header *c, void *out)
-{
-	uint8_t *b = out;
-
-	memset(b, 0, CHUNK_HEADER_SIZE);
-	memcpy(b + C_MAGIC, CHUNK_MAGIC, 4);
-	le32_put(b + C_FLAGS, c->flags);
-	le64_put(b + C_SEQ, c->seq);
-	memcpy(b + C_UUID, c->uuid, 16);
-	le32_put(b + C_RAW, c->raw_bytes);
-	le32_put(b + C_STORED, c->stored_bytes);
-	le64_put(b + C_DATA_SUM, c->data_checksum);
-	le64_put(b + C_HDR_SUM, chunk_header_checksum(b));
-}
-
-int chunk_header_decode(const void *in, struct chunk_header *ret)
-{
-	const uint8_t *b = in;
-	struct chunk_header c;
-
-	if (memcmp(b + C_MAGIC, CHUNK_MAGIC, 4) != 0)
-		return -EBADMSG;
-	if (le64_get(b + C_HDR_SUM) != chunk_header_checksum(b))
-		return -EBADMSG;
-	if (!all_zero(b + C_RESERVED, 8))
-		return -EBADMSG;
-
-	c.flags = le32_get(b + C_FLAGS);
-	c.seq = le64_get(b + C_SEQ);
-	memcpy(c.uuid, b + C_UUID, 16);
-	c.raw_bytes = le32_get(b + C_RAW);
-	c.stored_bytes = le32_get(b + C_STORED);
-	c.data_checksum = le64_get(b + C_DATA_SUM);
-
-	if (c.flags & ~CHUNK_FLAGS_KNOWN)
-		return -EBADMSG;
-	if (c.raw_bytes == 0 || c.raw_bytes % IMAGE_PAGE_SIZE ||
-	    c.raw_bytes / IMAGE_PAGE_SIZE > CHUNK_MAX_PAGES)
-		return -EBADMSG;
-	if (c.stored_bytes == 0 || c.stored_bytes > chunk_stored_bound(c.raw_bytes / IMAGE_PAGE_SIZE))
-		return -EBADMSG;
-	if ((c.flags & CHUNK_FLAG_RAW) && c.stored_bytes != c.raw_bytes)
-		return -EBADMSG;
-
-	*ret = c;
-	return 0;
-}
-
-uint64_t chunk_data_checksum(const void *data, size_t len, uint64_t seq)
-{
-	return hash64(data, len, seq);
-}
-
-uint32_t chunk_stored_bound(uint32_t pages)
-{
-	/* A chunk that lz4 cannot shrink is stored raw: never more than raw. */
-	return pages * IMAGE_PAGE_SIZE;
-}
-
 int image_uuid_generate(uint8_t uuid[16])
 {
 	size_t got = 0;
@@ -375,95 +243,6 @@ void image_uuid_format(const uint8_t u[16], char out[37])
 		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
 		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
 		 u[12], u[13], u[14], u[15]);
-}
-
-/* Offset (in h->records) of the end record. */
-static size_t records_end(const struct image_header *h)
-{
-	size_t off = 0;
-
-	while (off + 4 <= IMAGE_RECORDS_SIZE && le16_get(h->records + off) != 0)
-		off += ALIGN_UP(4u + le16_get(h->records + off + 2), 8u);
-	return off;
-}
-
-int image_record_add(struct image_header *h, uint16_t type, const void *payload, uint16_t len)
-{
-	size_t off = records_end(h), need = ALIGN_UP(4u + (size_t)len, 8u);
-
-	if (type == 0)
-		return -EINVAL;
-	/* Room for the record; the end record is the zeros after it (or the
-	 * end of the area). */
-	if (off > IMAGE_RECORDS_SIZE || need > IMAGE_RECORDS_SIZE - off)
-		return -ENOSPC;
-	memset(h->records + off, 0, need);
-	le16_put(h->records + off, type);
-	le16_put(h->records + off + 2, len);
-	memcpy(h->records + off + 4, payload, len);
-	return 0;
-}
-
-int image_record_next(const struct image_header *h, size_t *cursor, uint16_t *ret_type,
-		      const uint8_t **ret_payload, uint16_t *ret_len)
-{
-	size_t off = *cursor;
-	uint16_t type, len;
-
-	if (off + 4 > IMAGE_RECORDS_SIZE)
-		return 0;
-	type = le16_get(h->records + off);
-	len = le16_get(h->records + off + 2);
-	if (type == 0 || len > IMAGE_RECORDS_SIZE - off - 4)
-		return 0;
-	*ret_type = type;
-	*ret_payload = h->records + off + 4;
-	*ret_len = len;
-	*cursor = off + ALIGN_UP(4u + len, 8u);
-	return 1;
-}
-
-uint64_t image_load_pages(const struct image_header *h)
-{
-	size_t cursor = 0;
-	const uint8_t *p;
-	uint16_t type, len;
-
-	while (image_record_next(h, &cursor, &type, &p, &len) == 1)
-		if (type == IMAGE_REC_LOAD_PAGES && len == 8)
-			return le64_get(p);
-	return 0;
-}
-
-/* Payload of IMAGE_REC_FS_GUARD:
- *   0 fs_type (2)  2 zero (2)  4 mount_count (4)  8 uuid (16)
- *  24 mount_time (8)  32 write_time (8)  40 dev_major (4)  44 dev_minor (4)
- *  48 mount_point (48, NUL-terminated, zero-padded) */
-void fs_guard_encode(const struct fs_guard *g, uint8_t out[IMAGE_FS_GUARD_LEN])
-{
-	memset(out, 0, IMAGE_FS_GUARD_LEN);
-	le16_put(out, g->fs_type);
-	le32_put(out + 4, g->mount_count);
-	memcpy(out + 8, g->uuid, 16);
-	le64_put(out + 24, g->mount_time);
-	le64_put(out + 32, g->write_time);
-	le32_put(out + 40, g->dev_major);
-	le32_put(out + 44, g->dev_minor);
-	strncpy_pad((char *)out + 48, g->mount_point, 48);
-}
-
-void fs_guard_decode(const uint8_t in[IMAGE_FS_GUARD_LEN], struct fs_guard *ret)
-{
-	memset(ret, 0, sizeof(*ret));
-	ret->fs_type = le16_get(in);
-	ret->mount_count = le32_get(in + 4);
-	memcpy(ret->uuid, in + 8, 16);
-	ret->mount_time = le64_get(in + 24);
-	ret->write_time = le64_get(in + 32);
-	ret->dev_major = le32_get(in + 40);
-	ret->dev_minor = le32_get(in + 44);
-	memcpy(ret->mount_point, in + 48, 47);
-	ret->mount_point[47] = '\0';
 }
 
 int image_uuid_parse(const char *s, uint8_t uuid[16])
@@ -498,3 +277,4 @@ int image_uuid_parse(const char *s, uint8_t uuid[16])
 			return -EINVAL;
 	return 0;
 }
+

@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "extmap.h"
+#include "format/extmap.h"
 
 #include <errno.h>
-#include <linux/fiemap.h>
-#include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
+#include "format/endian.h"
+#include "format/header.h"
 #include "hash.h"
-#include "image.h"
 #include "util.h"
 
 /* The locator's fields, from byte 1536 of its page. */
@@ -88,7 +86,7 @@ bool extmap_same(const struct extmap *a, const struct extmap *b)
 }
 
 /* The extent holding logical byte off: its index and off's place in it. */
-static int find(const struct extmap *m, uint64_t off, size_t *ret_i, uint64_t *ret_within)
+int extmap_find(const struct extmap *m, uint64_t off, size_t *ret_i, uint64_t *ret_within)
 {
 	uint64_t start = 0;
 
@@ -109,74 +107,13 @@ int extmap_lookup(const struct extmap *m, uint64_t off, uint64_t *ret_dev, uint6
 {
 	uint64_t within;
 	size_t i;
-	int r = find(m, off, &i, &within);
+	int r = extmap_find(m, off, &i, &within);
 
 	if (r < 0)
 		return r;
 	*ret_dev = m->ext[i].offset + within;
 	*ret_run = m->ext[i].length - within;
 	return 0;
-}
-
-/* Split [off, off + len) at extent ends and read or write each piece: one
- * lookup, then the following extents in order. */
-static int map_io(const struct extmap *m, int fd, uint8_t *p, size_t len, uint64_t off,
-		  bool write)
-{
-	uint64_t within = 0;
-	size_t i = 0;
-
-	if (len && find(m, off, &i, &within) < 0)
-		return -EIO; /* past the end of the map: like past a device's end */
-	while (len) {
-		uint64_t dev, run;
-		int r;
-
-		if (i == m->n)
-			return -EIO;
-		dev = m->ext[i].offset + within;
-		run = m->ext[i].length - within;
-		if (run > len)
-			run = len;
-		r = write ? pwrite_full(fd, p, (size_t)run, dev) : pread_full(fd, p, (size_t)run, dev);
-		if (r < 0)
-			return r;
-		p += run;
-		len -= (size_t)run;
-		i++;
-		within = 0;
-	}
-	return 0;
-}
-
-int extmap_pread(const struct extmap *m, int fd, void *buf, size_t len, uint64_t off)
-{
-	if (!m)
-		return pread_full(fd, buf, len, off);
-	return map_io(m, fd, buf, len, off, false);
-}
-
-int extmap_pwrite(struct extmap *m, int fd, const void *buf, size_t len, uint64_t off)
-{
-	if (!m)
-		return pwrite_full(fd, buf, len, off);
-	if (off + len < off)
-		return -EINVAL;
-	while (m->size < off + len) {
-		uint64_t page;
-		int r;
-
-		if (!m->grow)
-			return -ENOSPC;
-		r = m->grow(m->grow_userdata, &page);
-		if (r < 0)
-			return r;
-		r = extmap_add(m, page, EXTMAP_PAGE);
-		if (r < 0)
-			return r == -E2BIG ? -ENOSPC : r;
-	}
-	/* map_io only writes from the buffer. */
-	return map_io(m, fd, (uint8_t *)(uintptr_t)buf, len, off, true);
 }
 
 static uint64_t locator_sum(const uint8_t *page, uint64_t base)
@@ -349,45 +286,3 @@ fail_io:
 #undef BAD
 }
 
-int extmap_from_fiemap(int fd, struct extmap *m)
-{
-	enum { BATCH = 128 };
-	const uint32_t bad = FIEMAP_EXTENT_UNKNOWN | FIEMAP_EXTENT_DELALLOC |
-			     FIEMAP_EXTENT_ENCODED | FIEMAP_EXTENT_DATA_ENCRYPTED |
-			     FIEMAP_EXTENT_NOT_ALIGNED | FIEMAP_EXTENT_DATA_INLINE |
-			     FIEMAP_EXTENT_DATA_TAIL | FIEMAP_EXTENT_UNWRITTEN |
-			     FIEMAP_EXTENT_SHARED;
-	_cleanup_(freep) struct fiemap *fm = NULL;
-	uint64_t start = 0, expect = 0;
-	bool last = false;
-	int r;
-
-	fm = calloc(1, sizeof(*fm) + BATCH * sizeof(struct fiemap_extent));
-	if (!fm)
-		return -ENOMEM;
-	while (!last) {
-		memset(fm, 0, sizeof(*fm));
-		fm->fm_start = start;
-		fm->fm_length = FIEMAP_MAX_OFFSET - start;
-		fm->fm_flags = FIEMAP_FLAG_SYNC;
-		fm->fm_extent_count = BATCH;
-		if (ioctl(fd, FS_IOC_FIEMAP, fm) < 0)
-			return errno == ENOTTY ? -EOPNOTSUPP : -errno;
-		if (fm->fm_mapped_extents == 0)
-			break;
-		for (uint32_t i = 0; i < fm->fm_mapped_extents; i++) {
-			const struct fiemap_extent *e = &fm->fm_extents[i];
-
-			if (e->fe_flags & bad || e->fe_logical != expect)
-				return -EMEDIUMTYPE;
-			r = extmap_add(m, e->fe_physical, e->fe_length);
-			if (r < 0)
-				return r == -EINVAL ? -EMEDIUMTYPE : r;
-			expect += e->fe_length;
-			start = e->fe_logical + e->fe_length;
-			if (e->fe_flags & FIEMAP_EXTENT_LAST)
-				last = true;
-		}
-	}
-	return 0;
-}

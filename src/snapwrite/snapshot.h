@@ -9,8 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "image.h"
-#include "overlay.h"
+#include "format/format.h"
+#include "cow.h"
+#include "rollback.h"
 
 #define ROLLBACK_DEFAULT_COW_MIN (16u << 20)
 

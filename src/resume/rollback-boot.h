@@ -10,8 +10,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "image.h"
-#include "overlay.h"
+#include "format/format.h"
+#include "cow.h"
+#include "rollback.h"
 #include "parse.h"
 
 struct boot_ovl {

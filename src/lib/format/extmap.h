@@ -17,8 +17,8 @@
  *   map page       "SNAPEXT1", index, count, up to EXTMAP_PER_PAGE extents
  *                  (device offset, length; bytes), checksum.
  *
- * Offsets and lengths are multiples of 4096.  Nothing here does I/O except
- * extmap_pread/extmap_pwrite and extmap_from_fiemap.
+ * Offsets and lengths are multiples of 4096.  No I/O here: locator.h
+ * reads and writes through a map, and makes one from a file's extents.
  */
 #pragma once
 
@@ -74,15 +74,14 @@ int extmap_add(struct extmap *m, uint64_t offset, uint64_t length);
 /* Do two maps describe the same bytes in the same order? */
 bool extmap_same(const struct extmap *a, const struct extmap *b);
 
+/* The extent holding logical byte off (*ret_i) and off's place in it
+ * (*ret_within).  -ERANGE past the end. */
+int extmap_find(const struct extmap *m, uint64_t off, size_t *ret_i, uint64_t *ret_within);
+
 /* The device offset of logical byte off; *ret_run: bytes contiguous from
  * there.  -ERANGE past the end. */
 int extmap_lookup(const struct extmap *m, uint64_t off, uint64_t *ret_dev, uint64_t *ret_run);
 
-/* Read or write len bytes at logical offset off through the map, split at
- * extent ends (m NULL: at off on fd directly).  Writing past the end grows
- * the map when it has a grow function, else fails with -ENOSPC. */
-int extmap_pread(const struct extmap *m, int fd, void *buf, size_t len, uint64_t off);
-int extmap_pwrite(struct extmap *m, int fd, const void *buf, size_t len, uint64_t off);
 
 /* Map pages needed to hold n extents. */
 static inline uint32_t extmap_pages_for(size_t n)
@@ -119,8 +118,3 @@ int extmap_decode(const uint8_t page[EXTMAP_PAGE], uint64_t base, extmap_read_fn
  * cleared, as mkswap leaves them). */
 void extmap_restore_swap(const struct extmap *m, uint8_t page[EXTMAP_PAGE]);
 
-/* The physical extents of an open regular file (FIEMAP, after a sync), in
- * file order, appended to m.  -EOPNOTSUPP for a file system without it;
- * -EMEDIUMTYPE for holes, inline, encoded, shared, unwritten or delayed
- * extents (the file is not a plain, fully written one). */
-int extmap_from_fiemap(int fd, struct extmap *m);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "overlays.h"
+#include "rollback-boot.h"
 
 #include <errno.h>
 #include <fcntl.h>

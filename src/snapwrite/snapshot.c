@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "rollback.h"
+#include "snapshot.h"
 
 #include <errno.h>
 #include <fcntl.h>
