@@ -11,6 +11,7 @@
 
 #include "locator.h"
 #include "format/format.h"
+#include "cow.h"
 #include "rollback.h"
 #include "pipeline.h"
 
