@@ -58,11 +58,13 @@ $(B)/libsnap.a: $(LIB_OBJ)
 
 # Only snapwrite talks to the running system's systemd; snapresume, in the
 # initramfs, does not link it.
-$(B)/snapwrite: $(B)/obj/snapwrite/snapwrite.o $(B)/obj/snapwrite/snapshot.o \
-		$(B)/obj/snapwrite/systemd.o $(B)/libsnap.a
+SNAPWRITE_OBJ := $(patsubst src/%.c,$(B)/obj/%.o,$(wildcard src/snapwrite/*.c))
+$(B)/snapwrite: $(SNAPWRITE_OBJ) \
+		$(B)/libsnap.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_PKG) $(shell pkg-config --libs libsystemd)
 
-$(B)/snapresume: $(B)/obj/resume/snapresume.o $(B)/obj/resume/rollback-boot.o $(B)/libsnap.a
+SNAPRESUME_OBJ := $(patsubst src/%.c,$(B)/obj/%.o,$(wildcard src/resume/*.c))
+$(B)/snapresume: $(SNAPRESUME_OBJ) $(B)/libsnap.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_PKG)
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

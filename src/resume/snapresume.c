@@ -811,7 +811,6 @@ static int resume_path(const char *path, const struct resume_opts *o, const stru
 	char mapped[256], u[37];
 	int r, ret;
 
-	crypt_set_log_callback(NULL, log_libcryptsetup, NULL);
 	r = luks_open(path, &cd);
 	if (r == -EMEDIUMTYPE && o->resume_offset) {
 		log_msg("no image on %s at page %" PRIu64, path, o->resume_offset);
@@ -830,7 +829,6 @@ static int resume_path(const char *path, const struct resume_opts *o, const stru
 			  path, strerror(-r));
 		return EXIT_FAIL;
 	}
-	crypt_set_log_callback(cd, log_libcryptsetup, NULL);
 
 	/* The marker says whether there is anything to unlock for. */
 	r = luks_marker_get(cd, u);
@@ -1007,6 +1005,8 @@ int main(int argc, char **argv)
 	int r;
 
 	log_init("snapresume");
+	/* One place for libcryptsetup's messages: every device uses it. */
+	crypt_set_log_callback(NULL, log_libcryptsetup, NULL);
 	r = parse_args(argc, argv, &a);
 	if (r < 0)
 		return EXIT_NOTHING;

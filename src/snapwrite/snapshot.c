@@ -19,6 +19,9 @@
 #include "fsguard.h"
 #include "guard.h"
 #include "log.h"
+#include "parse.h"
+#include "snapwrite.h"
+#include "target.h"
 #include "util.h"
 
 /* The device behind spec: its node, number and size in sectors. */
@@ -560,4 +563,92 @@ void rollback_monitor(const struct ovl_plan *plan, unsigned interval_s)
 		if (!active)
 			_exit(0);
 	}
+}
+
+/* ---- the verb and the overlays' specs -------------------------------- */
+
+/* The overlays: overlay= of the configuration, then rd.snap.overlay= of
+ * the kernel command line (the initramfs made the mappings from those)
+ * for names the configuration does not have.  How many. */
+size_t overlay_specs(const struct args *a, struct overlay_spec *specs)
+{
+	static char cmdline[4096];
+	static struct resume_opts o;
+	size_t n = a->n_overlays;
+
+	memcpy(specs, a->overlays, n * sizeof(*specs));
+	resume_opts_init(&o);
+	if (read_text_file("/proc/cmdline", cmdline, sizeof(cmdline)) == 0)
+		resume_opts_apply_cmdline(&o, cmdline, NULL);
+	for (size_t i = 0; i < o.n_overlays && n < OVERLAY_MAX; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < a->n_overlays; j++)
+			seen |= strcmp(specs[j].name, o.overlays[i].name) == 0;
+		if (!seen)
+			specs[n++] = o.overlays[i];
+	}
+	return n;
+}
+
+/* Arm the next boot: what it does with the snapshot image on the target. */
+int do_rollback(const struct args *a)
+{
+	_cleanup_(xtarget_done) struct xtarget xt = {0};
+	_cleanup_(freep) char *path = NULL;
+	_cleanup_(closep) int fd = -1;
+	enum rollback_action act = rollback_action_from_string(a->action);
+	struct image_header h, armed;
+	enum image_state state;
+	const char *why = NULL;
+	char u[37];
+	uint64_t size;
+	int r;
+
+	if (act == ROLLBACK_UNSET)
+		return usage_error("rollback: unknown action '%s' (want resume, keep or discard)",
+				   a->action);
+	r = open_target_header(a, O_RDWR, &xt, &path, &fd, &size, &state, &h, &why);
+	if (r)
+		return r;
+	if (state != IMAGE_VALID) {
+		log_error("No snapshot image on %s (%s): nothing to arm", path,
+			  why ? why : image_state_to_string(state));
+		return -ENODATA;
+	}
+	if (!image_snapshot_info(&h, NULL)) {
+		log_error("The image on %s is a hibernation image, not a snapshot: the next boot "
+			  "resumes it ('snapwrite discard' drops it)",
+			  path);
+		return -ENODATA;
+	}
+	/* The same header with the armed action replaced. */
+	armed = h;
+	if (image_snapshot_arm(&armed, act) < 0) {
+		log_error("No room for the armed action in the image header");
+		return -ECANCELED;
+	}
+	r = target_write_header_map(fd, xt.kind ? &xt.map : NULL, &armed);
+	if (r < 0) {
+		log_error("Failed to write the header on %s: %s", path, strerror(-r));
+		return -ENXIO;
+	}
+	image_uuid_format(h.uuid, u);
+	switch (act) {
+	case ROLLBACK_RESUME:
+		log_msg("the next boot returns to snapshot %s: the changes made since are dropped",
+			u);
+		break;
+	case ROLLBACK_KEEP:
+		log_msg("the next boot keeps the changes made since snapshot %s (merged into the "
+			"origins); the snapshot is dropped",
+			u);
+		break;
+	default:
+		log_msg("the next boot drops snapshot %s and the changes made since: the file "
+			"systems are as at the snapshot, and the machine boots afresh",
+			u);
+		break;
+	}
+	return 0;
 }
