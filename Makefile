@@ -54,6 +54,7 @@ $(B)/obj/%.o: src/%.c | $(B)/.deps
 	$(CC) $(CFLAGS) $(CFLAGS_PKG) -c -o $@ $<
 
 $(B)/libsnap.a: $(LIB_OBJ)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 # Only snapwrite talks to the running system's systemd; snapresume, in the

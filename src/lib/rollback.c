@@ -81,4 +81,15 @@ int overlay_spec_parse(const char *s, struct overlay_spec *ret)
 	return 0;
 }
 
-
+int overlay_list_add(struct overlay_list *l, const struct overlay_spec *spec)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->spec[i].name, spec->name) == 0) {
+			l->spec[i] = *spec;
+			return 1;
+		}
+	if (l->n == OVERLAY_MAX)
+		return -ERANGE;
+	l->spec[l->n++] = *spec;
+	return 1;
+}

@@ -39,6 +39,16 @@ struct overlay_spec {
 	uint64_t zram_bytes;        /* > 0: a zram store of this size */
 };
 
+/* The overlays of a configuration, in order. */
+struct overlay_list {
+	struct overlay_spec spec[OVERLAY_MAX];
+	size_t n;
+};
+
+/* Add spec, or replace the one of the same name: 1, or -ERANGE when the
+ * list is full. */
+int overlay_list_add(struct overlay_list *l, const struct overlay_spec *spec);
+
 /* 0, or -EINVAL when s is not "NAME,ORIGIN,COW" with a valid name. */
 int overlay_spec_parse(const char *s, struct overlay_spec *ret);
 

@@ -21,7 +21,7 @@
 void overlays_scan(const struct resume_opts *o, struct boot_plan *bp)
 {
 	memset(bp, 0, sizeof(*bp));
-	for (size_t i = 0; i < o->n_overlays; i++) {
+	for (size_t i = 0; i < o->overlays.n; i++) {
 		struct boot_ovl *b = &bp->o[bp->n++];
 		_cleanup_(freep) char *origin = NULL, *cow = NULL;
 		_cleanup_(closep) int fd = -1;
@@ -29,7 +29,7 @@ void overlays_scan(const struct resume_opts *o, struct boot_plan *bp)
 		uint64_t bytes;
 		int r;
 
-		b->spec = o->overlays[i];
+		b->spec = o->overlays.spec[i];
 		r = blockdev_wait(b->spec.origin, o->timeout * 1000, &origin);
 		if (r == 0 && stat(origin, &st) == 0)
 			r = blockdev_open(origin, O_RDONLY, false, &fd, &bytes);

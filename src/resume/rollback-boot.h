@@ -13,7 +13,7 @@
 #include "format/format.h"
 #include "cow.h"
 #include "rollback.h"
-#include "parse.h"
+#include "options.h"
 
 struct boot_ovl {
 	struct overlay_spec spec;

@@ -28,7 +28,7 @@
 #include "locator.h"
 #include "log.h"
 #include "luks.h"
-#include "parse.h"
+#include "options.h"
 #include "rollback-boot.h"
 #include "pipeline.h"
 #include "snapdev.h"
@@ -170,11 +170,25 @@ static int read_cmdline(const char *file, struct resume_opts *o)
 /* The initramfs configuration: settings that are no business of the kernel
  * command line (a key file's path, the unlock policy).  The command line,
  * read after it, wins. */
+static int config_report(void *userdata, unsigned line, const char *key, const char *value,
+			 const struct opt *opt, int r)
+{
+	const char *file = userdata;
+
+	(void)value;
+	(void)opt;
+	if (!key)
+		log_msg("%s:%u: not a key=value line, ignoring", file, line);
+	else if (r == 0)
+		log_msg("%s:%u: unknown key '%s', ignoring", file, line, key);
+	else
+		log_msg("%s:%u: bad value for '%s', ignoring", file, line, key);
+	return 0;
+}
+
 static int read_config(const char *file, bool given, struct resume_opts *o)
 {
-	char text[8192], buf[512];
-	const char *cursor, *key, *value;
-	unsigned line = 0;
+	char text[8192];
 	int r;
 
 	r = read_text_file(file, text, sizeof(text));
@@ -182,20 +196,8 @@ static int read_config(const char *file, bool given, struct resume_opts *o)
 		return 0;
 	if (r < 0)
 		return r;
-
-	cursor = text;
-	while ((r = conf_next(&cursor, buf, sizeof(buf), &key, &value, &line)) != 0) {
-		if (r < 0) {
-			log_msg("%s:%u: not a key=value line, ignoring", file, line);
-			continue;
-		}
-		r = resume_opts_apply_conf(o, key, value);
-		if (r == 0)
-			log_msg("%s:%u: unknown key '%s', ignoring", file, line, key);
-		else if (r < 0)
-			log_msg("%s:%u: bad value for '%s', ignoring", file, line, key);
-	}
-	return 0;
+	return conf_read(text, resume_conf_opts, resume_conf_opts_n, o, config_report,
+			 (void *)file);
 }
 
 static void sleep_seconds(uint64_t s)
@@ -1027,7 +1029,7 @@ int main(int argc, char **argv)
 	}
 	log_set_debug(o.debug);
 
-	if (o.n_overlays)
+	if (o.overlays.n)
 		overlays_scan(&o, &overlays);
 	r = resume_spec(&o, &a);
 	/* Not resumed: the file systems' mappings, before anything mounts. */

@@ -3,6 +3,7 @@
  * The command line and /etc/snapwrite.conf.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <blkid.h>
 #include <getopt.h>
@@ -31,7 +32,7 @@
 #include "locator.h"
 #include "log.h"
 #include "luks.h"
-#include "parse.h"
+#include "options.h"
 #include "pipeline.h"
 #include "systemd.h"
 #include "snapdev.h"
@@ -100,12 +101,72 @@ int usage_error(const char *fmt, const char *arg)
 	return -EINVAL;
 }
 
+/* /etc/snapwrite.conf (snapwrite(8), "CONFIGURATION"); the value types are
+ * those of the initramfs' options (options.h), so a key both programs
+ * know takes the same values in both. */
+#define A(field) offsetof(struct args, field)
+#define A_SIZE(field) sizeof(((struct args *)0)->field)
+
+static const char *const fs_guard_unknown_names[] = {
+	[FS_UNKNOWN_REFUSE] = "refuse",
+	[FS_UNKNOWN_ALLOW] = "allow",
+	NULL,
+};
+static const char *const encryption_names[] = {
+	[ENC_DEFAULT] = "", /* not a word: the default follows the target */
+	[ENC_REQUIRED] = "required",
+	[ENC_OPTIONAL] = "optional",
+	NULL,
+};
+
+static const struct opt config_opts[] = {
+	{.key = "target", .apply = opt_device, .offset = A(conf_target),
+	 .size = A_SIZE(conf_target), .want = "want /dev/..., UUID=, PARTUUID=, LABEL= or PARTLABEL="},
+	{.key = "keyfile", .apply = opt_path, .offset = A(keyfile), .size = A_SIZE(keyfile),
+	 .want = "want an absolute path"},
+	{.key = "fs_guard_unknown", .apply = opt_enum, .offset = A(fs_guard_unknown),
+	 .names = fs_guard_unknown_names, .want = "want refuse or allow"},
+	{.key = "encryption", .apply = opt_enum, .offset = A(encryption), .names = encryption_names,
+	 .want = "want required or optional"},
+	{.key = "workers", .apply = opt_u64, .offset = A(workers), .min = 1,
+	 .max = PIPE_MAX_WORKERS},
+	{.key = "image_size", .apply = opt_size, .offset = A(image_size), .max = UINT64_MAX},
+	{.key = "overlay", .apply = opt_overlay, .offset = A(overlays),
+	 .want = "want NAME,ORIGIN,COW with COW a device or zram:SIZE"},
+	{.key = "cow_min", .apply = opt_size, .offset = A(cow_min), .min = 1 << 20,
+	 .max = UINT64_MAX / 2, .want = "at least 1M"},
+	{.key = "monitor_interval", .apply = opt_u64, .offset = A(monitor_interval), .max = 86400},
+};
+
+/* A line of the configuration that was not applied: an unknown key is
+ * stepped over, anything else stops snapwrite. */
+static int config_report(void *userdata, unsigned line, const char *key, const char *value,
+			 const struct opt *opt, int r)
+{
+	const char *file = userdata;
+
+	if (!key) {
+		log_error("%s:%u: not a key=value line", file, line);
+		return -EINVAL;
+	}
+	if (r == 0) {
+		log_msg("%s:%u: unknown key '%s', ignoring", file, line, key);
+		return 0;
+	}
+	if (opt->apply == opt_overlay && r == -ERANGE)
+		log_error("%s:%u: more than %d overlays", file, line, OVERLAY_MAX);
+	else
+		log_error("%s:%u: bad %s '%s'%s%s%s", file, line, key, value ? value : "",
+			  opt->want ? " (" : "", opt->want ? opt->want : "", opt->want ? ")" : "");
+	return -EINVAL;
+}
+
 int load_config(struct args *a)
 {
 	static char text[65536];
-	const char *cursor, *key, *value;
-	char buf[512];
-	unsigned line = 0;
+	/* What the command line gave wins over the file. */
+	char keyfile[sizeof(a->keyfile)];
+	uint64_t workers = a->workers, image_size = a->image_size;
 	int r;
 
 	r = read_text_file(a->config, text, sizeof(text));
@@ -115,95 +176,19 @@ int load_config(struct args *a)
 		log_error("Failed to read configuration '%s': %s", a->config, strerror(-r));
 		return -EINVAL;
 	}
-
-	cursor = text;
-	while ((r = conf_next(&cursor, buf, sizeof(buf), &key, &value, &line)) != 0) {
-		uint64_t v;
-
-		if (r < 0) {
-			log_error("%s:%u: not a key=value line", a->config, line);
-			return -EINVAL;
-		}
-		if (strcmp(key, "target") == 0) {
-			if (blockdev_spec_check(value) < 0 || strlen(value) >= sizeof(a->target)) {
-				log_error("%s:%u: bad target '%s'", a->config, line, value);
-				return -EINVAL;
-			}
-			strcpy(a->conf_target, value);
-			if (!a->target[0])
-				strcpy(a->target, value);
-		} else if (strcmp(key, "keyfile") == 0) {
-			if (value[0] != '/' || strlen(value) >= sizeof(a->keyfile)) {
-				log_error("%s:%u: bad keyfile '%s' (want an absolute path)", a->config,
-					  line, value);
-				return -EINVAL;
-			}
-			if (!a->keyfile[0])
-				strcpy(a->keyfile, value);
-		} else if (strcmp(key, "fs_guard_unknown") == 0) {
-			if (strcmp(value, "refuse") == 0)
-				a->fs_unknown_allow = false;
-			else if (strcmp(value, "allow") == 0)
-				a->fs_unknown_allow = true;
-			else {
-				log_error("%s:%u: bad fs_guard_unknown '%s' (want refuse or allow)",
-					  a->config, line, value);
-				return -EINVAL;
-			}
-		} else if (strcmp(key, "encryption") == 0) {
-			if (strcmp(value, "required") == 0)
-				a->encryption = ENC_REQUIRED;
-			else if (strcmp(value, "optional") == 0)
-				a->encryption = ENC_OPTIONAL;
-			else {
-				log_error("%s:%u: bad encryption '%s' (want required or optional)",
-					  a->config, line, value);
-				return -EINVAL;
-			}
-		} else if (strcmp(key, "workers") == 0) {
-			if (parse_u64(value, 1, PIPE_MAX_WORKERS, &v) < 0) {
-				log_error("%s:%u: bad workers '%s'", a->config, line, value);
-				return -EINVAL;
-			}
-			if (!a->workers)
-				a->workers = v;
-		} else if (strcmp(key, "image_size") == 0) {
-			if (parse_size(value, 0, UINT64_MAX, &v) < 0) {
-				log_error("%s:%u: bad image_size '%s'", a->config, line, value);
-				return -EINVAL;
-			}
-			if (!a->image_size)
-				a->image_size = v;
-		} else if (strcmp(key, "overlay") == 0) {
-			struct overlay_spec spec;
-
-			if (overlay_spec_parse(value, &spec) < 0) {
-				log_error("%s:%u: bad overlay '%s' (want NAME,ORIGIN,COW with COW a "
-					  "device or zram:SIZE)",
-					  a->config, line, value);
-				return -EINVAL;
-			}
-			if (a->n_overlays == OVERLAY_MAX) {
-				log_error("%s:%u: more than %d overlays", a->config, line,
-					  OVERLAY_MAX);
-				return -EINVAL;
-			}
-			a->overlays[a->n_overlays++] = spec;
-		} else if (strcmp(key, "cow_min") == 0) {
-			if (parse_size(value, 1 << 20, UINT64_MAX / 2, &a->cow_min) < 0) {
-				log_error("%s:%u: bad cow_min '%s' (at least 1M)", a->config, line,
-					  value);
-				return -EINVAL;
-			}
-		} else if (strcmp(key, "monitor_interval") == 0) {
-			if (parse_u64(value, 0, 86400, &a->monitor_interval) < 0) {
-				log_error("%s:%u: bad monitor_interval '%s'", a->config, line, value);
-				return -EINVAL;
-			}
-		} else {
-			log_msg("%s:%u: unknown key '%s', ignoring", a->config, line, key);
-		}
-	}
+	memcpy(keyfile, a->keyfile, sizeof(keyfile));
+	r = conf_read(text, config_opts, ARRAY_SIZE(config_opts), a, config_report,
+		      (void *)a->config);
+	if (r < 0)
+		return r;
+	if (!a->target[0])
+		memcpy(a->target, a->conf_target, sizeof(a->target));
+	if (keyfile[0])
+		memcpy(a->keyfile, keyfile, sizeof(keyfile));
+	if (workers)
+		a->workers = workers;
+	if (image_size)
+		a->image_size = image_size;
 	return 0;
 }
 

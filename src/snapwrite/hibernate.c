@@ -33,7 +33,7 @@
 #include "locator.h"
 #include "log.h"
 #include "luks.h"
-#include "parse.h"
+#include "options.h"
 #include "pipeline.h"
 #include "systemd.h"
 #include "snapdev.h"
@@ -225,7 +225,7 @@ static int fs_guard_plan(const struct args *a, struct fs_plan *plan)
 		}
 		if (!supported) {
 			unknown++;
-			if (a->fs_unknown_allow)
+			if (a->fs_guard_unknown == FS_UNKNOWN_ALLOW)
 				log_msg("warning: %s (%s, %s) is not guarded: a boot that mounts it "
 					"before the resume would go unnoticed",
 					m->mount_point, m->fstype, m->source);
@@ -246,7 +246,7 @@ static int fs_guard_plan(const struct args *a, struct fs_plan *plan)
 		}
 		plan->mounts[plan->n++] = *m;
 	}
-	if (unknown && !a->fs_unknown_allow) {
+	if (unknown && a->fs_guard_unknown != FS_UNKNOWN_ALLOW) {
 		log_error("Refusing to hibernate with unguarded file systems mounted; set "
 			  "fs_guard_unknown=allow in %s to hibernate anyway",
 			  a->config);

@@ -31,7 +31,7 @@
 #include "locator.h"
 #include "log.h"
 #include "luks.h"
-#include "parse.h"
+#include "options.h"
 #include "pipeline.h"
 #include "systemd.h"
 #include "snapdev.h"

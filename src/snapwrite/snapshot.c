@@ -19,7 +19,7 @@
 #include "fsguard.h"
 #include "guard.h"
 #include "log.h"
-#include "parse.h"
+#include "options.h"
 #include "snapwrite.h"
 #include "target.h"
 #include "util.h"
@@ -574,19 +574,19 @@ size_t overlay_specs(const struct args *a, struct overlay_spec *specs)
 {
 	static char cmdline[4096];
 	static struct resume_opts o;
-	size_t n = a->n_overlays;
+	size_t n = a->overlays.n;
 
-	memcpy(specs, a->overlays, n * sizeof(*specs));
+	memcpy(specs, a->overlays.spec, n * sizeof(*specs));
 	resume_opts_init(&o);
 	if (read_text_file("/proc/cmdline", cmdline, sizeof(cmdline)) == 0)
 		resume_opts_apply_cmdline(&o, cmdline, NULL);
-	for (size_t i = 0; i < o.n_overlays && n < OVERLAY_MAX; i++) {
+	for (size_t i = 0; i < o.overlays.n && n < OVERLAY_MAX; i++) {
 		bool seen = false;
 
-		for (size_t j = 0; j < a->n_overlays; j++)
-			seen |= strcmp(specs[j].name, o.overlays[i].name) == 0;
+		for (size_t j = 0; j < a->overlays.n; j++)
+			seen |= strcmp(specs[j].name, o.overlays.spec[i].name) == 0;
 		if (!seen)
-			specs[n++] = o.overlays[i];
+			specs[n++] = o.overlays.spec[i];
 	}
 	return n;
 }

@@ -65,15 +65,14 @@ struct args {
 	bool yes;            /* prepare: do not ask */
 	bool json;           /* status: JSON */
 	uint64_t file_size;  /* prepare: size of an image file to make */
-	bool fs_unknown_allow; /* fs_guard_unknown=allow */
+	enum { FS_UNKNOWN_REFUSE, FS_UNKNOWN_ALLOW } fs_guard_unknown;
 	enum { ENC_DEFAULT, ENC_REQUIRED, ENC_OPTIONAL } encryption;
 	char conf_target[256]; /* target= of the configuration file */
 	/* snapshot and rollback */
 	bool snapshot;         /* the command is snapshot: run on afterwards */
 	bool ignore_inhibitors; /* --ignore-inhibitors: logind's block locks too */
 	const char *action;    /* rollback: resume, keep or discard */
-	struct overlay_spec overlays[OVERLAY_MAX]; /* overlay= lines */
-	size_t n_overlays;
+	struct overlay_list overlays; /* overlay= lines */
 	uint64_t cow_min;      /* cow_min=: the smallest COW store taken */
 	uint64_t monitor_interval; /* monitor_interval=: seconds, 0 none */
 };

@@ -21,7 +21,7 @@
 #include "cow.h"
 #include "format/format.h"
 #include "rollback.h"
-#include "parse.h"
+#include "options.h"
 #include "util.h"
 
 static void test_spec_parse(void **state)
@@ -72,10 +72,10 @@ static void test_cmdline_and_conf(void **state)
 				  "rd.snap.fallback=discard rd.snap.merge_timeout=30 "
 				  "rd.snap.overlay=r,/dev/vda,/dev/vde",
 				  NULL);
-	assert_int_equal(o.n_overlays, 2);
+	assert_int_equal(o.overlays.n, 2);
 	/* The same name again replaces the first. */
-	assert_string_equal(o.overlays[0].cow, "/dev/vde");
-	assert_int_equal(o.overlays[1].zram_bytes, 64u << 20);
+	assert_string_equal(o.overlays.spec[0].cow, "/dev/vde");
+	assert_int_equal(o.overlays.spec[1].zram_bytes, 64u << 20);
 	assert_int_equal(o.rollback, ROLLBACK_DISCARD);
 	assert_int_equal(o.fallback, ROLLBACK_DISCARD);
 	assert_int_equal(o.merge_timeout, 30);
@@ -88,7 +88,7 @@ static void test_cmdline_and_conf(void **state)
 	assert_int_equal(resume_opts_apply_conf(&o, "rollback", "keep"), 1);
 	assert_int_equal(o.rollback, ROLLBACK_KEEP);
 	assert_int_equal(resume_opts_apply_conf(&o, "overlay", "z,/dev/sda1,/dev/sdb1"), 1);
-	assert_int_equal(o.n_overlays, 3);
+	assert_int_equal(o.overlays.n, 3);
 
 	/* At most OVERLAY_MAX. */
 	char spec[64];
@@ -96,7 +96,7 @@ static void test_cmdline_and_conf(void **state)
 		snprintf(spec, sizeof(spec), "o%d,/dev/vda,/dev/vdc", i);
 		resume_opts_apply(&o, "rd.snap.overlay", spec);
 	}
-	assert_int_equal(o.n_overlays, OVERLAY_MAX);
+	assert_int_equal(o.overlays.n, OVERLAY_MAX);
 	assert_int_equal(resume_opts_apply(&o, "rd.snap.overlay", "more,/dev/a,/dev/b"), -ERANGE);
 }
 

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Parsers for the text that configures the programs: the kernel command
- * line (/proc/cmdline) and key=value configuration files.  Pure functions
- * on strings; the fuzz targets and unit tests drive them directly.
+ * Options, wherever they come from: the kernel command line (/proc/cmdline)
+ * and key=value configuration files (/etc/snapwrite.conf in the running
+ * system, /etc/snapresume.conf in the initramfs).  Every option is a row of
+ * a table (struct opt): its key, where its value goes, and a value type
+ * shared by both programs, so that a key both know (keyfile=, overlay=,
+ * workers=) takes the same values in both.  Pure functions on strings; the
+ * fuzz targets and unit tests drive them directly.
  */
 #pragma once
 
@@ -35,6 +39,55 @@ int cmdline_next(const char **cursor, char *buf, size_t bufsize, const char **re
 int conf_next(const char **cursor, char *buf, size_t bufsize, const char **ret_key,
 	      const char **ret_value, unsigned *ret_line);
 
+/*
+ * One option: its key, the function that checks and stores a value, and
+ * where (offset into the options structure it is applied to).  An apply
+ * function returns 1 when it stored the value, -EINVAL for a value it
+ * refuses or -ERANGE for one out of range (the field is then unchanged).
+ */
+struct opt;
+typedef int (*opt_apply_fn)(const struct opt *opt, void *base, const char *value);
+struct opt {
+	const char *key;
+	opt_apply_fn apply;
+	size_t offset;
+	size_t size;              /* strings: the field's size */
+	uint64_t min, max;        /* numbers and sizes */
+	const char *const *names; /* enums: value i is names[i], NULL-terminated */
+	const char *want;         /* for messages: what a value must be */
+};
+
+/* The value types.  bool: 1/yes/0/no, or bare; flag: bare only; u64 and
+ * size: a number within [min, max] (size: K, M, G suffixes); string; path:
+ * an absolute one; device: a device spec (blockdev.h); enum: one of names,
+ * stored as an int; overlay: NAME,ORIGIN,COW appended to (or replacing the
+ * same NAME in) a struct overlay_list. */
+int opt_bool(const struct opt *opt, void *base, const char *value);
+int opt_flag(const struct opt *opt, void *base, const char *value);
+int opt_u64(const struct opt *opt, void *base, const char *value);
+int opt_size(const struct opt *opt, void *base, const char *value);
+int opt_string(const struct opt *opt, void *base, const char *value);
+int opt_path(const struct opt *opt, void *base, const char *value);
+int opt_device(const struct opt *opt, void *base, const char *value);
+int opt_enum(const struct opt *opt, void *base, const char *value);
+int opt_overlay(const struct opt *opt, void *base, const char *value);
+
+/* Apply key=value (value NULL for a bare word) through table: 1, 0 for a
+ * key the table does not have, or the apply function's error. */
+int opt_apply(const struct opt *table, size_t n, void *base, const char *key, const char *value);
+
+/*
+ * Read a configuration file's text through table into base.  Every line
+ * that is not applied goes to report: r is 0 for an unknown key (opt
+ * NULL), the apply function's error for a bad value, or conf_next()'s for
+ * a line that is no assignment (key NULL).  report returns 0 to go on or a
+ * negative errno to stop, which conf_read returns.
+ */
+int conf_read(const char *text, const struct opt *table, size_t n, void *base,
+	      int (*report)(void *userdata, unsigned line, const char *key, const char *value,
+			    const struct opt *opt, int r),
+	      void *userdata);
+
 /* What snapresume takes from the kernel command line. */
 struct resume_opts {
 	char resume[256];      /* resume=: the device spec, "" when unset */
@@ -56,8 +109,7 @@ struct resume_opts {
 		UNLOCK_FAIL_POWEROFF, /* power off, image kept for a later try */
 	} unlock_fail;         /* rd.snap.unlock_fail= */
 	/* Rollback overlays. */
-	struct overlay_spec overlays[OVERLAY_MAX]; /* rd.snap.overlay=, repeatable */
-	size_t n_overlays;
+	struct overlay_list overlays;  /* rd.snap.overlay=, repeatable */
 	enum rollback_action rollback; /* rd.snap.rollback=: this boot's choice */
 	enum rollback_action fallback; /* rd.snap.fallback=: when keep is impossible */
 	uint64_t merge_timeout;        /* rd.snap.merge_timeout=: seconds */
@@ -84,6 +136,10 @@ int resume_opts_apply(struct resume_opts *o, const char *key, const char *value)
  * each option of ours with a bad value, which is ignored. */
 void resume_opts_apply_cmdline(struct resume_opts *o, const char *cmdline,
 			       void (*bad)(const char *key));
+
+/* The keys of the initramfs configuration, for conf_read(). */
+extern const struct opt resume_conf_opts[];
+extern const size_t resume_conf_opts_n;
 
 /* Apply one line of the initramfs configuration (/etc/snapresume.conf):
  * the rd.snap.* options without their prefix (keyfile=, tries=, overlay=,

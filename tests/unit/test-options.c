@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "blockdev.h"
-#include "parse.h"
+#include "options.h"
 #include "util.h"
 
 /* ---- cmdline_next ----------------------------------------------------- */
