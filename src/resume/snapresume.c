@@ -32,6 +32,7 @@
 #include "rollback-boot.h"
 #include "pipeline.h"
 #include "snapdev.h"
+#include "sysinfo.h"
 #include "target.h"
 #include "util.h"
 

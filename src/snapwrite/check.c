@@ -26,7 +26,7 @@
 #include "ask.h"
 #include "blockdev.h"
 #include "fsguard.h"
-#include "guard.h"
+#include "devprobe.h"
 #include "format/format.h"
 #include "locator.h"
 #include "log.h"
@@ -35,6 +35,7 @@
 #include "pipeline.h"
 #include "systemd.h"
 #include "snapdev.h"
+#include "sysinfo.h"
 #include "target.h"
 #include "util.h"
 

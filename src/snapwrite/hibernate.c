@@ -28,7 +28,7 @@
 #include "ask.h"
 #include "blockdev.h"
 #include "fsguard.h"
-#include "guard.h"
+#include "devprobe.h"
 #include "format/format.h"
 #include "locator.h"
 #include "log.h"
@@ -37,6 +37,7 @@
 #include "pipeline.h"
 #include "systemd.h"
 #include "snapdev.h"
+#include "sysinfo.h"
 #include "target.h"
 #include "util.h"
 

@@ -26,7 +26,7 @@
 #include "ask.h"
 #include "blockdev.h"
 #include "fsguard.h"
-#include "guard.h"
+#include "devprobe.h"
 #include "format/format.h"
 #include "locator.h"
 #include "log.h"
@@ -189,7 +189,7 @@ int do_prepare(const struct args *a)
 	_cleanup_(crypt_target_done) struct crypt_target ct = {0};
 	_cleanup_(freep) char *path = NULL;
 	_cleanup_(closep) int fd = -1;
-	struct guard_sig sigs[GUARD_MAX_SIGS];
+	struct devprobe_sig sigs[DEVPROBE_MAX_SIGS];
 	char line[256], answer[16];
 	uint64_t size;
 	size_t n = 0;
@@ -202,15 +202,15 @@ int do_prepare(const struct args *a)
 	r = open_write_target(a, &ct, NULL, false, &path, &fd, &size);
 	if (r)
 		return r;
-	r = guard_probe(path, sigs, GUARD_MAX_SIGS, &n);
+	r = devprobe_signatures(path, sigs, DEVPROBE_MAX_SIGS, &n);
 	if (r < 0) {
 		log_error("Failed to check what '%s' holds: %s", path, strerror(-r));
 		return -ENXIO;
 	}
 	if (n == 0)
 		printf("%s holds no file system, partition table or other signature.\n", path);
-	for (size_t i = 0; i < n && i < GUARD_MAX_SIGS; i++) {
-		guard_sig_describe(&sigs[i], line, sizeof(line));
+	for (size_t i = 0; i < n && i < DEVPROBE_MAX_SIGS; i++) {
+		devprobe_describe(&sigs[i], line, sizeof(line));
 		printf("%s holds %s: it will be erased.\n", path, line);
 	}
 	printf("Everything on %s (%" PRIu64 " MiB) will be overwritten by hibernation images.\n",
@@ -223,7 +223,7 @@ int do_prepare(const struct args *a)
 			return -EINVAL;
 		}
 	}
-	r = guard_wipe(path);
+	r = devprobe_wipe(path);
 	if (r < 0) {
 		log_error("Failed to erase the signatures on '%s': %s", path, strerror(-r));
 		return -ENXIO;

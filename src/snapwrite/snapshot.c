@@ -17,7 +17,7 @@
 #include "cow.h"
 #include "dm.h"
 #include "fsguard.h"
-#include "guard.h"
+#include "devprobe.h"
 #include "log.h"
 #include "options.h"
 #include "snapwrite.h"
@@ -137,7 +137,7 @@ static int overlay_node(const char *name, char *buf, size_t size)
  */
 static int find_write_unit(struct ovl *o)
 {
-	struct guard_sig sigs[GUARD_MAX_SIGS];
+	struct devprobe_sig sigs[DEVPROBE_MAX_SIGS];
 	char node[300];
 	size_t n = 0;
 	int r;
@@ -146,13 +146,13 @@ static int find_write_unit(struct ovl *o)
 	if (r == 0)
 		r = blockdev_logical_block_size(node, &o->write_unit);
 	if (r == 0)
-		r = guard_probe(node, sigs, GUARD_MAX_SIGS, &n);
+		r = devprobe_signatures(node, sigs, DEVPROBE_MAX_SIGS, &n);
 	if (r < 0)
 		return offender("Overlay %s: finding the block size of what it holds failed: %s",
 				o->spec.name, strerror(-r));
 	snprintf(o->unit_what, sizeof(o->unit_what),
 		 "it holds no file system libblkid knows and takes %u-byte writes", o->write_unit);
-	for (size_t i = 0; i < n && i < GUARD_MAX_SIGS; i++)
+	for (size_t i = 0; i < n && i < DEVPROBE_MAX_SIGS; i++)
 		if (sigs[i].block_size) {
 			o->write_unit = sigs[i].block_size;
 			snprintf(o->unit_what, sizeof(o->unit_what),
@@ -178,7 +178,7 @@ static int check_store_unit(const struct ovl *o, unsigned store_lbs)
 static int check_cow(struct ovl *o, uint64_t cow_min, const char *target)
 {
 	unsigned lbs;
-	struct guard_sig sigs[GUARD_MAX_SIGS];
+	struct devprobe_sig sigs[DEVPROBE_MAX_SIGS];
 	char what[256];
 	size_t n = 0;
 	int r;
@@ -201,17 +201,17 @@ static int check_cow(struct ovl *o, uint64_t cow_min, const char *target)
 	if (same_dev(target, o->cow_major, o->cow_minor))
 		return offender("Overlay %s: the COW store %s is the image's target", o->spec.name,
 				o->cow);
-	if (guard_holders(o->cow, what, sizeof(what)) > 0)
+	if (devprobe_holders(o->cow, what, sizeof(what)) > 0)
 		return offender("Overlay %s: the COW store %s is held by %s", o->spec.name, o->cow,
 				what);
 	/* Anything libblkid knows is somebody's data; a store of ours is not
 	 * something it knows. */
-	r = guard_probe(o->cow, sigs, GUARD_MAX_SIGS, &n);
+	r = devprobe_signatures(o->cow, sigs, DEVPROBE_MAX_SIGS, &n);
 	if (r < 0)
 		return offender("Overlay %s: checking the COW store %s failed: %s", o->spec.name,
 				o->cow, strerror(-r));
 	if (n) {
-		guard_sig_describe(&sigs[0], what, sizeof(what));
+		devprobe_describe(&sigs[0], what, sizeof(what));
 		return offender("Overlay %s: the COW store %s holds %s; refusing to overwrite it "
 				"(wipefs it if it may go)",
 				o->spec.name, o->cow, what);

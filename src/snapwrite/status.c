@@ -26,7 +26,7 @@
 #include "ask.h"
 #include "blockdev.h"
 #include "fsguard.h"
-#include "guard.h"
+#include "devprobe.h"
 #include "format/format.h"
 #include "locator.h"
 #include "log.h"

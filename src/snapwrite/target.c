@@ -28,7 +28,7 @@
 #include "ask.h"
 #include "blockdev.h"
 #include "fsguard.h"
-#include "guard.h"
+#include "devprobe.h"
 #include "format/format.h"
 #include "locator.h"
 #include "log.h"
@@ -193,7 +193,7 @@ int guard_in_use(const char *path)
 					  path, mounts[i].mount_point);
 				return -EBUSY;
 			}
-	if (guard_holders(path, what, sizeof(what)) > 0) {
+	if (devprobe_holders(path, what, sizeof(what)) > 0) {
 		log_error("Target '%s' is held by %s (device-mapper, RAID or LVM on top of it): "
 			  "refusing to write to it",
 			  path, what);
@@ -207,7 +207,7 @@ int guard_in_use(const char *path)
 static int guard_target(const char *path)
 {
 	_cleanup_(closep) int fd = -1;
-	struct guard_sig sigs[GUARD_MAX_SIGS];
+	struct devprobe_sig sigs[DEVPROBE_MAX_SIGS];
 	struct image_header h;
 	enum image_state state;
 	char line[256];
@@ -222,15 +222,15 @@ static int guard_target(const char *path)
 	if (blockdev_open(path, O_RDONLY, true, &fd, &size) == 0 &&
 	    target_read_header(fd, &state, &h, NULL) == 0 && state != IMAGE_NONE)
 		return 0;
-	r = guard_probe(path, sigs, GUARD_MAX_SIGS, &n);
+	r = devprobe_signatures(path, sigs, DEVPROBE_MAX_SIGS, &n);
 	if (r < 0) {
 		log_error("Failed to check what target '%s' holds: %s", path, strerror(-r));
 		return -ENXIO;
 	}
 	if (n == 0)
 		return 0;
-	for (size_t i = 0; i < n && i < GUARD_MAX_SIGS; i++) {
-		guard_sig_describe(&sigs[i], line, sizeof(line));
+	for (size_t i = 0; i < n && i < DEVPROBE_MAX_SIGS; i++) {
+		devprobe_describe(&sigs[i], line, sizeof(line));
 		log_error("Target '%s' holds %s", path, line);
 	}
 	log_error("Refusing to overwrite what target '%s' holds. If it may go, make the "

@@ -22,7 +22,7 @@
 #include <cmocka.h>
 
 #include "fsguard.h"
-#include "guard.h"
+#include "devprobe.h"
 #include "format/format.h"
 #include "util.h"
 
@@ -66,38 +66,38 @@ static void run(const char *cmd)
 
 static void test_blank(void **state)
 {
-	struct guard_sig sigs[4];
+	struct devprobe_sig sigs[4];
 	size_t n = 99;
 
 	(void)state;
 	blank();
-	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_int_equal(devprobe_signatures(file, sigs, 4, &n), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(guard_probe("/nonexistent/dev", sigs, 4, &n), -ENOENT);
+	assert_int_equal(devprobe_signatures("/nonexistent/dev", sigs, 4, &n), -ENOENT);
 }
 
 static void test_ext4_found_and_wiped(void **state)
 {
-	struct guard_sig sigs[4];
+	struct devprobe_sig sigs[4];
 	char line[256];
 	size_t n = 0;
 
 	(void)state;
 	blank();
 	run("mkfs.ext4 -q -F -L guarded -U 0e0c7e41-a969-4856-8d0a-fe05b7de7df8");
-	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_int_equal(devprobe_signatures(file, sigs, 4, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(sigs[0].type, "ext4");
 	assert_string_equal(sigs[0].usage, "filesystem");
 	assert_string_equal(sigs[0].label, "guarded");
 	assert_string_equal(sigs[0].uuid, "0e0c7e41-a969-4856-8d0a-fe05b7de7df8");
 	assert_int_equal(sigs[0].offset, 1080);
-	guard_sig_describe(&sigs[0], line, sizeof(line));
+	devprobe_describe(&sigs[0], line, sizeof(line));
 	assert_string_equal(line, "ext4 file system LABEL=guarded "
 				  "UUID=0e0c7e41-a969-4856-8d0a-fe05b7de7df8 at byte 1080");
 
-	assert_int_equal(guard_wipe(file), 0);
-	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_int_equal(devprobe_wipe(file), 0);
+	assert_int_equal(devprobe_signatures(file, sigs, 4, &n), 0);
 	assert_int_equal(n, 0);
 }
 
@@ -107,47 +107,47 @@ static void blank_mib(unsigned mib);
  * (snapwrite snapshot): ext4's block, XFS's sector; none for swap. */
 static void test_block_size(void **state)
 {
-	struct guard_sig sigs[4];
+	struct devprobe_sig sigs[4];
 	size_t n = 0;
 
 	(void)state;
 	blank();
 	run("mkfs.ext4 -q -F -b 1024");
-	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_int_equal(devprobe_signatures(file, sigs, 4, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(sigs[0].block_size, 1024);
 	blank();
 	run("mkfs.ext4 -q -F -b 4096");
-	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_int_equal(devprobe_signatures(file, sigs, 4, &n), 0);
 	assert_int_equal(sigs[0].block_size, 4096);
 	blank_mib(320);
 	run("mkfs.xfs -q -f -s size=512 -b size=4096");
-	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_int_equal(devprobe_signatures(file, sigs, 4, &n), 0);
 	assert_string_equal(sigs[0].type, "xfs");
 	assert_int_equal(sigs[0].block_size, 512);
 	blank();
 	run("mkswap");
-	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_int_equal(devprobe_signatures(file, sigs, 4, &n), 0);
 	assert_string_equal(sigs[0].type, "swap");
 	assert_int_equal(sigs[0].block_size, 0);
 }
 
 static void test_swap_and_count_beyond_max(void **state)
 {
-	struct guard_sig sigs[1];
+	struct devprobe_sig sigs[1];
 	size_t n = 0;
 
 	(void)state;
 	blank();
 	run("mkswap -L sw");
-	assert_int_equal(guard_probe(file, sigs, 1, &n), 0);
+	assert_int_equal(devprobe_signatures(file, sigs, 1, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(sigs[0].type, "swap");
 	/* No room for any: still counted. */
-	assert_int_equal(guard_probe(file, NULL, 0, &n), 0);
+	assert_int_equal(devprobe_signatures(file, NULL, 0, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(guard_wipe(file), 0);
-	assert_int_equal(guard_probe(file, NULL, 0, &n), 0);
+	assert_int_equal(devprobe_wipe(file), 0);
+	assert_int_equal(devprobe_signatures(file, NULL, 0, &n), 0);
 	assert_int_equal(n, 0);
 }
 
@@ -155,7 +155,7 @@ static void test_swap_and_count_beyond_max(void **state)
 static void test_partition_table(void **state)
 {
 	uint8_t mbr[512] = {0};
-	struct guard_sig sigs[2];
+	struct devprobe_sig sigs[2];
 	size_t n = 0;
 	int fd;
 
@@ -170,7 +170,7 @@ static void test_partition_table(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(pwrite_full(fd, mbr, sizeof(mbr), 0), 0);
 	close(fd);
-	assert_int_equal(guard_probe(file, sigs, 2, &n), 0);
+	assert_int_equal(devprobe_signatures(file, sigs, 2, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(sigs[0].type, "dos");
 	assert_string_equal(sigs[0].usage, "partition table");
@@ -184,7 +184,7 @@ static void test_holders(void **state)
 	(void)state;
 	/* A file has no holders. */
 	blank();
-	assert_int_equal(guard_holders(file, names, sizeof(names)), 0);
+	assert_int_equal(devprobe_holders(file, names, sizeof(names)), 0);
 	assert_string_equal(names, "");
 }
 

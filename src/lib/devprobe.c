@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "guard.h"
+#include "devprobe.h"
 
 #include <blkid.h>
 #include <errno.h>
@@ -40,7 +40,7 @@ static blkid_probe probe_new(int fd)
 }
 
 /* Walk every signature; with wipe, erase each as it is found. */
-static int probe_all(const char *path, bool wipe, struct guard_sig *sigs, size_t max,
+static int probe_all(const char *path, bool wipe, struct devprobe_sig *sigs, size_t max,
 		     size_t *ret_n)
 {
 	_cleanup_(closep) int fd = open(path, (wipe ? O_RDWR : O_RDONLY) | O_CLOEXEC);
@@ -55,7 +55,7 @@ static int probe_all(const char *path, bool wipe, struct guard_sig *sigs, size_t
 		return -ENOMEM;
 	while ((r = blkid_do_probe(pr)) == 0) {
 		if (n < max) {
-			struct guard_sig *s = &sigs[n];
+			struct devprobe_sig *s = &sigs[n];
 			char off[32];
 
 			copy_value(pr, "TYPE", s->type, sizeof(s->type));
@@ -90,17 +90,17 @@ static int probe_all(const char *path, bool wipe, struct guard_sig *sigs, size_t
 	return 0;
 }
 
-int guard_probe(const char *path, struct guard_sig *sigs, size_t max, size_t *ret_n)
+int devprobe_signatures(const char *path, struct devprobe_sig *sigs, size_t max, size_t *ret_n)
 {
 	return probe_all(path, false, sigs, max, ret_n);
 }
 
-int guard_wipe(const char *path)
+int devprobe_wipe(const char *path)
 {
 	return probe_all(path, true, NULL, 0, NULL);
 }
 
-void guard_sig_describe(const struct guard_sig *s, char *buf, size_t size)
+void devprobe_describe(const struct devprobe_sig *s, char *buf, size_t size)
 {
 	const char *what = s->usage;
 
@@ -117,7 +117,7 @@ void guard_sig_describe(const struct guard_sig *s, char *buf, size_t size)
 		 s->uuid[0] ? " UUID=" : "", s->uuid, (unsigned long long)s->offset);
 }
 
-int guard_holders(const char *path, char *buf, size_t size)
+int devprobe_holders(const char *path, char *buf, size_t size)
 {
 	char names[8][BLOCKDEV_NAME_MAX];
 	size_t n = 0, len = 0;

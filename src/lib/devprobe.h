@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The target guard: what a device holds that is not ours.  snapwrite
+ * What a device holds (libblkid signatures) and what holds it (sysfs
+ * holders): the target guard of snapwrite is made of these.  snapwrite
  * never writes over a file system, partition table, RAID member, LVM
  * physical volume, LUKS header or swap area by accident; preparing a
- * target for first use (guard_wipe) is an explicit step.
+ * target for first use (devprobe_wipe) is an explicit step.
  */
 #pragma once
 
@@ -12,9 +13,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define GUARD_MAX_SIGS 8 /* enough to describe what a device holds */
+#define DEVPROBE_MAX_SIGS 8 /* enough to describe what a device holds */
 
-struct guard_sig {
+struct devprobe_sig {
 	char type[32];  /* blkid TYPE or PTTYPE: "ext4", "gpt", "crypto_LUKS", ... */
 	char usage[16]; /* "filesystem", "raid", "crypto", "other", "partition table" */
 	char label[64];
@@ -28,15 +29,15 @@ struct guard_sig {
 /* Every signature libblkid finds on path (superblocks of all kinds and
  * partition tables), up to max.  *ret_n: how many were found (may be more
  * than max).  0 or negative errno. */
-int guard_probe(const char *path, struct guard_sig *sigs, size_t max, size_t *ret_n);
+int devprobe_signatures(const char *path, struct devprobe_sig *sigs, size_t max, size_t *ret_n);
 
 /* "ext4 file system LABEL=x UUID=y at byte 1080": one line for messages. */
-void guard_sig_describe(const struct guard_sig *s, char *buf, size_t size);
+void devprobe_describe(const struct devprobe_sig *s, char *buf, size_t size);
 
-/* Erase every signature guard_probe() finds (the magic bytes only, as
+/* Erase every signature devprobe_signatures() finds (the magic bytes only, as
  * wipefs does).  0 or negative errno. */
-int guard_wipe(const char *path);
+int devprobe_wipe(const char *path);
 
 /* Devices stacked on path (sysfs holders), as "dm-0 dm-1": 1 if any, 0 if
  * none, negative errno. */
-int guard_holders(const char *path, char *buf, size_t size);
+int devprobe_holders(const char *path, char *buf, size_t size);
