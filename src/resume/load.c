@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Loading an image: every check that makes resuming safe, then the pages
+ * through the pipeline into /dev/snapshot, then the jump.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libcryptsetup.h>
+#include <sys/mman.h>
+#include <sys/reboot.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ask.h"
+#include "blockdev.h"
+#include "fsguard.h"
+#include "hash.h"
+#include "format/format.h"
+#include "locator.h"
+#include "log.h"
+#include "luks.h"
+#include "options.h"
+#include "rollback-boot.h"
+#include "pipeline.h"
+#include "snapdev.h"
+#include "sysinfo.h"
+#include "target.h"
+#include "util.h"
+
+
+#include "resume.h"
+
+struct restore_ctx {
+	int snapfd;
+	uint64_t total_pages;
+	unsigned next_tenth;
+	uint64_t start_ns;
+	/* Where the load's time goes: in the kernel taking pages, its
+	 * longest call (the one where the metadata is complete and the
+	 * kernel allocates memory for the whole image), and the rest
+	 * waiting for the pipeline. */
+	uint64_t kernel_ns, longest_ns;
+	uint64_t first_ns; /* from the start to the first chunk's write() */
+	/* The pipeline's run-ahead when the longest call ended: chunks read
+	 * and decompressed by then. */
+	struct pipe *pipe;
+	uint64_t longest_seq, longest_fetched, longest_worked;
+	uint64_t chunks; /* handed to the kernel */
+};
+
+/* The kernel's part of the load runs in our write() calls, on the thread
+ * that feeds it; the workers yield to it (pipe_opts.worker_nice). */
+#define RESUME_WORKER_NICE 10
+
+static int put_snapshot_pages(void *userdata, const void *pages, uint32_t n)
+{
+	struct restore_ctx *c = userdata;
+	uint64_t t = now_ns();
+	int r;
+
+	if (!c->first_ns)
+		c->first_ns = t - c->start_ns;
+	r = snapdev_write_pages(c->snapfd, pages, n);
+
+	t = now_ns() - t;
+	if (t > c->longest_ns) {
+		c->longest_ns = t;
+		c->longest_seq = c->chunks;
+		c->longest_fetched = pipe_fetched(c->pipe);
+		c->longest_worked = pipe_worked(c->pipe);
+	}
+	c->kernel_ns += t;
+	c->chunks++;
+	return r;
+}
+
+static void on_restore_progress(void *userdata, const struct pipe_stats *st)
+{
+	struct restore_ctx *c = userdata;
+	unsigned tenth = (unsigned)(st->pages * 10 / c->total_pages);
+
+	if (tenth < c->next_tenth || tenth == 0 || tenth >= 10)
+		return;
+	c->next_tenth = tenth + 1;
+	uint64_t ns = now_ns() - c->start_ns;
+	log_msg("progress %u%% (%.0f MB/s)", tenth * 10,
+		ns ? (double)(st->pages * IMAGE_PAGE_SIZE) / 1e3 / ((double)ns / 1e6) : 0.0);
+}
+
+/*
+ * How far the pipeline runs ahead of the kernel.  While the kernel takes
+ * the chunk that completes the image's page list it allocates memory for
+ * the whole image (0.3 s in the benchmark guest, over a second when
+ * its host backs guest memory only at first touch), and the
+ * pipeline reads and decompresses meanwhile, on the CPUs the kernel
+ * leaves idle.  That allocation cannot wait for memory to be freed, so
+ * the read-ahead only takes what the image leaves (resume_readahead_spare()),
+ * and never more than rd.snap.readahead= MiB (default
+ * RESUME_READAHEAD_AUTO_MAX).  Returns the MiB given to the pipeline.
+ */
+static uint64_t size_readahead(const struct resume_opts *o, uint64_t load_pages,
+			       struct pipe_opts *po)
+{
+	uint64_t want = o->readahead == RESUME_READAHEAD_AUTO ? RESUME_READAHEAD_AUTO_MAX
+							      : o->readahead;
+	uint64_t bytes = want << 20;
+	uint64_t spare = resume_readahead_spare(meminfo_kib("MemTotal"), meminfo_kib("MemFree"),
+						meminfo_kib("MemAvailable"), load_pages);
+
+	if (bytes > spare)
+		bytes = spare;
+	pipe_opts_readahead(po, bytes);
+	return bytes >> 20;
+}
+
+/* Refuse the image: say why and (unless told to keep it) invalidate it. */
+static int refuse(int fd, struct extmap *m, const char *path, const struct image_header *h,
+		  const struct resume_opts *o, const struct args *a, const char *why)
+{
+	int r;
+
+	log_error("refusing image on %s: %s", path, why);
+	if (o->keep || a->dry_run) {
+		log_msg("image on %s kept (%s); booting without resuming", path,
+			a->dry_run ? "--dry-run" : "rd.snap.keep");
+		return -ECANCELED;
+	}
+	r = h ? target_invalidate_map(fd, m, h, IMAGE_DEAD_REFUSED, 0)
+	      : target_clear_header_map(fd, m);
+	if (r < 0)
+		log_error("Failed to invalidate the image on %s: %s", path, strerror(-r));
+	else
+		log_msg("image on %s invalidated; booting without resuming", path);
+	return -ECANCELED;
+}
+
+/* The image must come from this machine, with this much memory.  false
+ * (and why) when it does not. */
+static bool identity_matches(const struct image_header *h, const struct identity *id,
+			     char *why, size_t size)
+{
+	const uint8_t *p;
+	uint16_t type, len;
+	size_t cursor = 0;
+	char then[37], now[37];
+
+	/* MemTotal moves by a page or two between boots of the same machine
+	 * (the kernel keeps a copy of its command line, for one); another
+	 * memory size moves it by far more than 1/64. */
+	uint64_t a = h->mem_total_kib, b = id->mem_total_kib;
+	if ((a > b ? a - b : b - a) > a / 64) {
+		snprintf(why, size,
+			 "the memory size differs: the image was written with %" PRIu64
+			 " KiB, this machine has %" PRIu64 " KiB",
+			 h->mem_total_kib, id->mem_total_kib);
+		return false;
+	}
+	while (image_record_next(h, &cursor, &type, &p, &len) == 1) {
+		if (type != IMAGE_REC_MACHINE)
+			continue;
+		image_uuid_format(p, then);
+		if (!id->has_machine) {
+			snprintf(why, size,
+				 "the image comes from machine %s and this machine's identity "
+				 "(DMI product UUID) cannot be read",
+				 then);
+			return false;
+		}
+		if (memcmp(p, id->machine, 16) != 0) {
+			image_uuid_format(id->machine, now);
+			snprintf(why, size, "the image comes from another machine (%s, this is %s)",
+				 then, now);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Every file system mounted at snapshot time must be exactly as it was.
+ * false (and why, naming it) when one is not, or cannot be found. */
+static bool file_systems_unchanged(const struct image_header *h, const struct resume_opts *o,
+				   char *why, size_t size)
+{
+	const uint8_t *p;
+	uint16_t type, len;
+	size_t cursor = 0;
+	unsigned checked = 0;
+
+	while (image_record_next(h, &cursor, &type, &p, &len) == 1) {
+		_cleanup_(freep) char *dev = NULL;
+		struct fs_guard then, now;
+		char spec[48], u[37], what[160], reason[256];
+		int r;
+
+		if (type != IMAGE_REC_FS_GUARD)
+			continue;
+		fs_guard_decode(p, &then);
+		image_uuid_format(then.uuid, u);
+		snprintf(what, sizeof(what), "file system %s (%s UUID=%s)", then.mount_point,
+			 fsguard_type_name(then.fs_type), u);
+		snprintf(spec, sizeof(spec), "UUID=%s", u);
+		r = blockdev_wait(spec, o->timeout * 1000, &dev);
+		if (r < 0) {
+			snprintf(why, size, "%s: its device was not found, so it cannot be checked",
+				 what);
+			return false;
+		}
+		r = fsguard_read(dev, &now);
+		if (r < 0) {
+			snprintf(why, size, "%s: reading its superblock on %s failed: %s", what, dev,
+				 strerror(-r));
+			return false;
+		}
+		if (!fsguard_same(&then, &now, reason, sizeof(reason))) {
+			snprintf(why, size, "%s on %s: %s", what, dev, reason);
+			return false;
+		}
+		log_debug("%s on %s is as it was at the snapshot", what, dev);
+		checked++;
+	}
+	if (checked)
+		log_msg("%u file system%s unchanged since the snapshot", checked,
+			checked == 1 ? "" : "s");
+	return true;
+}
+/* The configured overlays, and what a snapshot image decided for them. */
+struct boot_plan overlays;
+enum rollback_action overlay_action = ROLLBACK_UNSET;
+
+/* cd: the LUKS2 volume the image is in (NULL for a plain target); its
+ * image marker goes with the image's validity.  m: the extents of an image
+ * in a swap area or image file (NULL: the image starts at byte 0). */
+int resume_from(const char *path, const struct resume_opts *o, const struct args *a,
+		       struct crypt_device *cd, struct extmap *m)
+{
+	_cleanup_(closep) int fd = -1, snapfd = -1;
+	_cleanup_(pipe_freep) struct pipe *p = NULL;
+	struct pipe_opts po = {0};
+	struct pipe_stats pst = {0};
+	struct image_header h;
+	struct identity id;
+	struct restore_ctx rc;
+	enum image_state state;
+	const char *why = NULL;
+	char msg[1024], u[37];
+	uint64_t size, t0, t1, ahead_mib, load_pages;
+	bool snapshot;
+	int r;
+
+	r = blockdev_open(path, a->dry_run ? O_RDONLY : O_RDWR, true, &fd, &size);
+	if (r < 0) {
+		log_error("Failed to open %s: %s; booting without resuming", path, strerror(-r));
+		return r;
+	}
+	if (m)
+		size = m->size;
+	r = target_read_header_map(fd, m, &state, &h, &why);
+	if (r < 0) {
+		log_error("Failed to read %s: %s; booting without resuming", path, strerror(-r));
+		return r;
+	}
+	switch (state) {
+	case IMAGE_NONE:
+		log_msg("no image on %s", path);
+		return 0;
+	case IMAGE_INVALIDATED:
+		log_msg("no image on %s (the last one was %s)", path,
+			image_dead_reason_to_string(h.dead_reason));
+		return 0;
+	case IMAGE_DAMAGED:
+		snprintf(msg, sizeof(msg), "damaged header: %s", why);
+		goto refuse;
+	case IMAGE_UNSUPPORTED:
+		snprintf(msg, sizeof(msg), "%s", why);
+		goto refuse;
+	case IMAGE_VALID:
+		break;
+	}
+	image_uuid_format(h.uuid, u);
+
+	if (o->noresume) {
+		log_msg("noresume given: not resuming image %s on %s", u, path);
+		if (a->dry_run)
+			return 0;
+		r = target_invalidate_map(fd, m, &h, IMAGE_DEAD_NORESUME, 0);
+		if (r < 0)
+			log_error("Failed to invalidate the image on %s: %s", path, strerror(-r));
+		else
+			log_msg("image on %s invalidated (noresume): the file systems will "
+				"move on without it",
+				path);
+		return 0;
+	}
+
+	/* A snapshot: resume it, or keep or discard what happened since. */
+	snapshot = image_snapshot_info(&h, NULL);
+	if (snapshot) {
+		overlay_action = overlays_decide(o, &overlays, &h);
+		if (overlay_action != ROLLBACK_RESUME) {
+			if (a->dry_run)
+				return 0;
+			r = target_invalidate_map(fd, m, &h,
+						  overlay_action == ROLLBACK_KEEP ? IMAGE_DEAD_KEPT
+										  : IMAGE_DEAD_DISCARDED,
+						  0);
+			if (r == 0 && cd)
+				r = luks_marker_clear(cd);
+			if (r < 0) {
+				log_error("Failed to invalidate the snapshot image on %s: %s; the "
+					  "overlays are left alone",
+					  path, strerror(-r));
+				overlays.n = 0;
+				return r;
+			}
+			log_msg("snapshot image %s on %s dropped (%s)", u, path,
+				rollback_action_to_string(overlay_action));
+			return 0;
+		}
+		if (!a->dry_run && overlays_drop_for_resume(&overlays, &h, true, msg, sizeof(msg)) < 0)
+			goto refuse;
+	}
+
+	r = identity_read(&id);
+	if (r < 0) {
+		log_error("Failed to identify the running kernel: %s", strerror(-r));
+		return r;
+	}
+	/* An image only fits the exact kernel build that wrote it. */
+	if (strcmp(h.kernel_release, id.kernel_release) != 0 ||
+	    strcmp(h.kernel_version, id.kernel_version) != 0) {
+		snprintf(msg, sizeof(msg), "written by kernel %s %s, running %s %s",
+			 h.kernel_release, h.kernel_version, id.kernel_release, id.kernel_version);
+		goto refuse;
+	}
+	if (h.payload_offset + h.payload_bytes > size) {
+		snprintf(msg, sizeof(msg), "image of %" PRIu64 " bytes does not fit on the device "
+			 "(%" PRIu64 " bytes): truncated target?",
+			 h.payload_offset + h.payload_bytes, size);
+		goto refuse;
+	}
+
+	if (!identity_matches(&h, &id, msg, sizeof(msg)) ||
+	    !file_systems_unchanged(&h, o, msg, sizeof(msg)))
+		goto refuse;
+
+	po.chunk_pages = h.chunk_pages;
+	po.workers = (unsigned)o->workers;
+	po.worker_nice = RESUME_WORKER_NICE;
+	load_pages = image_load_pages(&h);
+	ahead_mib = size_readahead(o, load_pages, &po);
+	r = pipe_new(&po, &p);
+	if (r < 0) {
+		log_error("Failed to set up the pipeline: %s; booting without resuming",
+			  strerror(-r));
+		return r;
+	}
+	pipe_set_map(p, m);
+
+	if (!a->dry_run) {
+		r = snapdev_open(NULL, O_WRONLY, &snapfd);
+		if (r < 0) {
+			snprintf(msg, sizeof(msg), "cannot open %s: %s%s", SNAPDEV_PATH,
+				 strerror(-r),
+				 r == -EPERM ? " (kernel lockdown under Secure Boot, or nohibernate)"
+					     : "");
+			goto refuse;
+		}
+		/* Rule: lock our memory before loading the image.  On fault:
+		 * the read-ahead buffers become memory only as the pipeline's
+		 * threads first fill them, mostly on the CPU the kernel leaves
+		 * idle while it allocates the image's memory, instead of all
+		 * of them here before the load starts. */
+		if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) < 0 &&
+		    mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+			log_msg("Failed to lock memory: %s, ignoring", strerror(errno));
+	}
+
+	log_msg("resuming image %s from %s (%" PRIu64 " pages, %" PRIu64 " MiB stored; the "
+		"kernel takes %s%" PRIu64 " MiB to load it; reading ahead up to %" PRIu64 " MiB)",
+		u, path, h.image_pages, h.payload_bytes >> 20, load_pages ? "" : "about ",
+		(load_pages ? load_pages : h.image_pages) * IMAGE_PAGE_SIZE >> 20, ahead_mib);
+	rc = (struct restore_ctx){.snapfd = snapfd, .total_pages = h.image_pages, .pipe = p};
+	t0 = now_ns();
+	rc.start_ns = t0;
+	r = pipe_read(p, &h, fd, size, a->dry_run ? NULL : put_snapshot_pages, &rc,
+		      on_restore_progress, &rc, &pst);
+	if (r == 0 && !a->dry_run)
+		r = snapdev_finish_write(snapfd);
+	if (r < 0) {
+		uint64_t bad = pipe_error_chunk(p);
+
+		if (bad != UINT64_MAX)
+			snprintf(msg, sizeof(msg), "chunk %" PRIu64 " of %" PRIu64 " is damaged: %s",
+				 bad, h.chunk_count,
+				 r == -EBADMSG ? "checksum or framing mismatch" : strerror(-r));
+		else
+			snprintf(msg, sizeof(msg), "loading the image failed: %s",
+				 r == -EBADMSG ? "payload does not match the header" : strerror(-r));
+		goto refuse;
+	}
+	t1 = now_ns();
+	if (a->dry_run) {
+		log_msg("image %s on %s checked: it would resume (%.2f s)", u, path,
+			(double)(t1 - t0) / 1e9);
+		return 0;
+	}
+
+	/* Invalidate before the jump: an image is resumed at most once, and a
+	 * restore that fails or crashes from here on never loops. */
+	r = target_invalidate_map(fd, m, &h, IMAGE_DEAD_RESUMED, t1 - t0);
+	if (r < 0) {
+		log_error("Failed to invalidate the image on %s before restoring: %s; "
+			  "booting without resuming",
+			  path, strerror(-r));
+		goto fail;
+	}
+	if (cd) {
+		r = luks_marker_clear(cd);
+		if (r < 0) {
+			log_error("Failed to remove the image marker of the encrypted volume: %s; "
+				  "booting without resuming",
+				  strerror(-r));
+			goto fail;
+		}
+	}
+	/* The restored system has the linear mappings it had at the
+	 * snapshot: what was written to the COW stores since must go, or a
+	 * later boot would merge it over the resumed system's writes. */
+	if (snapshot) {
+		r = overlays_drop_for_resume(&overlays, &h, false, msg, sizeof(msg));
+		if (r < 0) {
+			overlay_action = ROLLBACK_KEEP;
+			log_error("%s; booting without resuming, the changes are kept", msg);
+			goto fail;
+		}
+	}
+	/* A swap area gets its signature back now: the restored system has
+	 * it active, and the next boot's swapon must find it. */
+	if (m && m->kind == EXTMAP_SWAP) {
+		r = locator_restore_swap(fd, m);
+		if (r < 0)
+			log_error("Failed to put the swap signature back on %s: %s (the next "
+				  "boot does it)",
+				  path, strerror(-r));
+	}
+	log_msg("image loaded in %.2f s (%.0f MB/s), peak memory %" PRIu64 " KiB; restoring",
+		(double)(t1 - t0) / 1e9,
+		(double)(h.image_pages * IMAGE_PAGE_SIZE) / 1e3 / ((double)(t1 - t0) / 1e6),
+		peak_rss_kib());
+	log_msg("of that, %.2f s in the kernel taking pages (%.2f s in one chunk, where it "
+		"allocates memory for the whole image; by its end %" PRIu64 " of the %" PRIu64
+		" chunks after it were read, %" PRIu64 " checked and decompressed), %.2f s waiting for chunks (%.2f s of it "
+		"for the first; %.2f s for the disk, %.2f s for the workers); reading took %.2f s, checking (%s XXH3) and decompressing %.2f s "
+		"of %u threads' time",
+		(double)rc.kernel_ns / 1e9, (double)rc.longest_ns / 1e9,
+		rc.longest_fetched - rc.longest_seq - 1, h.chunk_count - rc.longest_seq - 1,
+		rc.longest_worked - rc.longest_seq - 1,
+		(double)(t1 - t0 - rc.kernel_ns) / 1e9, (double)rc.first_ns / 1e9,
+		(double)pst.wait_read_ns / 1e9, (double)pst.wait_work_ns / 1e9,
+		(double)pst.io_ns / 1e9, hash64_impl(),
+		(double)pst.work_ns / 1e9, pipe_workers(p));
+
+	r = snapdev_freeze(snapfd);
+	if (r < 0) {
+		log_error("Failed to freeze processes: %s; booting without resuming",
+			  strerror(-r));
+		goto fail;
+	}
+	r = snapdev_atomic_restore(snapfd);
+	/* Only reached when the kernel could not jump into the image. */
+	snapdev_unfreeze(snapfd);
+	log_error("The kernel could not restore the image: %s; booting without resuming",
+		  strerror(-r));
+
+	/* Nothing was restored.  Closing /dev/snapshot makes the kernel drop
+	 * what was loaded; a refused image is invalidated (refuse()). */
+fail:
+	closep(&snapfd);
+	return r < 0 ? r : -EIO;
+refuse:
+	closep(&snapfd);
+	return refuse(fd, m, path, state == IMAGE_DAMAGED ? NULL : &h, o, a, msg);
+}
