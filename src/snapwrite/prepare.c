@@ -42,6 +42,23 @@
 #include "snapshot.h"
 #include "snapwrite.h"
 
+/* Before erasing: 'yes' typed, or --yes.  0, or -EINVAL (said). */
+static int confirm(const struct args *a, const char *what)
+{
+	char answer[16];
+	int r;
+
+	if (a->yes)
+		return 0;
+	fflush(stdout);
+	r = ask_user("Type 'yes' to go on: ", true, answer, sizeof(answer));
+	if (r < 0 || strcmp(answer, "yes") != 0) {
+		log_error("Not confirmed: %s left as it was", what);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Write len bytes of page at file offset off; an exit code. */
 static int file_put(int fd, const char *file, const void *page, size_t len, uint64_t off)
 {
@@ -67,7 +84,7 @@ static int prepare_file(const struct args *a, const char *file)
 	_cleanup_(closep) int fd = -1;
 	struct extmap full, again;
 	const char *why = NULL;
-	char answer[16], dev[256];
+	char dev[256];
 	uint64_t size = ALIGN_UP(a->file_size, (uint64_t)EXTMAP_PAGE), off;
 	bool is_file;
 	uint32_t room;
@@ -102,14 +119,9 @@ static int prepare_file(const struct args *a, const char *file)
 	} else {
 		printf("%s will be made an image file of %" PRIu64 " MiB.\n", file, size >> 20);
 	}
-	if (!a->yes) {
-		fflush(stdout);
-		r = ask_user("Type 'yes' to go on: ", true, answer, sizeof(answer));
-		if (r < 0 || strcmp(answer, "yes") != 0) {
-			log_error("Not confirmed: %s left as it was", file);
-			return -EINVAL;
-		}
-	}
+	r = confirm(a, file);
+	if (r < 0)
+		return r;
 
 	fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -190,7 +202,7 @@ int do_prepare(const struct args *a)
 	_cleanup_(freep) char *path = NULL;
 	_cleanup_(closep) int fd = -1;
 	struct devprobe_sig sigs[DEVPROBE_MAX_SIGS];
-	char line[256], answer[16];
+	char line[256];
 	uint64_t size;
 	size_t n = 0;
 	struct stat st;
@@ -215,14 +227,9 @@ int do_prepare(const struct args *a)
 	}
 	printf("Everything on %s (%" PRIu64 " MiB) will be overwritten by hibernation images.\n",
 	       path, size >> 20);
-	if (!a->yes) {
-		fflush(stdout);
-		r = ask_user("Type 'yes' to go on: ", true, answer, sizeof(answer));
-		if (r < 0 || strcmp(answer, "yes") != 0) {
-			log_error("Not confirmed: %s left as it was", path);
-			return -EINVAL;
-		}
-	}
+	r = confirm(a, path);
+	if (r < 0)
+		return r;
 	r = devprobe_wipe(path);
 	if (r < 0) {
 		log_error("Failed to erase the signatures on '%s': %s", path, strerror(-r));

@@ -113,6 +113,8 @@ int load_config(struct args *a);
 /* target.c: finding and opening targets */
 struct crypt_device;
 int ask_user(const char *prompt, bool echo, char *buf, size_t size);
+/* 0 when a target is given (--target or target=), else -EINVAL, said. */
+int target_required(const struct args *a);
 int open_target(const struct args *a, int flags, char **ret_path, int *ret_fd,
 		uint64_t *ret_size);
 void crypt_target_done(struct crypt_target *ct);

@@ -69,16 +69,23 @@ static int open_device(const char *path, int flags, int *ret_fd, uint64_t *ret_s
 	return 0;
 }
 
+int target_required(const struct args *a)
+{
+	if (a->target[0])
+		return 0;
+	log_error("No target: give --target or set target= in %s", a->config);
+	return -EINVAL;
+}
+
 int open_target(const struct args *a, int flags, char **ret_path, int *ret_fd,
 		       uint64_t *ret_size)
 {
 	_cleanup_(freep) char *path = NULL;
 	int r;
 
-	if (!a->target[0]) {
-		log_error("No target: give --target or set target= in %s", a->config);
-		return -EINVAL;
-	}
+	r = target_required(a);
+	if (r < 0)
+		return r;
 	r = blockdev_resolve(a->target, &path);
 	if (r < 0) {
 		log_error("Failed to find target '%s': %s", a->target, strerror(-r));
@@ -519,10 +526,9 @@ int open_write_target(const struct args *a, struct crypt_target *ct, struct xtar
 	bool encrypted;
 	int r;
 
-	if (!a->target[0]) {
-		log_error("No target: give --target or set target= in %s", a->config);
-		return -EINVAL;
-	}
+	r = target_required(a);
+	if (r < 0)
+		return r;
 	if (xt) {
 		r = open_extent_target(a, xt, true, ret_path, ret_fd, ret_size);
 		if (r)
@@ -612,10 +618,9 @@ int open_target_header(const struct args *a, int flags, struct xtarget *xt,
 	struct extmap m;
 	int r;
 
-	if (!a->target[0]) {
-		log_error("No target: give --target or set target= in %s", a->config);
-		return -EINVAL;
-	}
+	r = target_required(a);
+	if (r < 0)
+		return r;
 	r = open_extent_target(a, xt, false, &path, &fd, ret_size);
 	if (r)
 		return r;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests of extent targets (extmap.h, locator.h): building maps, I/O
+ * Unit tests of extent targets (format/extmap.h, locator.h): building maps, I/O
  * through a map (with and without growing), the locator and map pages as
  * on disk and every damage to them, swap headers, /proc/swaps, and an image
  * file's map from FIEMAP.

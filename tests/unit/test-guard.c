@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests of the target guard (guard.h) on files: what libblkid finds
+ * Unit tests of the target guard (devprobe.h) on files: what libblkid finds
  * (a file system made by mkfs.ext4, a swap area by mkswap, a DOS partition
  * table written by hand), the wipe that prepares a target, and the mount
  * table lookup; the file system guard's superblock reader and comparison.

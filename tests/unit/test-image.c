@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests of the image format (src/lib/image.c) against its
+ * Unit tests of the image format (src/lib/format/) against its
  * specification, docs/FORMAT.md.  Layout checks read the encoded bytes at
  * the offsets the specification gives, so that encode and decode cannot
  * agree on a wrong layout and still pass.

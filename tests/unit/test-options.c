@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Unit tests of the text parsers: the kernel command line and resume
- * options (parse.h), configuration files, numbers (util.h) and device
+ * options (options.h), configuration files, numbers (util.h) and device
  * specs (blockdev.h).
  */
 #include <errno.h>

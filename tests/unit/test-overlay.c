@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests of the rollback overlays' data (overlay.h, cow.h): the
+ * Unit tests of the rollback overlays' data (format/records.h, rollback.h, cow.h): the
  * configuration syntax, the image records and their validation through the
  * header, the kernel's COW store header and snapshot status lines, the
  * boot's decision, and COW stores and swap lists on files.
