@@ -262,6 +262,27 @@ const char *unlock_fail_to_string(enum unlock_fail f)
 	return (unsigned)f < ARRAY_SIZE(unlock_fail_names) - 1 ? unlock_fail_names[f] : "?";
 }
 
+static const char *const kernel_mismatch_names[] = {
+	[KERNEL_MISMATCH_ASK] = "ask",
+	[KERNEL_MISMATCH_BOOT] = "boot",
+	[KERNEL_MISMATCH_POWEROFF] = "poweroff",
+	[KERNEL_MISMATCH_REBOOT] = "reboot",
+	NULL,
+};
+
+const char *kernel_mismatch_to_string(enum kernel_mismatch k)
+{
+	return (unsigned)k < ARRAY_SIZE(kernel_mismatch_names) - 1 ? kernel_mismatch_names[k] : "?";
+}
+
+int kernel_mismatch_from_string(const char *s)
+{
+	for (int i = 0; s && kernel_mismatch_names[i]; i++)
+		if (strcmp(s, kernel_mismatch_names[i]) == 0)
+			return i;
+	return -1;
+}
+
 /* The kernel's own words, on the command line only. */
 static const struct opt kernel_opts[] = {
 	{.key = "resume", .apply = opt_device, .offset = RO(resume), .size = RO_SIZE(resume)},
@@ -282,6 +303,9 @@ const struct opt resume_conf_opts[] = {
 	{.key = "ask_timeout", .apply = opt_u64, .offset = RO(ask_timeout), .max = 86400},
 	{.key = "unlock_fail", .apply = opt_enum, .offset = RO(unlock_fail),
 	 .names = unlock_fail_names},
+	{.key = "kernel_mismatch", .apply = opt_enum, .offset = RO(kernel_mismatch),
+	 .names = kernel_mismatch_names},
+	{.key = "mismatch_timeout", .apply = opt_u64, .offset = RO(mismatch_timeout), .max = 86400},
 	{.key = "overlay", .apply = opt_overlay, .offset = RO(overlays)},
 	{.key = "rollback", .apply = opt_rollback, .offset = RO(rollback)},
 	{.key = "fallback", .apply = opt_rollback, .offset = RO(fallback), .min = 1},
@@ -304,6 +328,7 @@ void resume_opts_init(struct resume_opts *o)
 	o->fallback = ROLLBACK_RESUME;
 	o->merge_timeout = RESUME_DEFAULT_MERGE_TIMEOUT;
 	o->readahead = RESUME_READAHEAD_AUTO;
+	o->mismatch_timeout = RESUME_DEFAULT_MISMATCH_TIMEOUT;
 }
 
 int resume_opts_apply(struct resume_opts *o, const char *key, const char *value)

@@ -108,6 +108,15 @@ struct resume_opts {
 		UNLOCK_FAIL_DISCARD,  /* boot without resuming, image invalidated */
 		UNLOCK_FAIL_POWEROFF, /* power off, image kept for a later try */
 	} unlock_fail;         /* rd.snap.unlock_fail= */
+	/* The running kernel cannot take the image (another build, or its
+	 * loader refused it): what to do before anything is mounted. */
+	enum kernel_mismatch {
+		KERNEL_MISMATCH_ASK,      /* ask on the console; boot on after a while */
+		KERNEL_MISMATCH_BOOT,     /* boot on: the image is invalidated */
+		KERNEL_MISMATCH_POWEROFF, /* power off, the image kept for its kernel */
+		KERNEL_MISMATCH_REBOOT,   /* reboot, the image kept for its kernel */
+	} kernel_mismatch;     /* rd.snap.kernel_mismatch= */
+	uint64_t mismatch_timeout; /* rd.snap.mismatch_timeout=: seconds the question waits */
 	/* Rollback overlays. */
 	struct overlay_list overlays;  /* rd.snap.overlay=, repeatable */
 	enum rollback_action rollback; /* rd.snap.rollback=: this boot's choice */
@@ -118,6 +127,7 @@ struct resume_opts {
 #define RESUME_DEFAULT_TIMEOUT 10
 #define RESUME_DEFAULT_TRIES 3
 #define RESUME_DEFAULT_MERGE_TIMEOUT 600
+#define RESUME_DEFAULT_MISMATCH_TIMEOUT 30
 /* rd.snap.readahead= unset: sized from free memory, at most this many MiB. */
 #define RESUME_READAHEAD_AUTO UINT64_MAX
 #define RESUME_READAHEAD_AUTO_MAX 64
@@ -125,6 +135,11 @@ struct resume_opts {
 
 /* The name rd.snap.unlock_fail= takes for each policy. */
 const char *unlock_fail_to_string(enum unlock_fail f);
+
+/* The word of rd.snap.kernel_mismatch= for each choice; -1 for a word that
+ * is none (kernel_mismatch_from_string). */
+const char *kernel_mismatch_to_string(enum kernel_mismatch k);
+int kernel_mismatch_from_string(const char *s);
 
 void resume_opts_init(struct resume_opts *o);
 

@@ -32,7 +32,6 @@
 #include "target.h"
 #include "util.h"
 
-
 #include "resume.h"
 
 struct restore_ctx {
@@ -51,6 +50,7 @@ struct restore_ctx {
 	struct pipe *pipe;
 	uint64_t longest_seq, longest_fetched, longest_worked;
 	uint64_t chunks; /* handed to the kernel */
+	int put_error;   /* the kernel refused a write(): its errno */
 };
 
 /* The kernel's part of the load runs in our write() calls, on the thread
@@ -76,6 +76,8 @@ static int put_snapshot_pages(void *userdata, const void *pages, uint32_t n)
 	}
 	c->kernel_ns += t;
 	c->chunks++;
+	if (r < 0 && !c->put_error)
+		c->put_error = r;
 	return r;
 }
 
@@ -137,6 +139,119 @@ static int refuse(int fd, struct extmap *m, const char *path, const struct image
 	else
 		log_msg("image on %s invalidated; booting without resuming", path);
 	return -ECANCELED;
+}
+
+/*
+ * Does the kernel's loader compare the build of the kernel that wrote an
+ * image with its own?  Where the architecture records a header of its own
+ * in the image (CONFIG_ARCH_HIBERNATION_HEADER: x86, arm64, riscv), the
+ * boot kernel only checks that header (the machine, the memory map, where
+ * the image kernel's restore code is) and jumps into the image kernel's
+ * own restore code, so another build can load it; elsewhere the kernel
+ * refuses any other release or build, and so do we, before loading.
+ */
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) || defined(__riscv)
+#define KERNEL_CHECKS_BUILD 0
+#else
+#define KERNEL_CHECKS_BUILD 1
+#endif
+
+/* Is r what the kernel's loader answers when it will not take an image
+ * (kernel/power/snapshot.c: a header that does not match, page frames it
+ * does not have)?  Memory and I/O errors are not. */
+static bool kernel_refused(int r)
+{
+	return r == -EPERM || r == -EINVAL || r == -ENODEV || r == -EFAULT;
+}
+
+/* What the kernel said when it refused: the last message of its log about
+ * the image (its header check prints "Image mismatch: ..."). */
+static void kernel_reason(char *buf, size_t size)
+{
+	_cleanup_(closep) int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	char rec[1024];
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return;
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		char *text, *eol;
+
+		if (n <= 0)
+			continue; /* EPIPE: a record was overwritten meanwhile */
+		rec[n] = '\0';
+		text = strchr(rec, ';');
+		if (!text)
+			continue;
+		text++;
+		eol = strchr(text, '\n');
+		if (eol)
+			*eol = '\0';
+		if (strcasestr(text, "mismatch") || strcasestr(text, "hibernate image") ||
+		    strcasestr(text, "memory map"))
+			snprintf(buf, size, "%s", text);
+	}
+}
+
+/* Ask what to do about an image only another kernel can take. */
+static enum kernel_mismatch ask_kernel_mismatch(const struct resume_opts *o)
+{
+	char answer[64];
+	int r;
+
+	for (;;) {
+		r = ask_line(ASK_AUTO, CONSOLE,
+			     "Type 'poweroff' or 'reboot' to keep the image and start its kernel "
+			     "from the boot menu, or 'boot' (or nothing) to boot without it: ",
+			     true, (unsigned)o->mismatch_timeout, answer, sizeof(answer));
+		if (r == -ETIMEDOUT) {
+			log_msg("no answer within %" PRIu64 " s", o->mismatch_timeout);
+			return KERNEL_MISMATCH_BOOT;
+		}
+		if (r < 0) {
+			log_error("cannot ask on %s: %s", CONSOLE, strerror(-r));
+			return KERNEL_MISMATCH_BOOT;
+		}
+		if (answer[0] == '\0')
+			return KERNEL_MISMATCH_BOOT;
+		r = kernel_mismatch_from_string(answer);
+		if (r > KERNEL_MISMATCH_ASK)
+			return (enum kernel_mismatch)r;
+		log_msg("answer 'poweroff', 'reboot' or 'boot'");
+	}
+}
+
+/*
+ * The running kernel cannot take the image: it can still come back under
+ * the kernel that wrote it, chosen in the boot menu.  Nothing is
+ * invalidated before the choice (rd.snap.kernel_mismatch=, or the
+ * console's answer): power off or reboot keep the image; booting on
+ * refuses it as any other.
+ */
+static int kernel_mismatch(int fd, struct extmap *m, const char *path,
+			   const struct image_header *h, const struct resume_opts *o,
+			   const struct args *a, const char *why)
+{
+	enum kernel_mismatch choice = o->kernel_mismatch;
+
+	log_error("the running kernel cannot resume the image on %s: %s", path, why);
+	log_msg("the image can come back under the kernel that wrote it: %s (%s)",
+		h->kernel_release, h->kernel_version);
+	if (a->dry_run)
+		return refuse(fd, m, path, h, o, a, "another kernel's image");
+	if (choice == KERNEL_MISMATCH_ASK)
+		choice = ask_kernel_mismatch(o);
+	if (choice == KERNEL_MISMATCH_POWEROFF || choice == KERNEL_MISMATCH_REBOOT) {
+		log_msg("image on %s kept; %s: start %s from the boot menu to resume it", path,
+			choice == KERNEL_MISMATCH_REBOOT ? "rebooting" : "powering off",
+			h->kernel_release);
+		sync();
+		reboot(choice == KERNEL_MISMATCH_REBOOT ? RB_AUTOBOOT : RB_POWER_OFF);
+		log_error("Failed to %s: %s", choice == KERNEL_MISMATCH_REBOOT ? "reboot" : "power off",
+			  strerror(errno));
+	}
+	return refuse(fd, m, path, h, o, a, "booting on without it");
 }
 
 /* The image must come from this machine, with this much memory.  false
@@ -330,12 +445,20 @@ int resume_from(const char *path, const struct resume_opts *o, const struct args
 		log_error("Failed to identify the running kernel: %s", strerror(-r));
 		return r;
 	}
-	/* An image only fits the exact kernel build that wrote it. */
+	/* Another build is the kernel's business (KERNEL_CHECKS_BUILD). */
 	if (strcmp(h.kernel_release, id.kernel_release) != 0 ||
 	    strcmp(h.kernel_version, id.kernel_version) != 0) {
-		snprintf(msg, sizeof(msg), "written by kernel %s %s, running %s %s",
-			 h.kernel_release, h.kernel_version, id.kernel_release, id.kernel_version);
-		goto refuse;
+		if (KERNEL_CHECKS_BUILD) {
+			snprintf(msg, sizeof(msg), "written by kernel %s %s, running %s %s: this "
+				 "architecture's kernel takes only images of its own build",
+				 h.kernel_release, h.kernel_version, id.kernel_release,
+				 id.kernel_version);
+			closep(&snapfd);
+			return kernel_mismatch(fd, m, path, &h, o, a, msg);
+		}
+		log_msg("image written by kernel %s, running %s: the kernel decides whether it "
+			"takes it",
+			h.kernel_release, id.kernel_release);
 	}
 	if (h.payload_offset + h.payload_bytes > size) {
 		snprintf(msg, sizeof(msg), "image of %" PRIu64 " bytes does not fit on the device "
@@ -391,6 +514,16 @@ int resume_from(const char *path, const struct resume_opts *o, const struct args
 		      on_restore_progress, &rc, &pst);
 	if (r == 0 && !a->dry_run)
 		r = snapdev_finish_write(snapfd);
+	if (r < 0 && kernel_refused(rc.put_error)) {
+		char reason[512];
+
+		/* Closed, the kernel drops what it took: nothing is half-loaded. */
+		closep(&snapfd);
+		kernel_reason(reason, sizeof(reason));
+		snprintf(msg, sizeof(msg), "kernel %s refused the image of kernel %s: %s",
+			 id.kernel_release, h.kernel_release, reason[0] ? reason : strerror(-r));
+		return kernel_mismatch(fd, m, path, &h, o, a, msg);
+	}
 	if (r < 0) {
 		uint64_t bad = pipe_error_chunk(p);
 
