@@ -62,8 +62,8 @@ distro_root() {
 	inputs=("$DISTRO_TAR" "$SNAPWRITE_BIN" "$SNAPRESUME_BIN" "$SNAPTEST_BUILD/guest/workload"
 		"$SNAPTEST_DIR/guest/distro-driver.sh" "$SNAPTEST_DIR/guest/workload-lib.sh"
 		"$SNAPTEST_DIR/lib/distro.sh"
-		"$REPO_DIR"/dracut-module/90snapresume/* "$REPO_DIR"/initramfs-tools/hooks/*
-		"$REPO_DIR"/initramfs-tools/scripts/local-top/* "$REPO_DIR"/systemd/*/* "$REPO_DIR"/systemd/snapwrite-sleep)
+		"$REPO_DIR"/dracut-module/90snapresume/* "$REPO_DIR"/initramfs-hooks/initramfs-tools/hooks/*
+		"$REPO_DIR"/initramfs-hooks/initramfs-tools/scripts/local-top/* "$REPO_DIR"/systemd/*/* "$REPO_DIR"/systemd/snapwrite-sleep)
 	key=$( (printf '%s\n' "$flavour" "$KVER"; ls -l "$DISTRO_TAR"; cat "${inputs[@]:1}") | sha256sum | cut -c 1-16)
 	DISTRO_ROOT=$dir/root-$key.img
 	DISTRO_INITRD=$dir/initrd-$key.img
