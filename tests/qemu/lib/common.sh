@@ -203,6 +203,17 @@ guest_build_root() {
 	guest_image "$tree" "$ROOT_TEMPLATE" "$SNAPTEST_ROOT_MIB" snaproot || return 1
 }
 
+# guest_disks DIR: fresh disks for one guest in DIR: ROOT_IMG, a sparse
+# copy of ROOT_TEMPLATE (/dev/vda), and TARGET_IMG, an empty sparse file of
+# SNAPTEST_TARGET_MIB MiB (/dev/vdb).
+guest_disks() {
+	ROOT_IMG=$1/root.img
+	TARGET_IMG=$1/target.img
+	cp --sparse=always "$ROOT_TEMPLATE" "$ROOT_IMG" || return 1
+	rm -f "$TARGET_IMG"
+	truncate -s "${SNAPTEST_TARGET_MIB}M" "$TARGET_IMG"
+}
+
 # dracut_base: a private dracut base directory, /usr/lib/dracut as
 # symlinks with our module (and DRACUT_EXTRA_MODULES) added, so nothing is
 # installed on the host.
