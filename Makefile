@@ -172,9 +172,9 @@ install: all
 	done
 	install -D -m 0644 dracut-module/90snapresume/snapresume.service \
 		$(DESTDIR)$(DRACUTDIR)/90snapresume/snapresume.service
-	install -D -m 0755 initramfs-tools/hooks/snapresume \
+	install -D -m 0755 initramfs-hooks/initramfs-tools/hooks/snapresume \
 		$(DESTDIR)$(INITRAMFSTOOLSDIR)/hooks/snapresume
-	install -D -m 0755 initramfs-tools/scripts/local-top/snapresume \
+	install -D -m 0755 initramfs-hooks/initramfs-tools/scripts/local-top/snapresume \
 		$(DESTDIR)$(INITRAMFSTOOLSDIR)/scripts/local-top/snapresume
 	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' systemd/systemd-hibernate.service.d/snapresume.conf.in \
 		> $(B)/hibernate-snapresume.conf

@@ -30,57 +30,10 @@ PATH=/usr/sbin:/usr/bin:/sbin:/bin
 SNAPRESUME_KCONFIG_CHECK=/usr/lib/snapresume/kernel-config-check
 export PATH SNAPRESUME_KCONFIG_CHECK
 WORKLOAD_DIR=/tmp
+# shellcheck source=tests/qemu/guest/guest-lib.sh
+. /usr/lib/snaptest/guest-lib.sh
 # shellcheck source=tests/qemu/guest/workload-lib.sh
 . /usr/lib/snaptest/workload-lib.sh
-
-say() {
-	echo "SNAPTEST: $*"
-}
-
-power_off() {
-	sync
-	# A swap file keeps its file system busy: off first, so that it
-	# unmounts clean.
-	swapoff -a 2> /dev/null
-	umount /images /x /b 2> /dev/null
-	mount -o remount,ro / 2> /dev/null
-	poweroff -f
-	# poweroff should not return. It may not even run: a root file system
-	# that fails under us (an overflowed COW store) fails every exec. The
-	# kernel powers off then, and init must not end before it does (that
-	# panics): only shell builtins from here.
-	echo o > /proc/sysrq-trigger
-	while :; do
-		read -r _ < /dev/console
-	done
-}
-
-ensure_mount() { # TYPE DIR [OPTIONS]
-	mkdir -p "$2"
-	if [ "$2" = /proc ]; then
-		[ -e /proc/self ] && return 0
-	elif grep -q "^[^ ]* $2 " /proc/mounts; then
-		return 0
-	fi
-	mount -t "$1" -o "${3:-defaults}" "$1" "$2"
-}
-
-# cmdline_value NAME DEFAULT: value of NAME= on the kernel command line.
-cmdline_value() {
-	read -r _cmdline < /proc/cmdline
-	set -f
-	for _w in $_cmdline; do
-		case $_w in
-		"$1="*)
-			set +f
-			echo "${_w#*=}"
-			return 0
-			;;
-		esac
-	done
-	set +f
-	echo "$2"
-}
 
 do_hibernate() {
 	target=$(cmdline_value snaptest.target /dev/vdb)
@@ -412,15 +365,8 @@ rm -rf /run/udev
 ensure_mount tmpfs /tmp mode=1777,size=64m
 exec < /dev/console > /dev/console 2>&1
 
-# Kernel modules a scenario put into this root (guest_modules), in order.
-load=/lib/modules/$(uname -r)/snaptest.load
-if [ -f "$load" ]; then
-	while read -r _m; do
-		# Loaded already (the initramfs may have needed it too)?
-		grep -q "^$(echo "${_m%.ko}" | tr - _) " /proc/modules && continue
-		insmod "/lib/modules/$(uname -r)/$_m" || say "insmod $_m failed"
-	done < "$load"
-fi
+# Kernel modules a scenario put into this root (guest_modules).
+load_modules
 
 action=$(cmdline_value snaptest.action check)
 say "fresh boot action=$action kernel=$(uname -r)"
@@ -434,4 +380,4 @@ touch) do_touch ;;
 *) say "RESULT error=unknown-action action=$action" ;;
 esac
 say "powering off"
-power_off
+power_off /images /x /b

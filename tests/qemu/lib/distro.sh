@@ -60,10 +60,10 @@ distro_root() {
 	dir=$SNAPTEST_BUILD/distro-$KVER-$flavour
 	distro_base
 	inputs=("$DISTRO_TAR" "$SNAPWRITE_BIN" "$SNAPRESUME_BIN" "$SNAPTEST_BUILD/guest/workload"
-		"$SNAPTEST_DIR/guest/distro-driver.sh" "$SNAPTEST_DIR/guest/workload-lib.sh"
+		"$SNAPTEST_DIR/guest/distro-driver.sh" "$SNAPTEST_DIR/guest/guest-lib.sh" "$SNAPTEST_DIR/guest/workload-lib.sh"
 		"$SNAPTEST_DIR/lib/distro.sh"
-		"$REPO_DIR"/dracut-module/90snapresume/* "$REPO_DIR"/initramfs-tools/hooks/*
-		"$REPO_DIR"/initramfs-tools/scripts/local-top/* "$REPO_DIR"/systemd/*/* "$REPO_DIR"/systemd/snapwrite-sleep)
+		"$REPO_DIR"/dracut-module/90snapresume/* "$REPO_DIR"/initramfs-hooks/initramfs-tools/hooks/*
+		"$REPO_DIR"/initramfs-hooks/initramfs-tools/scripts/local-top/* "$REPO_DIR"/systemd/*/* "$REPO_DIR"/systemd/snapwrite-sleep)
 	key=$( (printf '%s\n' "$flavour" "$KVER"; ls -l "$DISTRO_TAR"; cat "${inputs[@]:1}") | sha256sum | cut -c 1-16)
 	DISTRO_ROOT=$dir/root-$key.img
 	DISTRO_INITRD=$dir/initrd-$key.img
@@ -109,6 +109,7 @@ distro_root() {
 	ln -sf /dev/null "$tree/etc/systemd/system/getty@tty1.service"
 	install -m 0755 "$SNAPTEST_BUILD/guest/workload" "$tree/usr/local/bin/workload"
 	install -m 0755 "$SNAPTEST_DIR/guest/distro-driver.sh" "$tree/usr/local/sbin/snaptest-driver"
+	install -D -m 0644 "$SNAPTEST_DIR/guest/guest-lib.sh" "$tree/usr/lib/snaptest/guest-lib.sh"
 	install -D -m 0644 "$SNAPTEST_DIR/guest/workload-lib.sh" "$tree/usr/lib/snaptest/workload-lib.sh"
 	cat > "$tree/etc/systemd/system/snaptest.service" <<-'EOF'
 		[Unit]

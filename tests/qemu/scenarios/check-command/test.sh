@@ -4,6 +4,8 @@
 # check passes but the initramfs one (the guest has no /boot/initrd.img);
 # /dev/vda is refused as not what resume= names; --json says the same as
 # one object. Under lockdown, without resume=, the check names both.
+#
+# kernels: 6.12
 
 # The kernel's config where the checker looks for it.
 debugfs -w -R "mkdir /boot" "$ROOT_IMG" > /dev/null 2>&1

@@ -5,6 +5,8 @@
 # btrfs is refused. Unchanged, all three file systems pass and the guest
 # resumes. (A change to the xfs is detected in the unit tests: a boot
 # here that mounts it also mounts the root, which the guard names first.)
+#
+# kernels: 6.1
 
 SNAPTEST_TARGET_MIB=1024
 truncate -s 1G "$TARGET_IMG"

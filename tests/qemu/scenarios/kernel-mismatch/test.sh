@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # Hibernated on 6.1, booted on 6.12: snapresume refuses the image of
 # another kernel build with a message, invalidates it, and the boot goes on.
+#
+# kernels: 6.1
 
 hibernate b1-hibernate "snaptest.mib=32"
 written_by=$KVER
