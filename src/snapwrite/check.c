@@ -291,6 +291,41 @@ static void check_target(struct checks *c, const struct args *a)
 			  xt.kind ? " with resume_offset=" : "");
 }
 
+/* A kernel update: the running kernel's modules are gone (its package was
+ * replaced on disk), and the boot loader's entry for it. */
+static void check_kernel_update(struct checks *c, const struct args *a, const char *krel)
+{
+	struct boot_oneshot b;
+	char path[300];
+	struct stat st;
+	int r;
+
+	snprintf(path, sizeof(path), "/lib/modules/%s", krel);
+	if (stat("/lib/modules", &st) < 0)
+		check_say(c, "kernel-update", CHECK_OK,
+			  "no /lib/modules: cannot tell whether a kernel update is pending");
+	else if (stat(path, &st) < 0 && errno == ENOENT)
+		check_say(c, "kernel-update", CHECK_WARN,
+			  "%s is gone: the running kernel's package was replaced (an update is "
+			  "pending); the next boot starts another kernel, which resumes the image "
+			  "only if its loader takes it (snapresume(8)); oneshot_boot=yes starts %s "
+			  "again",
+			  path, krel);
+	else
+		check_say(c, "kernel-update", CHECK_OK, "the running kernel %s is installed", krel);
+
+	r = bootloader_find(krel, &b);
+	if (r == 0)
+		check_say(c, "bootloader", CHECK_OK, "%s (%s): the entry of %s is '%s'%s", b.loader,
+			  b.config, krel, b.entry,
+			  a->oneshot_boot ? "; hibernate makes it the next boot's (oneshot_boot=yes)"
+					  : "; oneshot_boot=yes would make it the next boot's");
+	else
+		check_say(c, "bootloader", a->oneshot_boot ? CHECK_FAIL : CHECK_OK, "%s%s%s%s",
+			  bootloader_problem(r), b.loader[0] ? " (" : "", b.loader,
+			  b.loader[0] ? ")" : "");
+}
+
 /* Everything that would make hibernation fail, before the user tries. */
 int do_check(const struct args *a)
 {
@@ -306,6 +341,7 @@ int do_check(const struct args *a)
 	check_kernel(&c);
 	check_initramfs(&c, id.kernel_release);
 	check_target(&c, a);
+	check_kernel_update(&c, a, id.kernel_release);
 	if (o.json)
 		printf("\n  ],\n  \"failed\": %u,\n  \"warnings\": %u\n}\n", c.failed, c.warned);
 	else

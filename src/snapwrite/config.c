@@ -136,6 +136,8 @@ static const struct opt config_opts[] = {
 	{.key = "cow_min", .apply = opt_size, .offset = A(cow_min), .min = 1 << 20,
 	 .max = UINT64_MAX / 2, .want = "at least 1M"},
 	{.key = "monitor_interval", .apply = opt_u64, .offset = A(monitor_interval), .max = 86400},
+	{.key = "oneshot_boot", .apply = opt_bool, .offset = A(oneshot_boot),
+	 .want = "want yes or no"},
 };
 
 /* A line of the configuration that was not applied: an unknown key is

@@ -437,8 +437,9 @@ int do_hibernate(const struct args *a)
 	static struct overlay_spec specs[OVERLAY_MAX];
 	_cleanup_(plan_undop) struct ovl_plan *undo = NULL;
 	struct identity id;
+	struct boot_oneshot boot;
 	uint64_t size, t_freeze, t_snap, t_done, image_bytes = 0;
-	bool in_suspend = false;
+	bool in_suspend = false, oneshot = a->oneshot_boot && !a->snapshot, oneshot_set = false;
 	char u[37];
 	char inhibitors[512];
 	int r;
@@ -466,6 +467,15 @@ int do_hibernate(const struct args *a)
 	if (r < 0) {
 		log_error("Failed to identify the running kernel: %s", strerror(-r));
 		return -ECANCELED;
+	}
+	if (oneshot) {
+		r = bootloader_find(id.kernel_release, &boot);
+		if (r < 0) {
+			log_error("oneshot_boot=yes, but the next boot cannot be pointed at kernel %s: "
+				  "%s; nothing was done (oneshot_boot=no hibernates without it)",
+				  id.kernel_release, bootloader_problem(r));
+			return -ECANCELED;
+		}
 	}
 	r = fs_guard_plan(a, &plan);
 	if (r)
@@ -545,6 +555,20 @@ int do_hibernate(const struct args *a)
 	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0) {
 		log_error("Failed to lock memory: %s", strerror(errno));
 		return -ECANCELED;
+	}
+
+	/* Before the freeze: the boot loader writes to a file system. */
+	if (oneshot) {
+		r = bootloader_set_oneshot(&boot);
+		if (r < 0) {
+			log_error("Failed to set %s's one-shot entry '%s' (%s): %s; nothing was done",
+				  boot.loader, boot.entry, boot.tool, strerror(-r));
+			r = -ECANCELED;
+			goto unlock;
+		}
+		oneshot_set = true;
+		log_msg("the next boot starts %s (%s entry '%s')", id.kernel_release, boot.loader,
+			boot.entry);
 	}
 
 	log_msg("freezing the system");
@@ -676,6 +700,11 @@ thaw:
 	snapdev_unfreeze(snapfd);
 unlock:
 	munlockall();
+	/* Not powered off (or back from the image): the one-shot entry must
+	 * not choose a later boot's kernel. */
+	if (oneshot_set && (r < 0 || !in_suspend) && bootloader_clear_oneshot(&boot) < 0)
+		log_error("Failed to clear %s's one-shot entry in %s, ignoring", boot.loader,
+			  boot.loader[0] == 'G' ? boot.env : "the EFI variables");
 	if (r < 0)
 		return r;
 	if (!in_suspend)

@@ -75,6 +75,7 @@ struct args {
 	struct overlay_list overlays; /* overlay= lines */
 	uint64_t cow_min;      /* cow_min=: the smallest COW store taken */
 	uint64_t monitor_interval; /* monitor_interval=: seconds, 0 none */
+	bool oneshot_boot;         /* oneshot_boot=yes: the next boot starts this kernel */
 };
 
 /* The LUKS2 volume an image goes into, and what we did to it. */
@@ -142,6 +143,24 @@ void out_end(struct out *o);
 
 /* snapshot.c: the overlays of the configuration and of the command line */
 size_t overlay_specs(const struct args *a, struct overlay_spec *specs);
+
+/* bootloader.c: the next boot's one-shot entry (oneshot_boot=) */
+struct boot_oneshot {
+	char loader[16];  /* "GRUB" or "systemd-boot" */
+	char config[320]; /* grub.cfg, or the entries folder */
+	char env[256];    /* GRUB: its environment block */
+	char tool[256];   /* grub-editenv, grub2-editenv or bootctl */
+	char entry[512];  /* what the one-shot choice is set to */
+	char title[256];
+};
+/* The boot loader and the entry of kernel release krel: 0; -ENOENT no boot
+ * loader known, -ESRCH no entry for krel, -ENOEXEC no tool to set it
+ * (ret is filled as far as it got). */
+int bootloader_find(const char *krel, struct boot_oneshot *ret);
+int bootloader_set_oneshot(const struct boot_oneshot *b);
+int bootloader_clear_oneshot(const struct boot_oneshot *b);
+/* bootloader_find()'s error, in words. */
+const char *bootloader_problem(int r);
 
 /* The verbs. */
 int do_hibernate(const struct args *a); /* hibernate, and snapshot (a->snapshot) */

@@ -24,7 +24,8 @@
 # snaptest.preopen=NAME (open the LUKS2 volume on /dev/vdb first),
 # snaptest.mib=
 # (workload size, default 128), snaptest.seed= (default 1);
-# snaptest.cmd=snapshot (rollback: see after_snapshot).
+# snaptest.cmd=snapshot (rollback: see after_snapshot); snaptest.grub=1
+# (a GRUB configuration in /boot/grub: see make_grub).
 
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 SNAPRESUME_KCONFIG_CHECK=/usr/lib/snapresume/kernel-config-check
@@ -138,7 +139,7 @@ do_hibernate() {
 	say "resumed: snapwrite returned 0"
 	check_workload
 	after_resume "$setup" "$target"
-	say "RESULT action=hibernate resumed=yes pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs tmpfs_sha256=$tmp_now swap_again=$swap_again f=$(f_state)"
+	say "RESULT action=hibernate resumed=yes pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs tmpfs_sha256=$tmp_now swap_again=$swap_again f=$(f_state) kernel=$(uname -r)"
 }
 
 # f_state: the file a scenario writes after a snapshot: present or absent.
@@ -367,6 +368,51 @@ exec < /dev/console > /dev/console 2>&1
 
 # Kernel modules a scenario put into this root (guest_modules).
 load_modules
+
+# snaptest.grub=1: a GRUB configuration as Debian's grub-mkconfig writes
+# one, made on the first boot that asks (the root keeps it): the default
+# entry starts another kernel, the running one is in the submenu, after its
+# recovery entry; and an empty environment block. The guest still boots
+# with -kernel: what matters is what snapwrite leaves in grubenv.
+make_grub() {
+	[ -e /boot/grub/grub.cfg ] && return 0
+	mkdir -p /boot/grub
+	_k=$(uname -r)
+	cat > /boot/grub/grub.cfg << GRUBCFG
+if [ -s \$prefix/grubenv ]; then
+  load_env
+fi
+if [ "\${next_entry}" ] ; then
+   set default="\${next_entry}"
+   set next_entry=
+   save_env next_entry
+else
+   set default="0"
+fi
+function load_video {
+  insmod all_video
+}
+menuentry 'Debian GNU/Linux' --class debian \$menuentry_id_option 'gnulinux-simple-snaproot' {
+	load_video
+	linux	/boot/vmlinuz-9.9.9-new-amd64 root=LABEL=snaproot ro quiet
+}
+submenu 'Advanced options for Debian GNU/Linux' \$menuentry_id_option 'gnulinux-advanced-snaproot' {
+	menuentry 'Debian GNU/Linux, with Linux $_k (recovery mode)' \$menuentry_id_option 'gnulinux-$_k-recovery-snaproot' {
+		linux	/boot/vmlinuz-$_k root=LABEL=snaproot ro single
+	}
+	menuentry 'Debian GNU/Linux, with Linux $_k' \$menuentry_id_option 'gnulinux-$_k-advanced-snaproot' {
+		linux	/boot/vmlinuz-$_k root=LABEL=snaproot ro quiet
+	}
+}
+GRUBCFG
+	grub-editenv /boot/grub/grubenv create
+	sync
+}
+
+if [ "$(cmdline_value snaptest.grub 0)" = 1 ]; then
+	make_grub
+	say "grubenv before: $(grep -v '^#' /boot/grub/grubenv | tr '\n' ' ')"
+fi
 
 action=$(cmdline_value snaptest.action check)
 say "fresh boot action=$action kernel=$(uname -r)"

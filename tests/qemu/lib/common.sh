@@ -165,15 +165,43 @@ modules_unpack() {
 # the scenarios' guest and sets ROOT_TEMPLATE, and the same tree on an ext4
 # of 4 KiB blocks (ROOT_TEMPLATE_4K; mkfs.ext4 gives a root this small 1 KiB
 # blocks).
+# grub_editenv_path: GRUB's environment block tool for the guest root (the
+# oneshot_boot= scenarios): the host's, or grub-common's, fetched with
+# apt-get download into $SNAPTEST_CACHE and unpacked there (nothing is
+# installed on the host). Prints its path.
+grub_editenv_path() {
+	local dir=$SNAPTEST_CACHE/grub-common deb
+	if command -v grub-editenv > /dev/null; then
+		command -v grub-editenv
+		return 0
+	fi
+	if [ ! -x "$dir/usr/bin/grub-editenv" ]; then
+		mkdir -p "$SNAPTEST_CACHE/debs"
+		deb=$(find "$SNAPTEST_CACHE/debs" -maxdepth 1 -name 'grub-common_*.deb' | sort -V | tail -n 1)
+		if [ -z "$deb" ]; then
+			(cd "$SNAPTEST_CACHE/debs" && apt-get download -q grub-common > /dev/null 2>&1) || {
+				apt-get update -qq > /dev/null 2>&1 || true
+				(cd "$SNAPTEST_CACHE/debs" && apt-get download -q grub-common > /dev/null 2>&1)
+			} || return 1
+			deb=$(find "$SNAPTEST_CACHE/debs" -maxdepth 1 -name 'grub-common_*.deb' | sort -V | tail -n 1)
+		fi
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		dpkg-deb -x "$deb" "$dir" || return 1
+	fi
+	echo "$dir/usr/bin/grub-editenv"
+}
+
 guest_build_root() {
-	local dir=$SNAPTEST_BUILD/guest key tree
+	local dir=$SNAPTEST_BUILD/guest key tree editenv
 	mkdir -p "$dir"
+	editenv=$(grub_editenv_path) || return 1
 	if [ ! -x "$dir/workload" ] || [ "$SNAPTEST_DIR/guest/workload.c" -nt "$dir/workload" ]; then
 		gcc -static -O2 -Wall -Wextra -o "$dir/workload" "$SNAPTEST_DIR/guest/workload.c" || return 1
 	fi
 	mapfile -t libs < <( (binary_libs "$SNAPWRITE_BIN"; binary_libs /sbin/cryptsetup
-		binary_libs /sbin/mke2fs) | sort -u)
-	key=$(hash_files "${GUEST_TREE_INPUTS[@]}" /sbin/cryptsetup /sbin/mke2fs "$dir/workload" \
+		binary_libs /sbin/mke2fs; binary_libs "$editenv") | sort -u)
+	key=$(hash_files "${GUEST_TREE_INPUTS[@]}" /sbin/cryptsetup /sbin/mke2fs "$editenv" "$dir/workload" \
 		"$SNAPTEST_DIR/guest/init.sh" "$SNAPTEST_DIR/guest/workload-lib.sh" \
 		"$SNAPTEST_DIR/guest/image.key" "$SNAPWRITE_BIN" "$REPO_DIR/kernel-config/check" \
 		"$REPO_DIR/kernel-config/snapresume.config" "${libs[@]}")
@@ -197,6 +225,9 @@ guest_build_root() {
 	# mke2fs, for a file system made inside a LUKS2 volume in the guest (by
 	# its full path: busybox sh prefers its own applet of that name).
 	guest_install_bin "$tree" /sbin/mke2fs /usr/sbin/mke2fs || return 1
+	# grub-editenv, for a GRUB environment block in the guest (snapwrite's
+	# oneshot_boot=; the guest itself boots with -kernel).
+	guest_install_bin "$tree" "$editenv" /usr/bin/grub-editenv || return 1
 	# The test key of LUKS2 targets, where snapwrite.conf's keyfile= finds it.
 	install -D -m 0400 "$SNAPTEST_DIR/guest/image.key" "$tree/etc/snapresume/image.key"
 	guest_image "$tree" "$ROOT_TEMPLATE_4K" "$SNAPTEST_ROOT_MIB" snaproot -b 4096 || return 1
