@@ -188,8 +188,12 @@ static void kernel_reason(char *buf, size_t size)
 		eol = strchr(text, '\n');
 		if (eol)
 			*eol = '\0';
-		if (strcasestr(text, "mismatch") || strcasestr(text, "hibernate image") ||
-		    strcasestr(text, "memory map"))
+		/* "PM: hibernation: Image mismatch: memory size" (any
+		 * architecture); x86's header check: "Unrecognized hibernate
+		 * image header format!", "Hibernate inconsistent memory map
+		 * detected!". */
+		if ((strncmp(text, "PM: ", 4) == 0 && strstr(text, "mismatch")) ||
+		    strstr(text, "hibernate image header") || strstr(text, "inconsistent memory map"))
 			snprintf(buf, size, "%s", text);
 	}
 }
@@ -520,8 +524,13 @@ int resume_from(const char *path, const struct resume_opts *o, const struct args
 		/* Closed, the kernel drops what it took: nothing is half-loaded. */
 		closep(&snapfd);
 		kernel_reason(reason, sizeof(reason));
+		if (!reason[0])
+			snprintf(reason, sizeof(reason), "%s (%s)",
+				 rc.put_error == -EFAULT ? "its loader does not take the image's page list"
+							 : "its loader said nothing more",
+				 strerror(-rc.put_error));
 		snprintf(msg, sizeof(msg), "kernel %s refused the image of kernel %s: %s",
-			 id.kernel_release, h.kernel_release, reason[0] ? reason : strerror(-r));
+			 id.kernel_release, h.kernel_release, reason);
 		return kernel_mismatch(fd, m, path, &h, o, a, msg);
 	}
 	if (r < 0) {
