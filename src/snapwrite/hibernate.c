@@ -483,8 +483,8 @@ int do_hibernate(const struct args *a)
 	if (a->snapshot) {
 		undo = &oplan;
 		r = rollback_plan(specs, overlay_specs(a, specs), a->cow_min, path, &oplan);
-		if (r)
-			return r > 0 ? -ECANCELED : -ENXIO;
+		if (r < 0)
+			return r == -ECANCELED ? r : -ENXIO;
 	}
 	if (id.has_machine) {
 		r = image_record_add(&h, IMAGE_REC_MACHINE, id.machine, sizeof(id.machine));

@@ -59,6 +59,8 @@ static bool same_dev(const char *path, unsigned maj, unsigned min)
 	       major(st.st_rdev) == maj && minor(st.st_rdev) == min;
 }
 
+/* A problem that refuses the snapshot, said: the checks below return how
+ * many they found (0 or 1), rollback_plan() adds them up. */
 static int offender(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int offender(const char *fmt, ...)
 {
@@ -240,7 +242,7 @@ int rollback_plan(const struct overlay_spec *specs, size_t n, uint64_t cow_min,
 	if (n == 0) {
 		log_error("No overlay is configured: set overlay=NAME,ORIGIN,COW in the "
 			  "configuration, or rd.snap.overlay= on the kernel command line");
-		return 1;
+		return -ECANCELED;
 	}
 	for (size_t i = 0; i < n && i < OVERLAY_MAX; i++) {
 		struct ovl *o = &plan->o[plan->n++];
@@ -293,7 +295,7 @@ int rollback_plan(const struct overlay_spec *specs, size_t n, uint64_t cow_min,
 		log_error("Refusing to take a snapshot: %d problem%s above; nothing was frozen, "
 			  "nothing was written",
 			  bad, bad == 1 ? "" : "s");
-		return 1;
+		return -ECANCELED;
 	}
 
 	/* The stores, fresh: the kernel starts a new one over zeros. */

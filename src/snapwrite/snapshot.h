@@ -39,7 +39,8 @@ struct ovl_plan {
  * Before anything is frozen: check every configured overlay, the mounts
  * and the swap areas; print each offender; prepare the COW stores (drop
  * old ones, make zram devices).  target: the device the image goes to.  0,
- * or 1 after printing why the snapshot is refused, or negative errno.
+ * -ECANCELED after printing why the snapshot is refused, or another
+ * negative errno.
  */
 int rollback_plan(const struct overlay_spec *specs, size_t n, uint64_t cow_min,
 		  const char *target, struct ovl_plan *plan);
