@@ -127,6 +127,9 @@ static int refuse(int fd, struct extmap *m, const char *path, const struct image
 	int r;
 
 	log_error("refusing image on %s: %s", path, why);
+	/* A refused snapshot image's COW stores are never merged. */
+	if (h && image_snapshot_info(h, NULL))
+		overlays.refused = true;
 	if (o->keep || a->dry_run) {
 		log_msg("image on %s kept (%s); booting without resuming", path,
 			a->dry_run ? "--dry-run" : "rd.snap.keep");
@@ -368,7 +371,7 @@ int resume_from(const char *path, const struct resume_opts *o, const struct args
 	const char *why = NULL;
 	char msg[1024], u[37];
 	uint64_t size, t0, t1, ahead_mib, load_pages;
-	bool snapshot;
+	bool snapshot = false;
 	int r;
 
 	r = blockdev_open(path, a->dry_run ? O_RDONLY : O_RDWR, true, &fd, &size);
@@ -390,6 +393,9 @@ int resume_from(const char *path, const struct resume_opts *o, const struct args
 	case IMAGE_INVALIDATED:
 		log_msg("no image on %s (the last one was %s)", path,
 			image_dead_reason_to_string(h.dead_reason));
+		/* Its records still say which COW stores are its own. */
+		if (image_snapshot_info(&h, NULL))
+			overlays_remember(&overlays, &h);
 		return 0;
 	case IMAGE_DAMAGED:
 		snprintf(msg, sizeof(msg), "damaged header: %s", why);
@@ -401,8 +407,14 @@ int resume_from(const char *path, const struct resume_opts *o, const struct args
 		break;
 	}
 	image_uuid_format(h.uuid, u);
+	snapshot = image_snapshot_info(&h, NULL);
+	if (snapshot)
+		overlays_remember(&overlays, &h);
 
 	if (o->noresume) {
+		/* A snapshot's changes are kept, as by default. */
+		if (snapshot)
+			overlay_action = ROLLBACK_KEEP;
 		log_msg("noresume given: not resuming image %s on %s", u, path);
 		if (a->dry_run)
 			return 0;
@@ -417,7 +429,6 @@ int resume_from(const char *path, const struct resume_opts *o, const struct args
 	}
 
 	/* A snapshot: resume it, or keep or discard what happened since. */
-	snapshot = image_snapshot_info(&h, NULL);
 	if (snapshot) {
 		overlay_action = overlays_decide(o, &overlays, &h);
 		if (overlay_action != ROLLBACK_RESUME) {

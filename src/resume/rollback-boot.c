@@ -15,6 +15,7 @@
 #include "blockdev.h"
 #include "cow.h"
 #include "dm.h"
+#include "fsguard.h"
 #include "log.h"
 #include "util.h"
 
@@ -59,6 +60,10 @@ void overlays_scan(const struct resume_opts *o, struct boot_plan *bp)
 			continue;
 		}
 		snprintf(b->cow, sizeof(b->cow), "%s", cow);
+		if (stat(cow, &st) == 0) {
+			b->cow_major = major(st.st_rdev);
+			b->cow_minor = minor(st.st_rdev);
+		}
 		if (b->state != COW_NONE)
 			log_msg("overlay %s: the COW store %s holds %s since a snapshot", b->spec.name,
 				cow,
@@ -73,6 +78,99 @@ static const struct boot_ovl *find(const struct boot_plan *bp, const char *name)
 		if (strcmp(bp->o[i].spec.name, name) == 0)
 			return &bp->o[i];
 	return NULL;
+}
+
+void overlays_remember(struct boot_plan *bp, const struct image_header *h)
+{
+	bp->h = *h;
+	bp->has_header = true;
+}
+
+/* The overlay record of name in h: 0, or -ENOENT. */
+static int record_of(const struct image_header *h, const char *name, struct overlay_rec *ret)
+{
+	const uint8_t *p;
+	uint16_t type, len;
+	size_t cursor = 0;
+
+	while (image_record_next(h, &cursor, &type, &p, &len) == 1)
+		if (type == IMAGE_REC_OVERLAY && overlay_rec_decode(p, len, ret) == 0 &&
+		    strcmp(ret->name, name) == 0)
+			return 0;
+	return -ENOENT;
+}
+
+/*
+ * Is b's COW store the one the snapshot image h put there?  Its device is
+ * the one the image recorded, and it holds a store of the chunk size the
+ * image recorded.  A device spec that names another disk now (a renamed
+ * /dev/sdX) must not be touched.  true, or false and why.
+ */
+static bool store_is_ours(const struct boot_ovl *b, const struct image_header *h, char *why,
+			  size_t size)
+{
+	struct overlay_rec rec;
+
+	if (!h) {
+		snprintf(why, size, "no snapshot image names it as its COW store");
+		return false;
+	}
+	if (record_of(h, b->spec.name, &rec) < 0 || rec.kind != OVERLAY_PERSISTENT) {
+		snprintf(why, size, "the snapshot image has no persistent overlay %s",
+			 b->spec.name);
+		return false;
+	}
+	if (!b->cow[0] || b->cow_major != rec.cow_major || b->cow_minor != rec.cow_minor) {
+		snprintf(why, size, "%s is %u:%u, the snapshot's COW store was %u:%u (%s)",
+			 b->cow[0] ? b->cow : b->spec.cow, b->cow_major, b->cow_minor,
+			 rec.cow_major, rec.cow_minor, rec.cow_spec);
+		return false;
+	}
+	if (b->state == COW_NONE || b->chunk_sectors != rec.chunk_sectors) {
+		snprintf(why, size, "%s holds %s, not the snapshot's store (chunks of %u sectors)",
+			 b->cow, b->state == COW_NONE ? "no COW store" : "another COW store",
+			 rec.chunk_sectors);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Is b's origin exactly as the snapshot image recorded it?  The file
+ * system on it (the overlay showed the same one, so the image has an
+ * fs-guard record with its UUID) must pass the guard the resume uses.
+ * true, or false and why.
+ */
+static bool origin_unchanged(const struct boot_ovl *b, const struct image_header *h, char *why,
+			     size_t size)
+{
+	struct fs_guard then, now;
+	const uint8_t *p;
+	uint16_t type, len;
+	size_t cursor = 0;
+	char reason[256];
+	int r;
+
+	r = fsguard_read(b->origin, &now);
+	if (r < 0) {
+		snprintf(why, size, "its origin %s cannot be checked: %s", b->origin, strerror(-r));
+		return false;
+	}
+	while (image_record_next(h, &cursor, &type, &p, &len) == 1) {
+		if (type != IMAGE_REC_FS_GUARD)
+			continue;
+		fs_guard_decode(p, &then);
+		if (memcmp(then.uuid, now.uuid, sizeof(now.uuid)) != 0)
+			continue;
+		if (fsguard_same(&then, &now, reason, sizeof(reason)))
+			return true;
+		snprintf(why, size, "its origin %s changed since the snapshot: %s", b->origin,
+			 reason);
+		return false;
+	}
+	snprintf(why, size, "the snapshot recorded no state of the file system on its origin %s",
+		 b->origin);
+	return false;
 }
 
 enum rollback_action overlays_decide(const struct resume_opts *o, const struct boot_plan *bp,
@@ -119,6 +217,7 @@ enum rollback_action overlays_decide(const struct resume_opts *o, const struct b
 int overlays_drop_for_resume(const struct boot_plan *bp, const struct image_header *h,
 			     bool check_only, char *why, size_t size)
 {
+	char store[384];
 	struct overlay_rec rec;
 	const uint8_t *p;
 	uint16_t type, len;
@@ -152,6 +251,12 @@ int overlays_drop_for_resume(const struct boot_plan *bp, const struct image_head
 				 "be dropped",
 				 rec.name, b->spec.cow);
 			return -ENOENT;
+		}
+		if (rec.kind == OVERLAY_PERSISTENT && !store_is_ours(b, h, store, sizeof(store))) {
+			snprintf(why, size, "overlay %s: %s; it is left untouched, so the snapshot's "
+				 "changes cannot be dropped",
+				 rec.name, store);
+			return -ESTALE;
 		}
 	}
 	if (check_only)
@@ -246,12 +351,38 @@ static int merge(const struct resume_opts *o, struct boot_ovl *b)
 	return 0;
 }
 
+/*
+ * Merge b's store?  When this boot decided keep for a snapshot image it did
+ * not refuse, and the origin is as the image recorded it; or when an
+ * earlier boot decided keep (the image says so) and its merge did not
+ * finish: the origin is partly merged then, and only merging on makes it
+ * whole.  false with why (empty when there was nothing to merge for).
+ */
+static bool merge_wanted(const struct boot_plan *bp, enum rollback_action action,
+			 const struct boot_ovl *b, char *why, size_t size)
+{
+	why[0] = '\0';
+	if (action == ROLLBACK_KEEP && !bp->refused)
+		return origin_unchanged(b, &bp->h, why, size);
+	if (action == ROLLBACK_UNSET && bp->h.dead_reason == IMAGE_DEAD_KEPT) {
+		log_msg("overlay %s: finishing the merge an earlier boot began", b->spec.name);
+		return true;
+	}
+	if (bp->refused)
+		snprintf(why, size, "the snapshot image was refused");
+	else if (action == ROLLBACK_UNSET)
+		snprintf(why, size, "no snapshot image asks for them to be kept");
+	return false;
+}
+
 void overlays_setup(const struct resume_opts *o, struct boot_plan *bp,
 		    enum rollback_action action, bool dry_run)
 {
+	const struct image_header *h = bp->has_header ? &bp->h : NULL;
+
 	for (size_t i = 0; i < bp->n; i++) {
 		struct boot_ovl *b = &bp->o[i];
-		char linear[48];
+		char linear[48], why[512] = "";
 		int r;
 
 		if (!b->found)
@@ -270,26 +401,33 @@ void overlays_setup(const struct resume_opts *o, struct boot_plan *bp,
 				b->state == COW_VALID ? "changes" : "nothing to keep");
 			continue;
 		}
-		if (b->state == COW_VALID && action != ROLLBACK_DISCARD) {
+		if (b->state != COW_NONE && !store_is_ours(b, h, why, sizeof(why))) {
+			log_error("overlay %s: the COW store %s is not touched: %s", b->spec.name,
+				  b->cow[0] ? b->cow : b->spec.cow, why);
+		} else if (b->state == COW_VALID && merge_wanted(bp, action, b, why, sizeof(why))) {
 			/* Whatever the outcome, never map the origin alone under
 			 * a store that is (partly) merged: the file system would
 			 * be in neither state.  A failed merge leaves the
 			 * merging mapping, which shows the merged data. */
 			merge(o, b);
 			continue;
-		}
-		if (b->state != COW_NONE) {
+		} else if (b->state != COW_NONE) {
 			r = cow_drop(b->cow);
 			if (r < 0)
 				log_error("overlay %s: dropping the COW store %s failed: %s",
 					  b->spec.name, b->cow, strerror(-r));
+			else if (b->state == COW_INVALID)
+				log_msg("overlay %s: the changes since the snapshot were lost when its "
+					"COW store overflowed (COW store %s dropped)",
+					b->spec.name, b->cow);
+			else if (why[0])
+				log_error("overlay %s: the changes since the snapshot are not merged: "
+					  "%s; COW store %s dropped",
+					  b->spec.name, why, b->cow);
 			else
-				log_msg("overlay %s: %s (COW store %s dropped)", b->spec.name,
-					b->state == COW_INVALID
-						? "the changes since the snapshot were lost when "
-						  "its COW store overflowed"
-						: "the changes since the snapshot discarded",
-					b->cow);
+				log_msg("overlay %s: the changes since the snapshot discarded (COW "
+					"store %s dropped)",
+					b->spec.name, b->cow);
 		}
 		snprintf(linear, sizeof(linear), "%u:%u 0", b->origin_major, b->origin_minor);
 		r = dmx_create(b->spec.name, b->len, "linear", linear);

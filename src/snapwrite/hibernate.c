@@ -676,7 +676,8 @@ int do_hibernate(const struct args *a)
 		     a->snapshot ? "running on" : a->reboot ? "rebooting" : "powering off");
 
 	if (a->snapshot) {
-		undo = NULL; /* the zram stores are in use now */
+		undo = NULL;       /* the zram stores are in use now */
+		ct.marked = false; /* the image stays valid, its marker with it */
 		goto cancel;
 	}
 

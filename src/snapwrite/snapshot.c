@@ -74,6 +74,17 @@ static int offender(const char *fmt, ...)
 	return 1;
 }
 
+/* Is the device at path the overlay mapping name itself? */
+static bool target_on_overlay(const char *path, const char *name)
+{
+	char dm[OVERLAY_NAME_LEN];
+	struct stat st;
+
+	return path && stat(path, &st) == 0 && S_ISBLK(st.st_mode) &&
+	       dmx_name_of(major(st.st_rdev), minor(st.st_rdev), dm, sizeof(dm)) > 0 &&
+	       strcmp(dm, name) == 0;
+}
+
 /* The mapping NAME must be a linear mapping of the whole origin. */
 static int check_mapping(struct ovl *o)
 {
@@ -258,6 +269,12 @@ int rollback_plan(const struct overlay_spec *specs, size_t n, uint64_t cow_min,
 		if (same_dev(target, o->origin_major, o->origin_minor))
 			bad += offender("Overlay %s: its origin %s is the image's target",
 					o->spec.name, o->origin);
+		if (target_on_overlay(target, o->spec.name))
+			bad += offender("Overlay %s: the image's target %s is on it (an image file in "
+					"its file system?): the image's header is written after the "
+					"overlay is inserted, so it would land in the COW store, not "
+					"where the next boot reads it; put the image elsewhere",
+					o->spec.name, target);
 		r = check_mapping(o);
 		if (r == 0)
 			r = find_write_unit(o);
@@ -596,6 +613,8 @@ size_t overlay_specs(const struct args *a, struct overlay_spec *specs)
 /* Arm the next boot: what it does with the snapshot image on the target. */
 int do_rollback(const struct args *a)
 {
+	/* First, so that its cleanup runs after the target's fd is closed. */
+	_cleanup_(crypt_target_done) struct crypt_target ct = {0};
 	_cleanup_(xtarget_done) struct xtarget xt = {0};
 	_cleanup_(freep) char *path = NULL;
 	_cleanup_(closep) int fd = -1;
@@ -610,7 +629,17 @@ int do_rollback(const struct args *a)
 	if (act == ROLLBACK_UNSET)
 		return usage_error("rollback: unknown action '%s' (want resume, keep or discard)",
 				   a->action);
-	r = open_target_header(a, O_RDWR, &xt, &path, &fd, &size, &state, &h, &why);
+	if (target_is_luks2(a->target)) {
+		/* A LUKS2 volume keeps its snapshot image (and its marker) while
+		 * the system runs on: unlock it to arm the header inside. */
+		r = open_write_target(a, &ct, NULL, false, &path, &fd, &size);
+		if (r == 0 && (r = target_read_header(fd, &state, &h, &why)) < 0) {
+			log_error("Failed to read the header in %s: %s", path, strerror(-r));
+			r = -ENXIO;
+		}
+	} else {
+		r = open_target_header(a, O_RDWR, &xt, &path, &fd, &size, &state, &h, &why);
+	}
 	if (r)
 		return r;
 	if (state != IMAGE_VALID) {

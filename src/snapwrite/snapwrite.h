@@ -119,6 +119,8 @@ int target_required(const struct args *a);
 int open_target(const struct args *a, int flags, char **ret_path, int *ret_fd,
 		uint64_t *ret_size);
 void crypt_target_done(struct crypt_target *ct);
+/* Is spec a LUKS2 volume (the image inside it)? */
+bool target_is_luks2(const char *spec);
 void xtarget_done(struct xtarget *xt);
 int guard_in_use(const char *path);
 int open_shared(const char *path, int flags, int *ret_fd, uint64_t *ret_size);

@@ -94,9 +94,11 @@ static void print_extents(struct out *o, const struct xtarget *xt)
 	}
 }
 
+static void print_overlays(struct out *o, const struct args *a, const struct image_header *h);
+
 /* status of a target that is a LUKS2 volume: read through its open mapping,
- * or, while it is locked, what its image marker says.  -1 when the target
- * is not a LUKS2 volume. */
+ * or, while it is locked, what its image marker says (and the overlays, in
+ * both cases).  1 when the target is not a LUKS2 volume. */
 static int status_encrypted(const struct args *a, struct out *o)
 {
 	_cleanup_(luks_freep) struct crypt_device *cd = NULL;
@@ -110,9 +112,9 @@ static int status_encrypted(const struct args *a, struct out *o)
 	int marked;
 
 	if (!a->target[0] || blockdev_resolve(a->target, &dev) < 0)
-		return -1;
+		return 1;
 	if (luks_open(dev, &cd) < 0)
-		return -1;
+		return 1;
 	marked = luks_marker_get(cd, u);
 	if (marked < 0) {
 		log_error("Failed to read the tokens of %s: %s", dev, strerror(-marked));
@@ -125,6 +127,7 @@ static int status_encrypted(const struct args *a, struct out *o)
 		snprintf(line, sizeof(line), "luks2 %s (open)", dev);
 		out_str(o, "encryption", line);
 		out_str(o, "marker", marked ? u : "none");
+		print_overlays(o, a, state == IMAGE_VALID ? &h : NULL);
 		out_end(o);
 		return state == IMAGE_VALID ? 0 : -ENODATA;
 	}
@@ -133,6 +136,7 @@ static int status_encrypted(const struct args *a, struct out *o)
 	out_str(o, "encryption", "luks2 (locked)");
 	if (marked)
 		out_str(o, "uuid", u);
+	print_overlays(o, a, NULL);
 	out_end(o);
 	return marked ? 0 : -ENODATA;
 }
@@ -192,7 +196,7 @@ int do_status(const struct args *a)
 	int r;
 
 	r = status_encrypted(a, &o);
-	if (r >= 0)
+	if (r <= 0)
 		return r;
 	r = open_target_header(a, O_RDONLY, &xt, &path, &fd, &size, &state, &h, &why);
 	if (r)

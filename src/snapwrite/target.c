@@ -169,6 +169,14 @@ static int unlock_target(const struct args *a, struct crypt_target *ct)
 	return -EKEYREJECTED;
 }
 
+bool target_is_luks2(const char *spec)
+{
+	_cleanup_(luks_freep) struct crypt_device *cd = NULL;
+	_cleanup_(freep) char *dev = NULL;
+
+	return spec[0] && blockdev_resolve(spec, &dev) == 0 && luks_open(dev, &cd) == 0;
+}
+
 /* Is spec's device encrypted (a LUKS2 volume, or on dm-crypt)? */
 static bool spec_encrypted(const char *spec)
 {

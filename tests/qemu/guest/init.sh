@@ -414,6 +414,14 @@ if [ "$(cmdline_value snaptest.grub 0)" = 1 ]; then
 	say "grubenv before: $(grep -v '^#' /boot/grub/grubenv | tr '\n' ' ')"
 fi
 
+# snaptest.mark=TEXT: this boot writes TEXT to /var/snaptest/mark on the
+# root file system (another system's write, for the guards).
+mark=$(cmdline_value snaptest.mark "")
+if [ -n "$mark" ]; then
+	mkdir -p /var/snaptest
+	echo "$mark" > /var/snaptest/mark && sync && say "marked: $mark"
+fi
+
 action=$(cmdline_value snaptest.action check)
 say "fresh boot action=$action kernel=$(uname -r)"
 case $action in
