@@ -370,7 +370,7 @@ int resume_from(const char *path, const struct resume_opts *o, const struct args
 	enum image_state state;
 	const char *why = NULL;
 	char msg[1024], u[37];
-	uint64_t size, t0, t1, ahead_mib, load_pages;
+	uint64_t size, t0, t1, ahead_mib, load_pages, when;
 	bool snapshot = false;
 	int r;
 
@@ -482,6 +482,16 @@ int resume_from(const char *path, const struct resume_opts *o, const struct args
 		goto refuse;
 	}
 
+	if (image_attempt_begun(&h, &when)) {
+		char t[64];
+		time_t began = (time_t)when;
+
+		strftime(t, sizeof(t), "%Y-%m-%d %H:%M:%S UTC", gmtime(&began));
+		snprintf(msg, sizeof(msg), "a previous resume of this image did not finish (it "
+			 "began loading it at %s): it is not tried again",
+			 t);
+		goto refuse;
+	}
 	if (!identity_matches(&h, &id, msg, sizeof(msg)) ||
 	    !file_systems_unchanged(&h, o, msg, sizeof(msg)))
 		goto refuse;
@@ -522,6 +532,21 @@ int resume_from(const char *path, const struct resume_opts *o, const struct args
 		"kernel takes %s%" PRIu64 " MiB to load it; reading ahead up to %" PRIu64 " MiB)",
 		u, path, h.image_pages, h.payload_bytes >> 20, load_pages ? "" : "about ",
 		(load_pages ? load_pages : h.image_pages) * IMAGE_PAGE_SIZE >> 20, ahead_mib);
+	/* Count the attempt on disk before loading anything: should this
+	 * load crash the machine, the next boot does not try again. */
+	if (!a->dry_run) {
+		struct image_header attempt = h;
+
+		r = image_attempt_mark(&attempt, (uint64_t)time(NULL));
+		if (r == 0)
+			r = target_write_header_map(fd, m, &attempt);
+		if (r < 0) {
+			log_error("Failed to record the resume attempt on %s: %s; booting without "
+				  "resuming, the image is kept",
+				  path, strerror(-r));
+			goto fail;
+		}
+	}
 	rc = (struct restore_ctx){.snapfd = snapfd, .total_pages = h.image_pages, .pipe = p};
 	t0 = now_ns();
 	rc.start_ns = t0;

@@ -46,6 +46,7 @@ static void print_header(struct out *o, const char *path, enum image_state state
 			 const struct image_header *h, const char *why)
 {
 	char u[37], t[64];
+	uint64_t attempt;
 	time_t created;
 	uint64_t now = (uint64_t)time(NULL);
 
@@ -72,6 +73,12 @@ static void print_header(struct out *o, const char *path, enum image_state state
 	out_str(o, "compression", "lz4");
 	out_str(o, "checksum", "xxh3-64");
 	out_secs(o, "write_seconds", h->write_ns);
+	if (image_attempt_begun(h, &attempt)) {
+		created = (time_t)attempt;
+		strftime(t, sizeof(t), "%Y-%m-%d %H:%M:%S UTC", gmtime(&created));
+		/* The next boot refuses it (snapresume(8)). */
+		out_str(o, "unfinished_resume", t);
+	}
 	if (state == IMAGE_INVALIDATED) {
 		out_str(o, "invalidated", image_dead_reason_to_string(h->dead_reason));
 		if (h->restore_read_ns)

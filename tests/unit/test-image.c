@@ -1115,6 +1115,30 @@ static void test_load_pages_record(void **state)
 	assert_int_equal(decode(hdr_buf, &back, NULL), IMAGE_DAMAGED);
 }
 
+/* The attempt record: added once, read back with its time, of exactly
+ * its length. */
+static void test_attempt_record(void **state)
+{
+	struct image_header h, back;
+	uint64_t when = 0;
+	uint8_t rec[8] = {0};
+
+	(void)state;
+	sample_header(&h);
+	assert_false(image_attempt_begun(&h, &when));
+	assert_int_equal(image_attempt_mark(&h, 1796000000), 0);
+	image_header_encode(&h, hdr_buf);
+	assert_int_equal(decode(hdr_buf, &back, NULL), IMAGE_VALID);
+	assert_true(image_attempt_begun(&back, &when));
+	assert_int_equal(when, 1796000000);
+	assert_true(image_attempt_begun(&back, NULL));
+
+	sample_header(&h);
+	assert_int_equal(image_record_add(&h, IMAGE_REC_ATTEMPT, rec, 7), 0);
+	image_header_encode(&h, hdr_buf);
+	assert_int_equal(decode(hdr_buf, &back, NULL), IMAGE_DAMAGED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1148,6 +1172,7 @@ int main(void)
 		cmocka_unit_test(test_hash_builds_agree),
 		cmocka_unit_test(test_stream_load_pages),
 		cmocka_unit_test(test_load_pages_record),
+		cmocka_unit_test(test_attempt_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,7 +23,7 @@ int image_records_check(const uint8_t *b)
 		if (type == IMAGE_REC_MACHINE) {
 			if (len != 16)
 				return -EBADMSG;
-		} else if (type == IMAGE_REC_LOAD_PAGES) {
+		} else if (type == IMAGE_REC_LOAD_PAGES || type == IMAGE_REC_ATTEMPT) {
 			if (len != 8)
 				return -EBADMSG;
 		} else if (type == IMAGE_REC_FS_GUARD) {
@@ -110,6 +110,29 @@ uint64_t image_load_pages(const struct image_header *h)
  *   0 fs_type (2)  2 zero (2)  4 mount_count (4)  8 uuid (16)
  *  24 mount_time (8)  32 write_time (8)  40 dev_major (4)  44 dev_minor (4)
  *  48 mount_point (48, NUL-terminated, zero-padded) */
+int image_attempt_mark(struct image_header *h, uint64_t when)
+{
+	uint8_t rec[8];
+
+	le64_put(rec, when);
+	return image_record_add(h, IMAGE_REC_ATTEMPT, rec, sizeof(rec));
+}
+
+bool image_attempt_begun(const struct image_header *h, uint64_t *ret_when)
+{
+	size_t cursor = 0;
+	const uint8_t *p;
+	uint16_t type, len;
+
+	while (image_record_next(h, &cursor, &type, &p, &len) == 1)
+		if (type == IMAGE_REC_ATTEMPT && len == 8) {
+			if (ret_when)
+				*ret_when = le64_get(p);
+			return true;
+		}
+	return false;
+}
+
 void fs_guard_encode(const struct fs_guard *g, uint8_t out[IMAGE_FS_GUARD_LEN])
 {
 	memset(out, 0, IMAGE_FS_GUARD_LEN);

@@ -19,6 +19,7 @@
 #define IMAGE_REC_OVERLAY 0x8003u    /* one rollback overlay, struct overlay_rec */
 #define IMAGE_REC_ROLLBACK 0x0004u   /* the rollback action armed for the next boot, u32 */
 #define IMAGE_REC_LOAD_PAGES 0x0005u /* pages the kernel allocates to load it, u64 */
+#define IMAGE_REC_ATTEMPT 0x0006u    /* a resume began loading it: when, u64 seconds */
 
 #define IMAGE_FS_GUARD_LEN 96u
 #define IMAGE_OVERLAY_LEN 176
@@ -59,6 +60,13 @@ int image_record_next(const struct image_header *h, size_t *cursor, uint16_t *re
 /* The load_pages record (IMAGE_REC_LOAD_PAGES) as a page count; 0 when
  * the image has none. */
 uint64_t image_load_pages(const struct image_header *h);
+
+/* Record that a resume begins to load the image (at unix time when): h's
+ * records with an attempt record added.  0, or -ENOSPC. */
+int image_attempt_mark(struct image_header *h, uint64_t when);
+
+/* Did a resume begin to load this image?  *ret_when (may be NULL): when. */
+bool image_attempt_begun(const struct image_header *h, uint64_t *ret_when);
 
 void fs_guard_encode(const struct fs_guard *g, uint8_t out[IMAGE_FS_GUARD_LEN]);
 void fs_guard_decode(const uint8_t in[IMAGE_FS_GUARD_LEN], struct fs_guard *ret);
