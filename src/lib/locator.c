@@ -145,15 +145,18 @@ int locator_read(int fd, uint64_t base, struct extmap *m, enum locator_found *re
 		return r;
 	if (extmap_is_locator(page)) {
 		r = extmap_decode(page, base, read_page, &fd, m, ret_why);
-		if (r == -EBADMSG) {
+		if (r == -EBADMSG || r == -EINVAL || r == -E2BIG) {
+			/* What the map says cannot be: damage. */
 			*ret_found = LOC_DAMAGED;
+			if (!*ret_why)
+				*ret_why = r == -EBADMSG ? "checksum or field mismatch" : strerror(-r);
 			return 0;
 		}
-		if (r < 0) {
-			*ret_found = LOC_DAMAGED;
-			*ret_why = strerror(-r);
-			return r == -ENOMEM ? r : 0;
-		}
+		/* Failing to read a map page (or to hold the map) is no
+		 * damage: the image may be intact, and must not be repaired
+		 * away. */
+		if (r < 0)
+			return r;
 		*ret_found = LOC_OURS;
 		return 0;
 	}

@@ -253,6 +253,32 @@ static void test_locator_round_trip_and_damage(void **state)
 	close(fd);
 }
 
+/* A map page that cannot be read is no damage: locator_read fails with the
+ * I/O error, so that nobody "repairs" an intact image away. */
+static void test_locator_read_error_is_not_damage(void **state)
+{
+	int fd = make_dev(32);
+	struct extmap m, got;
+	enum locator_found found = LOC_NONE;
+	const char *why = NULL;
+	uint8_t orig[P];
+	(void)state;
+
+	swap_header(orig);
+	assert_int_equal(pwrite_full(fd, orig, P, 0), 0);
+	build_swap_map(&m, 0);
+	assert_int_equal(locator_write(fd, &m), 0);
+	assert_int_equal(locator_read(fd, 0, &got, &found, &why), 0);
+	assert_int_equal(found, LOC_OURS);
+	extmap_done(&got);
+	/* The device ends before the map pages (pages 10-12): a short read. */
+	assert_int_equal(ftruncate(fd, 10 * P), 0);
+	assert_true(locator_read(fd, 0, &got, &found, &why) < 0);
+	extmap_done(&got);
+	extmap_done(&m);
+	close(fd);
+}
+
 static void test_kernel_signature_and_swap_checks(void **state)
 {
 	int fd = make_dev(4);
@@ -365,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_io_through_map),
 		cmocka_unit_test(test_grow),
 		cmocka_unit_test(test_locator_round_trip_and_damage),
+		cmocka_unit_test(test_locator_read_error_is_not_damage),
 		cmocka_unit_test(test_kernel_signature_and_swap_checks),
 		cmocka_unit_test(test_swaps_file),
 		cmocka_unit_test(test_file_image_map),
