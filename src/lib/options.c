@@ -283,6 +283,13 @@ int kernel_mismatch_from_string(const char *s)
 	return -1;
 }
 
+static const char *const load_fail_names[] = {
+	[LOAD_FAIL_ASK] = "ask",
+	[LOAD_FAIL_DISCARD] = "discard",
+	[LOAD_FAIL_POWEROFF] = "poweroff",
+	NULL,
+};
+
 /* The kernel's own words, on the command line only. */
 static const struct opt kernel_opts[] = {
 	{.key = "resume", .apply = opt_device, .offset = RO(resume), .size = RO_SIZE(resume)},
@@ -305,7 +312,8 @@ const struct opt resume_conf_opts[] = {
 	 .names = unlock_fail_names},
 	{.key = "kernel_mismatch", .apply = opt_enum, .offset = RO(kernel_mismatch),
 	 .names = kernel_mismatch_names},
-	{.key = "mismatch_timeout", .apply = opt_u64, .offset = RO(mismatch_timeout), .max = 86400},
+	{.key = "load_fail", .apply = opt_enum, .offset = RO(load_fail), .names = load_fail_names},
+	{.key = "question_timeout", .apply = opt_u64, .offset = RO(question_timeout), .max = 86400},
 	{.key = "overlay", .apply = opt_overlay, .offset = RO(overlays)},
 	{.key = "rollback", .apply = opt_rollback, .offset = RO(rollback)},
 	{.key = "fallback", .apply = opt_rollback, .offset = RO(fallback), .min = 1},
@@ -328,7 +336,7 @@ void resume_opts_init(struct resume_opts *o)
 	o->fallback = ROLLBACK_RESUME;
 	o->merge_timeout = RESUME_DEFAULT_MERGE_TIMEOUT;
 	o->readahead = RESUME_READAHEAD_AUTO;
-	o->mismatch_timeout = RESUME_DEFAULT_MISMATCH_TIMEOUT;
+	o->question_timeout = RESUME_DEFAULT_QUESTION_TIMEOUT;
 }
 
 int resume_opts_apply(struct resume_opts *o, const char *key, const char *value)

@@ -116,7 +116,16 @@ struct resume_opts {
 		KERNEL_MISMATCH_POWEROFF, /* power off, the image kept for its kernel */
 		KERNEL_MISMATCH_REBOOT,   /* reboot, the image kept for its kernel */
 	} kernel_mismatch;     /* rd.snap.kernel_mismatch= */
-	uint64_t mismatch_timeout; /* rd.snap.mismatch_timeout=: seconds the question waits */
+	/* Loading failed for a reason that is not damage (memory, I/O), also
+	 * after retrying: what to do. */
+	enum load_fail {
+		LOAD_FAIL_ASK,      /* ask on the console; boot on after a while */
+		LOAD_FAIL_DISCARD,  /* boot on: the image is invalidated */
+		LOAD_FAIL_POWEROFF, /* power off, the image kept for a later boot */
+	} load_fail;           /* rd.snap.load_fail= */
+	/* rd.snap.question_timeout=: seconds a question with a default answer
+	 * waits (kernel_mismatch, load_fail) */
+	uint64_t question_timeout;
 	/* Rollback overlays. */
 	struct overlay_list overlays;  /* rd.snap.overlay=, repeatable */
 	enum rollback_action rollback; /* rd.snap.rollback=: this boot's choice */
@@ -127,7 +136,7 @@ struct resume_opts {
 #define RESUME_DEFAULT_TIMEOUT 10
 #define RESUME_DEFAULT_TRIES 3
 #define RESUME_DEFAULT_MERGE_TIMEOUT 600
-#define RESUME_DEFAULT_MISMATCH_TIMEOUT 30
+#define RESUME_DEFAULT_QUESTION_TIMEOUT 30
 /* rd.snap.readahead= unset: sized from free memory, at most this many MiB. */
 #define RESUME_READAHEAD_AUTO UINT64_MAX
 #define RESUME_READAHEAD_AUTO_MAX 64

@@ -36,3 +36,7 @@ int target_write_header_map(int fd, struct extmap *m, const struct image_header 
 int target_clear_header_map(int fd, struct extmap *m);
 int target_invalidate_map(int fd, struct extmap *m, const struct image_header *h,
 			  uint32_t reason, uint64_t restore_read_ns);
+
+/* What snapresume leaves for the booted system when it refused an image
+ * it could not invalidate (snapwrite status shows it). */
+#define RESUME_NOTE "/run/snapresume/refused-still-valid"

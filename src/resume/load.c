@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -120,6 +121,25 @@ static uint64_t size_readahead(const struct resume_opts *o, uint64_t load_pages,
 	return bytes >> 20;
 }
 
+/* For snapwrite status in the booted system (RESUME_NOTE, in the /run the
+ * initramfs hands over): an image refused but still valid. */
+static void note_for_the_system(const char *path, const char *why, int r)
+{
+	_cleanup_(closep) int fd = -1;
+	char text[1400];
+	int n;
+
+	(void)mkdir("/run/snapresume", 0755);
+	fd = open(RESUME_NOTE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	n = snprintf(text, sizeof(text),
+		     "the image on %s was refused at boot (%s) but could not be invalidated "
+		     "(%s): it is still valid; 'snapwrite discard' drops it\n",
+		     path, why, strerror(-r));
+	(void)!write(fd, text, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
+}
+
 /* Refuse the image: say why and (unless told to keep it) invalidate it. */
 static int refuse(int fd, struct extmap *m, const char *path, const struct image_header *h,
 		  const struct resume_opts *o, const struct args *a, const char *why)
@@ -137,10 +157,16 @@ static int refuse(int fd, struct extmap *m, const char *path, const struct image
 	}
 	r = h ? target_invalidate_map(fd, m, h, IMAGE_DEAD_REFUSED, 0)
 	      : target_clear_header_map(fd, m);
-	if (r < 0)
-		log_error("Failed to invalidate the image on %s: %s", path, strerror(-r));
-	else
+	if (r < 0) {
+		/* Loud: the image is still valid, and a later boot would
+		 * resume it over file systems that moved on. */
+		log_error("ERROR: the refused image on %s could not be invalidated (%s): it is "
+			  "still valid; run 'snapwrite discard' as soon as the system is up",
+			  path, strerror(-r));
+		note_for_the_system(path, why, r);
+	} else {
 		log_msg("image on %s invalidated; booting without resuming", path);
+	}
 	return -ECANCELED;
 }
 
@@ -201,6 +227,54 @@ static void kernel_reason(char *buf, size_t size)
 	}
 }
 
+/* Tries after the first when loading fails for memory or I/O. */
+#define LOAD_RETRIES 2
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * Loading failed for memory or I/O, also when tried again: the image may
+ * be intact, so it is not invalidated without a choice
+ * (rd.snap.load_fail=, or the console's answer).  LOAD_FAIL_ASK stands
+ * for the answer "retry".
+ */
+static enum load_fail load_failed(const char *path, const struct resume_opts *o, const char *why)
+{
+	char answer[64];
+	int r;
+
+	log_error("cannot load the image on %s: %s", path, why);
+	if (o->load_fail != LOAD_FAIL_ASK)
+		return o->load_fail;
+	for (;;) {
+		r = ask_line(ASK_AUTO, CONSOLE,
+			     "Type 'retry' to try loading it again, 'poweroff' to keep the image "
+			     "for a later boot, or 'discard' (or nothing) to boot without it: ",
+			     true, (unsigned)o->question_timeout, answer, sizeof(answer));
+		if (r == -ETIMEDOUT) {
+			log_msg("no answer within %" PRIu64 " s", o->question_timeout);
+			return LOAD_FAIL_DISCARD;
+		}
+		if (r < 0) {
+			log_error("cannot ask on %s: %s", CONSOLE, strerror(-r));
+			return LOAD_FAIL_DISCARD;
+		}
+		if (answer[0] == '\0' || strcmp(answer, "discard") == 0)
+			return LOAD_FAIL_DISCARD;
+		if (strcmp(answer, "poweroff") == 0)
+			return LOAD_FAIL_POWEROFF;
+		if (strcmp(answer, "retry") == 0)
+			return LOAD_FAIL_ASK;
+		log_msg("answer 'retry', 'poweroff' or 'discard'");
+	}
+}
+
 /* Ask what to do about an image only another kernel can take. */
 static enum kernel_mismatch ask_kernel_mismatch(const struct resume_opts *o)
 {
@@ -211,9 +285,9 @@ static enum kernel_mismatch ask_kernel_mismatch(const struct resume_opts *o)
 		r = ask_line(ASK_AUTO, CONSOLE,
 			     "Type 'poweroff' or 'reboot' to keep the image and start its kernel "
 			     "from the boot menu, or 'boot' (or nothing) to boot without it: ",
-			     true, (unsigned)o->mismatch_timeout, answer, sizeof(answer));
+			     true, (unsigned)o->question_timeout, answer, sizeof(answer));
 		if (r == -ETIMEDOUT) {
-			log_msg("no answer within %" PRIu64 " s", o->mismatch_timeout);
+			log_msg("no answer within %" PRIu64 " s", o->question_timeout);
 			return KERNEL_MISMATCH_BOOT;
 		}
 		if (r < 0) {
@@ -371,6 +445,7 @@ int resume_from(const char *path, const struct resume_opts *o, const struct args
 	const char *why = NULL;
 	char msg[1024], u[37];
 	uint64_t size, t0, t1, ahead_mib, load_pages, when;
+	unsigned tries = 0;
 	bool snapshot = false;
 	int r;
 
@@ -500,7 +575,22 @@ int resume_from(const char *path, const struct resume_opts *o, const struct args
 	po.workers = (unsigned)o->workers;
 	po.worker_nice = RESUME_WORKER_NICE;
 	load_pages = image_load_pages(&h);
-	ahead_mib = size_readahead(o, load_pages, &po);
+
+	/* Rule: lock our memory before loading the image.  On fault: the
+	 * read-ahead buffers become memory only as the pipeline's threads
+	 * first fill them, mostly on the CPU the kernel leaves idle while it
+	 * allocates the image's memory, instead of all of them here before
+	 * the load starts. */
+	if (!a->dry_run && mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) < 0 &&
+	    mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		log_msg("Failed to lock memory: %s, ignoring", strerror(errno));
+
+retry:
+	/* A retry reads ahead less: memory may be what failed. */
+	ahead_mib = size_readahead(o, load_pages, &po) >> tries;
+	pipe_opts_readahead(&po, ahead_mib << 20);
+	pipe_freep(&p);
+	p = NULL;
 	r = pipe_new(&po, &p);
 	if (r < 0) {
 		log_error("Failed to set up the pipeline: %s; booting without resuming",
@@ -518,14 +608,6 @@ int resume_from(const char *path, const struct resume_opts *o, const struct args
 					     : "");
 			goto refuse;
 		}
-		/* Rule: lock our memory before loading the image.  On fault:
-		 * the read-ahead buffers become memory only as the pipeline's
-		 * threads first fill them, mostly on the CPU the kernel leaves
-		 * idle while it allocates the image's memory, instead of all
-		 * of them here before the load starts. */
-		if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) < 0 &&
-		    mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
-			log_msg("Failed to lock memory: %s, ignoring", strerror(errno));
 	}
 
 	log_msg("resuming image %s from %s (%" PRIu64 " pages, %" PRIu64 " MiB stored; the "
@@ -573,12 +655,42 @@ int resume_from(const char *path, const struct resume_opts *o, const struct args
 		uint64_t bad = pipe_error_chunk(p);
 
 		if (bad != UINT64_MAX)
-			snprintf(msg, sizeof(msg), "chunk %" PRIu64 " of %" PRIu64 " is damaged: %s",
-				 bad, h.chunk_count,
+			snprintf(msg, sizeof(msg), "chunk %" PRIu64 " of %" PRIu64 " %s: %s", bad,
+				 h.chunk_count, r == -EBADMSG ? "is damaged" : "failed",
 				 r == -EBADMSG ? "checksum or framing mismatch" : strerror(-r));
 		else
 			snprintf(msg, sizeof(msg), "loading the image failed: %s",
 				 r == -EBADMSG ? "payload does not match the header" : strerror(-r));
+		/* Only damage refuses at once. */
+		if (r == -EBADMSG || a->dry_run)
+			goto refuse;
+		/* Memory or I/O: the image may well be intact.  Closed, the
+		 * kernel drops what it took; the attempt is taken back. */
+		closep(&snapfd);
+		r = target_write_header_map(fd, m, &h);
+		if (r < 0)
+			log_error("Failed to take the resume attempt back on %s: %s", path,
+				  strerror(-r));
+		if (tries < LOAD_RETRIES) {
+			tries++;
+			log_msg("%s; trying again (%u of %u), reading ahead less", msg, tries,
+				LOAD_RETRIES);
+			sleep_ms(1000);
+			goto retry;
+		}
+		switch (load_failed(path, o, msg)) {
+		case LOAD_FAIL_ASK: /* the answer "retry" */
+			tries = 0;
+			goto retry;
+		case LOAD_FAIL_POWEROFF:
+			log_msg("image on %s kept; powering off", path);
+			sync();
+			reboot(RB_POWER_OFF);
+			log_error("Failed to power off: %s", strerror(errno));
+			break;
+		case LOAD_FAIL_DISCARD:
+			break;
+		}
 		goto refuse;
 	}
 	t1 = now_ns();

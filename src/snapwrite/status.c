@@ -198,7 +198,7 @@ int do_status(const struct args *a)
 	struct image_header h;
 	enum image_state state;
 	const char *why = NULL;
-	char buf[256];
+	char buf[256], note[1400];
 	uint64_t size;
 	int r;
 
@@ -215,6 +215,10 @@ int do_status(const struct args *a)
 	r = luks_device_encrypted(path, buf, sizeof(buf));
 	out_str(&o, "encryption", r > 0 ? "dm-crypt (the device is encrypted)" : "none");
 	print_overlays(&o, a, state == IMAGE_VALID ? &h : NULL);
+	if (state == IMAGE_VALID && read_text_file(RESUME_NOTE, note, sizeof(note)) == 0) {
+		note[strcspn(note, "\n")] = '\0';
+		out_str(&o, "error", note);
+	}
 	out_end(&o);
 	return state == IMAGE_VALID ? 0 : -ENODATA;
 }

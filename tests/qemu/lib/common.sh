@@ -31,6 +31,9 @@ SNAPTEST_RESUME=${SNAPTEST_RESUME-/dev/vdb}
 # SNAPTEST_TARGET_OPTS: more -drive options for the target, e.g. a write
 # throttle to make a moment of the write long enough to cut the power in.
 : "${SNAPTEST_TARGET_OPTS:=}"
+# SNAPTEST_TARGET_BLKDEBUG: a QEMU blkdebug configuration the target's reads
+# and writes go through (errors injected on given sectors).
+: "${SNAPTEST_TARGET_BLKDEBUG:=}"
 # SNAPTEST_NO_TARGET=1: boot without the target disk (/dev/vdb absent).
 : "${SNAPTEST_NO_TARGET:=0}"
 # The machine's identity (SMBIOS product UUID, /sys/class/dmi/id/product_uuid).
@@ -357,7 +360,9 @@ vm_boot_once() {
 		exec {fifo_fd}<> "$log.in"
 		input=$log.in
 	fi
-	local target_drive=(-drive "file=$TARGET_IMG,format=raw,if=virtio,cache=none${SNAPTEST_TARGET_OPTS:+,$SNAPTEST_TARGET_OPTS}")
+	local target_file=$TARGET_IMG
+	[ -n "$SNAPTEST_TARGET_BLKDEBUG" ] && target_file=blkdebug:$SNAPTEST_TARGET_BLKDEBUG:$TARGET_IMG
+	local target_drive=(-drive "file=$target_file,format=raw,if=virtio,cache=none${SNAPTEST_TARGET_OPTS:+,$SNAPTEST_TARGET_OPTS}")
 	[ "$SNAPTEST_NO_TARGET" = 1 ] && target_drive=()
 	# SNAPTEST_EXTRA_IMG: a third disk, /dev/vdc (a COW store).
 	[ -n "${SNAPTEST_EXTRA_IMG:-}" ] &&

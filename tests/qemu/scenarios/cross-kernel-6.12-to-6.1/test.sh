@@ -13,7 +13,7 @@ hibernate b1-hibernate
 written_by=$KVER
 kernel_prepare 6.1 || fail "cannot fetch the 6.1 kernel"
 initramfs_build || fail "cannot build the 6.1 initramfs"
-boot b2-boot-6.1 check "rd.snap.mismatch_timeout=5"
+boot b2-boot-6.1 check "rd.snap.question_timeout=5"
 expect "snapresume: the running kernel cannot resume the image on /dev/vdb: kernel ${KVER//+/\\+} refused the image of kernel ${written_by//+/\\+}: " \
 	"snapresume did not report the 6.1 kernel refusing the 6.12 image"
 expect "snapresume: the image can come back under the kernel that wrote it: ${written_by//+/\\+} " \
