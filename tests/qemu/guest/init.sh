@@ -204,6 +204,7 @@ status_lines() {
 #   swapfile   /dev/vdb holds ext4: a swap file on it, swapon
 #   imagefile  /dev/vdb holds ext4: an image file on it (snapwrite prepare)
 #   imagefile-luks  the same in ext4 made in the LUKS2 volume on /dev/vdb
+#   rootfile   an image file in the root file system (snapwrite prepare)
 #   xfs-btrfs  see below
 setup_target() {
 	case $1 in
@@ -244,6 +245,13 @@ setup_target() {
 			say "refused image files: unprepared rc=$_u moved rc=$?"
 			rm -f /images/plain /images/moved
 		fi
+		;;
+	rootfile)
+		# An image file in the root file system itself.
+		target=/var/snaptest/snapimage
+		mkdir -p /var/snaptest
+		snapwrite prepare --target "$target" --size "$(cmdline_value snaptest.filemib 32)M" --yes
+		say "prepare rc=$?"
 		;;
 	xfs-btrfs)
 		# /dev/vdb1 the target, an xfs on vdb2 and a btrfs on vdb3
