@@ -314,6 +314,39 @@ int file_fs_check(int fd, const char **ret_why)
 	}
 }
 
+int file_owner_check(const char *path, const char **ret_why)
+{
+	char dir[4096];
+	struct stat st;
+	char *slash;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (st.st_uid != 0) {
+		*ret_why = "it is not owned by root";
+		return -EACCES;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		*ret_why = "its group or others can write to it";
+		return -EACCES;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) < 0)
+		return -errno;
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		*ret_why = "its directory is not root's alone (another user could replace it)";
+		return -EACCES;
+	}
+	return 0;
+}
+
 int file_device(int fd, char *buf, size_t size, dev_t *ret_dev)
 {
 	struct stat st;

@@ -65,6 +65,13 @@ int swap_active(const char *swaps_file, const char *path, bool *ret_is_file);
  * with *ret_why (btrfs, or a file system without fixed block addresses). */
 int file_fs_check(int fd, const char **ret_why);
 
+/* Is the image file at path safe from everyone but root?  It must be owned
+ * by root and writable by nobody else, in a directory owned by root that
+ * nobody else can write to (whoever can write either could plant an image
+ * the next boot resumes).  0, or -EACCES with *ret_why; other errors as
+ * stat() gives them. */
+int file_owner_check(const char *path, const char **ret_why);
+
 /* The device node holding a file (st_dev), e.g. "/dev/vdb". */
 int file_device(int fd, char *buf, size_t size, dev_t *ret_dev);
 

@@ -291,6 +291,37 @@ static void check_target(struct checks *c, const struct args *a)
 			  xt.kind ? " with resume_offset=" : "");
 }
 
+/* Whether the image would be encrypted, and whether it must be: the keys
+ * of active dm-crypt volumes are in memory. */
+static void check_encryption(struct checks *c, const struct args *a)
+{
+	_cleanup_(freep) char *dev = NULL;
+	char volumes[256];
+	int active = dmcrypt_active(volumes, sizeof(volumes));
+	bool encrypted = target_is_luks2(a->target) ||
+			 (a->target[0] && blockdev_resolve(a->target, &dev) == 0 &&
+			  luks_device_encrypted(dev, NULL, 0) > 0);
+
+	if (!a->target[0])
+		return;
+	if (encrypted)
+		check_say(c, "encryption", CHECK_OK, "the image is encrypted (the target is on dm-crypt)");
+	else if (active > 0 && a->encryption == ENC_OPTIONAL)
+		check_say(c, "encryption", CHECK_WARN,
+			  "dm-crypt volumes are active (%s): the image holds their keys in the "
+			  "clear (encryption=optional)",
+			  volumes);
+	else if (active > 0 || a->encryption == ENC_REQUIRED)
+		check_say(c, "encryption", CHECK_FAIL,
+			  "the target is not encrypted, and %s: hibernate refuses it (a LUKS2 "
+			  "target; or encryption=optional)",
+			  active > 0 ? "dm-crypt volumes are active, whose keys the image would hold"
+				     : "encryption=required");
+	else
+		check_say(c, "encryption", CHECK_OK,
+			  "the target is not encrypted; no dm-crypt volume is active");
+}
+
 /* A kernel update: the running kernel's modules are gone (its package was
  * replaced on disk), and the boot loader's entry for it. */
 static void check_kernel_update(struct checks *c, const struct args *a, const char *krel)
@@ -341,6 +372,7 @@ int do_check(const struct args *a)
 	check_kernel(&c);
 	check_initramfs(&c, id.kernel_release);
 	check_target(&c, a);
+	check_encryption(&c, a);
 	check_kernel_update(&c, a, id.kernel_release);
 	if (o.json)
 		printf("\n  ],\n  \"failed\": %u,\n  \"warnings\": %u\n}\n", c.failed, c.warned);

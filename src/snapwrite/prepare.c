@@ -86,7 +86,7 @@ static int prepare_file(const struct args *a, const char *file)
 	const char *why = NULL;
 	char dev[256];
 	uint64_t size = ALIGN_UP(a->file_size, (uint64_t)EXTMAP_PAGE), off;
-	bool is_file;
+	bool is_file, existed;
 	uint32_t room;
 	struct stat st;
 	int r;
@@ -95,7 +95,8 @@ static int prepare_file(const struct args *a, const char *file)
 		log_error("To make '%s' an image file, give its size with --size", file);
 		return -EINVAL;
 	}
-	if (stat(file, &st) == 0) {
+	existed = stat(file, &st) == 0;
+	if (existed) {
 		if (!S_ISREG(st.st_mode)) {
 			log_error("'%s' is not a regular file", file);
 			return -ENXIO;
@@ -127,6 +128,18 @@ static int prepare_file(const struct args *a, const char *file)
 	if (fd < 0) {
 		log_error("Failed to create '%s': %s", file, strerror(errno));
 		return -ENXIO;
+	}
+	/* Root's alone, whatever it was before (hibernate checks it). */
+	if (fchown(fd, 0, 0) < 0 || fchmod(fd, 0600) < 0) {
+		log_error("Failed to make '%s' root's: %s", file, strerror(errno));
+		return -ENXIO;
+	}
+	r = file_owner_check(file, &why);
+	if (r < 0) {
+		log_error("Image file '%s' refused: %s", file, r == -EACCES ? why : strerror(-r));
+		if (!existed)
+			unlink(file);
+		return -EACCES;
 	}
 	if (file_fs_check(fd, &why) < 0) {
 		log_error("Image file '%s' refused: %s", file, why);

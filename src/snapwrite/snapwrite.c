@@ -42,6 +42,7 @@ static int exit_status(int r)
 	case EKEYREJECTED:
 	case ESTALE:
 	case EIO:
+	case EACCES:
 		return EXIT_TARGET;
 	case EPERM:
 	case EOPNOTSUPP:

@@ -37,7 +37,7 @@
  *   -ENODEV -ENXIO -EBUSY -ENOSPC    3  the target: missing, busy, too small,
  *   -EMEDIUMTYPE -EEXIST -ENOTBLK       not what it must be, or failing
  *   -EROFS -EKEYREJECTED -ESTALE
- *   -EIO
+ *   -EIO -EACCES
  *   -EPERM -EOPNOTSUPP -ENOSYS       4  the kernel cannot or will not
  *   -ENOMEM -EDEADLK                    hibernate (not enough memory for the
  *                                       snapshot; tasks that did not freeze)

@@ -255,22 +255,32 @@ static int guard_target(const char *path)
 }
 
 /* The policy: by default, encryption is required when the configured
- * target is encrypted, so that a --target elsewhere cannot leak.  An exit
- * code when writing to path (encrypted or not) is refused. */
+ * target is encrypted, so that a --target elsewhere cannot leak, and when
+ * any dm-crypt volume is active, whose keys are in the image (unless
+ * encryption=optional).  0, or -EMEDIUMTYPE (said) when writing to path
+ * (encrypted or not) is refused. */
 static int encryption_policy(const struct args *a, bool encrypted, const char *path)
 {
-	bool required = a->encryption == ENC_REQUIRED ||
-			(a->encryption == ENC_DEFAULT && spec_encrypted(a->conf_target));
+	char volumes[256];
+	bool conf = a->encryption == ENC_DEFAULT && spec_encrypted(a->conf_target);
+	bool active = a->encryption == ENC_DEFAULT && !conf &&
+		      dmcrypt_active(volumes, sizeof(volumes)) > 0;
 
-	if (required && !encrypted) {
+	if (encrypted || (a->encryption != ENC_REQUIRED && !conf && !active))
+		return 0;
+	if (active)
+		log_error("Refusing to write a memory image unencrypted to '%s': dm-crypt volumes "
+			  "are active (%s), and the image would hold their keys in the clear; use a "
+			  "LUKS2 volume as the target, or set encryption=optional in "
+			  DEFAULT_CONFIG " to accept that",
+			  path, volumes);
+	else
 		log_error("Refusing to write a memory image unencrypted to '%s' (encryption is "
 			  "required%s): use a LUKS2 volume as the target",
 			  path,
 			  a->encryption == ENC_REQUIRED ? " by " DEFAULT_CONFIG
 							: " because the configured target is encrypted");
-		return -EMEDIUMTYPE;
-	}
-	return 0;
+	return -EMEDIUMTYPE;
 }
 
 void xtarget_done(struct xtarget *xt)
@@ -488,6 +498,17 @@ int open_extent_target(const struct args *a, struct xtarget *xt, bool write,
 		extmap_done(&full);
 		if (r)
 			return r;
+		if (write) {
+			r = file_owner_check(path, &why);
+			if (r < 0) {
+				log_error("Image file '%s' refused: %s; 'snapwrite prepare --target %s "
+					  "--size SIZE' makes it root's (in a directory only root can "
+					  "write to)",
+					  path, r == -EACCES ? why : strerror(-r), path);
+				return -EACCES;
+			}
+			why = NULL;
+		}
 		r = open_shared(dev, write ? O_RDWR : O_RDONLY, &fd, &size);
 		if (r)
 			return r;
@@ -596,11 +617,11 @@ int open_write_target(const struct args *a, struct crypt_target *ct, struct xtar
 		write_path = TAKE_PTR(dev);
 	}
 
-	r = encryption_policy(a, encrypted, write_path);
+	/* What is wrong with the device itself first, then the policy. */
+	r = guard ? guard_target(write_path) : guard_in_use(write_path);
 	if (r)
 		return r;
-
-	r = guard ? guard_target(write_path) : guard_in_use(write_path);
+	r = encryption_policy(a, encrypted, write_path);
 	if (r)
 		return r;
 	r = open_device(write_path, O_RDWR, ret_fd, ret_size);

@@ -204,7 +204,9 @@ status_lines() {
 #   swapfile   /dev/vdb holds ext4: a swap file on it, swapon
 #   imagefile  /dev/vdb holds ext4: an image file on it (snapwrite prepare)
 #   imagefile-luks  the same in ext4 made in the LUKS2 volume on /dev/vdb
-#   rootfile   an image file in the root file system (snapwrite prepare)
+#   rootfile   an image file in the root file system (snapwrite prepare);
+#              rootfile-gw the same, then made group-writable
+#   dmcrypt    a plain dm-crypt volume on /dev/vdc opened (the target stays)
 #   xfs-btrfs  see below
 setup_target() {
 	case $1 in
@@ -246,12 +248,20 @@ setup_target() {
 			rm -f /images/plain /images/moved
 		fi
 		;;
-	rootfile)
-		# An image file in the root file system itself.
+	rootfile | rootfile-gw)
+		# An image file in the root file system itself (-gw: then
+		# made group-writable).
 		target=/var/snaptest/snapimage
 		mkdir -p /var/snaptest
 		snapwrite prepare --target "$target" --size "$(cmdline_value snaptest.filemib 32)M" --yes
 		say "prepare rc=$?"
+		[ "$1" = rootfile-gw ] && chmod g+w "$target"
+		;;
+	dmcrypt)
+		# A dm-crypt volume (plain, on /dev/vdc) is active: its key is
+		# in memory. The target stays /dev/vdb, not encrypted.
+		cryptsetup open -q --type plain --cipher aes-cbc-plain64 --key-size 256 \
+			--key-file /etc/snapresume/image.key /dev/vdc snaptest-crypt || return 1
 		;;
 	xfs-btrfs)
 		# /dev/vdb1 the target, an xfs on vdb2 and a btrfs on vdb3
