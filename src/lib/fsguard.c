@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
+#include "hash.h"
 #include "util.h"
 
 int fsguard_list_mounts(const char *mountinfo, struct fs_mount *mounts, size_t max,
@@ -117,13 +118,122 @@ enum {
 	EXT_MAGIC_VALUE = 0xef53,
 };
 
-static void read_ext(const uint8_t *sb, struct fs_guard *ret)
+/* More ext2/3/4 superblock fields, for finding the journal. */
+enum {
+	EXT_FIRST_DATA_BLOCK = 0x14,
+	EXT_LOG_BLOCK_SIZE = 0x18,
+	EXT_INODES_PER_GROUP = 0x28,
+	EXT_INODE_SIZE = 0x58,
+	EXT_FEATURE_COMPAT = 0x5c,
+	EXT_FEATURE_INCOMPAT = 0x60,
+	EXT_JOURNAL_INUM = 0xe0,
+	EXT_JOURNAL_DEV = 0xe4,
+	EXT_DESC_SIZE = 0xfe,
+	EXT_COMPAT_HAS_JOURNAL = 0x4,
+	EXT_INCOMPAT_64BIT = 0x80,
+	EXT_INODE_FLAGS = 0x20,
+	EXT_INODE_BLOCK = 0x28,
+	EXT_EXTENTS_FL = 0x80000,
+	EXT_EXTENT_MAGIC = 0xf30a,
+	JBD2_MAGIC = 0xc03b3998, /* big-endian, at the journal superblock's start */
+};
+
+/* Read the block-size unit at byte off into buf (bs bytes, bs <= 65536). */
+static int read_at(int fd, uint8_t *buf, size_t len, uint64_t off)
 {
+	return pread_full(fd, buf, len, off);
+}
+
+/*
+ * The first block of the ext3/ext4 internal journal (its superblock): the
+ * journal inode's block 0, through its extent tree or its first direct
+ * block.  0 with *ret_block, or an error when it cannot be found.
+ */
+static int ext_journal_block(int fd, const uint8_t *sb, uint64_t *ret_block)
+{
+	_cleanup_(freep) uint8_t *buf = NULL;
+	uint32_t bs = 1024u << (le32_get(sb + EXT_LOG_BLOCK_SIZE) & 15);
+	uint32_t inum = le32_get(sb + EXT_JOURNAL_INUM), ipg = le32_get(sb + EXT_INODES_PER_GROUP);
+	uint32_t isize = le16_get(sb + EXT_INODE_SIZE), dsize = 32, group, index;
+	uint64_t gdt = le32_get(sb + EXT_FIRST_DATA_BLOCK) + 1, table, block;
+	const uint8_t *node;
+	int r;
+
+	if (!(le32_get(sb + EXT_FEATURE_COMPAT) & EXT_COMPAT_HAS_JOURNAL) || !inum ||
+	    le32_get(sb + EXT_JOURNAL_DEV) || !ipg || isize < 128 || isize > bs || bs > 65536)
+		return -ENOENT; /* no journal, or an external one */
+	if (le32_get(sb + EXT_FEATURE_INCOMPAT) & EXT_INCOMPAT_64BIT)
+		dsize = le16_get(sb + EXT_DESC_SIZE) >= 64 ? le16_get(sb + EXT_DESC_SIZE) : 32;
+	if (posix_memalign((void **)&buf, 4096, bs < 4096 ? 4096 : bs) != 0)
+		return -ENOMEM;
+	group = (inum - 1) / ipg;
+	index = (inum - 1) % ipg;
+	/* The group's descriptor, then its inode table. */
+	r = read_at(fd, buf, bs, (gdt + (uint64_t)group * dsize / bs) * bs);
+	if (r < 0)
+		return r;
+	node = buf + (uint64_t)group * dsize % bs;
+	table = le32_get(node + 0x8);
+	if (dsize >= 64)
+		table |= (uint64_t)le32_get(node + 0x28) << 32;
+	r = read_at(fd, buf, bs, (table + (uint64_t)index * isize / bs) * bs);
+	if (r < 0)
+		return r;
+	node = buf + (uint64_t)index * isize % bs;
+	if (!(le32_get(node + EXT_INODE_FLAGS) & EXT_EXTENTS_FL)) {
+		*ret_block = le32_get(node + EXT_INODE_BLOCK); /* ext3: a direct block */
+		return *ret_block ? 0 : -ENOENT;
+	}
+	/* An extent tree: from the root in the inode down to a leaf, always
+	 * following the entry that covers logical block 0 (the first). */
+	uint8_t root[60];
+	memcpy(root, node + EXT_INODE_BLOCK, sizeof(root));
+	node = root;
+	for (int level = 0; level < 6; level++) {
+		uint16_t entries = le16_get(node + 2), depth = le16_get(node + 6);
+
+		if (le16_get(node) != EXT_EXTENT_MAGIC || entries == 0)
+			return -ENOENT;
+		if (depth == 0) {
+			if (le32_get(node + 12) != 0)
+				return -ENOENT;
+			*ret_block = (uint64_t)le16_get(node + 12 + 6) << 32 | le32_get(node + 12 + 8);
+			return 0;
+		}
+		block = (uint64_t)le16_get(node + 12 + 8) << 32 | le32_get(node + 12 + 4);
+		r = read_at(fd, buf, bs, block * bs);
+		if (r < 0)
+			return r;
+		node = buf;
+	}
+	return -ENOENT;
+}
+
+/*
+ * ext2/3/4: the mount count and times for the messages, and a digest of
+ * what any write changes: the whole superblock (a read-only mount that
+ * replays the journal clears its recovery flag but leaves the mount count
+ * and times alone) and the journal's superblock (its sequence and start
+ * move with every replay and every commit).
+ */
+static void read_ext(int fd, const uint8_t *sb, struct fs_guard *ret)
+{
+	_cleanup_(freep) uint8_t *jsb = NULL;
+	uint64_t block, digest;
+
 	ret->fs_type = IMAGE_FS_EXT4;
 	ret->mount_count = le16_get(sb + EXT_MNT_COUNT);
 	memcpy(ret->uuid, sb + EXT_UUID, 16);
 	ret->mount_time = le32_get(sb + EXT_MTIME) | (uint64_t)sb[EXT_MTIME_HI] << 32;
 	ret->write_time = le32_get(sb + EXT_WTIME) | (uint64_t)sb[EXT_WTIME_HI] << 32;
+	digest = hash64(sb, 1024, 0);
+	if (ext_journal_block(fd, sb, &block) == 0 &&
+	    posix_memalign((void **)&jsb, 4096, 4096) == 0 &&
+	    read_at(fd, jsb, 4096, block * (1024u << (le32_get(sb + EXT_LOG_BLOCK_SIZE) & 15))) ==
+		    0 &&
+	    be32_get(jsb) == JBD2_MAGIC)
+		digest = hash64(jsb, 1024, digest);
+	ret->digest = digest ? digest : 1;
 }
 
 /* xfs superblock fields (big-endian, from byte 0 of the device). */
@@ -180,6 +290,7 @@ static int read_xfs(int fd, const uint8_t *sb, struct fs_guard *ret)
 	memcpy(ret->uuid, sb + XFS_UUID, 16);
 	ret->mount_time = be64_get(sb + XFS_SB_LSN);
 	ret->write_time = head;
+	ret->digest = hash64(sb, 512, 0) | 1; /* the superblock's sector; never 0 */
 	return 0;
 }
 
@@ -213,6 +324,7 @@ static int read_btrfs(int fd, struct fs_guard *ret)
 	memcpy(ret->uuid, sb + BTRFS_FSID, 16);
 	ret->mount_time = le64_get(sb + BTRFS_LOG_ROOT);
 	ret->write_time = le64_get(sb + BTRFS_GENERATION);
+	ret->digest = hash64(sb, 4096, 0) | 1; /* the whole superblock; never 0 */
 	return 0;
 }
 
@@ -235,7 +347,7 @@ int fsguard_read(const char *dev, struct fs_guard *ret)
 		return r;
 	memset(ret, 0, sizeof(*ret));
 	if (le16_get(buf + EXT_SB_OFFSET + EXT_MAGIC) == EXT_MAGIC_VALUE) {
-		read_ext(buf + EXT_SB_OFFSET, ret);
+		read_ext(fd, buf + EXT_SB_OFFSET, ret);
 		return 0;
 	}
 	if (memcmp(buf, "XFSB", 4) == 0)
@@ -254,6 +366,20 @@ static void format_time(uint64_t t, char *buf, size_t size)
 		snprintf(buf, size, "%" PRIu64, t);
 }
 
+/* What the mount count, times and log positions do not show: a digest of
+ * the superblocks (when the image recorded one). */
+static bool digest_same(const struct fs_guard *then, const struct fs_guard *now, char *why,
+			size_t size)
+{
+	if (!then->digest || then->digest == now->digest)
+		return true;
+	snprintf(why, size,
+		 "its superblock%s changed since the snapshot (a read-only mount that replayed "
+		 "its journal, or another system's write)",
+		 then->fs_type == IMAGE_FS_EXT4 ? " or its journal's" : "");
+	return false;
+}
+
 bool fsguard_same(const struct fs_guard *then, const struct fs_guard *now, char *why,
 		  size_t size)
 {
@@ -265,7 +391,7 @@ bool fsguard_same(const struct fs_guard *then, const struct fs_guard *now, char 
 	}
 	if (then->fs_type == IMAGE_FS_XFS) {
 		if (then->write_time == now->write_time && then->mount_time == now->mount_time)
-			return true;
+			return digest_same(then, now, why, size);
 		snprintf(why, size,
 			 "it was written since the snapshot (log head %" PRIu64 ":%" PRIu64
 			 " -> %" PRIu64 ":%" PRIu64 ", superblock LSN %" PRIu64 ":%" PRIu64
@@ -288,7 +414,7 @@ bool fsguard_same(const struct fs_guard *then, const struct fs_guard *now, char 
 			snprintf(why, size, "an fsync log was written since the snapshot");
 			return false;
 		}
-		return true;
+		return digest_same(then, now, why, size);
 	}
 	if (then->mount_count != now->mount_count || then->mount_time != now->mount_time) {
 		format_time(then->mount_time, a, sizeof(a));
@@ -306,6 +432,6 @@ bool fsguard_same(const struct fs_guard *then, const struct fs_guard *now, char 
 			 b);
 		return false;
 	}
-	return true;
+	return digest_same(then, now, why, size);
 }
 

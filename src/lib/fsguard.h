@@ -6,9 +6,12 @@
  * was mounted (and so changed) by another boot.
  *
  * ext2, ext3 and ext4 are guarded by the superblock's UUID, mount count,
- * last mount time and last write time; xfs (version 5, internal log) by
- * its UUID, superblock LSN and the head of its log; btrfs by its UUID,
- * generation and log tree root.  Other kinds are "unguarded": the caller
+ * last mount time and last write time, and a digest of the whole
+ * superblock and the journal's superblock (a read-only mount that replays
+ * the journal changes those, not the counts); xfs (version 5, internal
+ * log) by its UUID, superblock LSN, the head of its log and a digest of
+ * its superblock; btrfs by its UUID, generation, log tree root and a
+ * digest of its superblock.  Other kinds are "unguarded": the caller
  * decides whether to refuse them.
  */
 #pragma once

@@ -162,6 +162,7 @@ static bool origin_unchanged(const struct boot_ovl *b, const struct image_header
 		fs_guard_decode(p, &then);
 		if (memcmp(then.uuid, now.uuid, sizeof(now.uuid)) != 0)
 			continue;
+		then.digest = image_fs_digest(h, then.uuid);
 		if (fsguard_same(&then, &now, reason, sizeof(reason)))
 			return true;
 		snprintf(why, size, "its origin %s changed since the snapshot: %s", b->origin,

@@ -278,6 +278,8 @@ static int fs_guard_record(const struct fs_plan *plan, struct image_header *h)
 		strncpy_pad(g.mount_point, m->mount_point, sizeof(g.mount_point));
 		fs_guard_encode(&g, payload);
 		r = image_record_add(h, IMAGE_REC_FS_GUARD, payload, IMAGE_FS_GUARD_LEN);
+		if (r == 0)
+			r = image_fs_digest_add(h, &g);
 		if (r < 0) {
 			log_error("Failed to record the state of %s: %s", m->mount_point,
 				  strerror(-r));

@@ -26,6 +26,9 @@ int image_records_check(const uint8_t *b)
 		} else if (type == IMAGE_REC_LOAD_PAGES || type == IMAGE_REC_ATTEMPT) {
 			if (len != 8)
 				return -EBADMSG;
+		} else if (type == IMAGE_REC_FS_DIGEST) {
+			if (len != IMAGE_FS_DIGEST_LEN)
+				return -EBADMSG;
 		} else if (type == IMAGE_REC_FS_GUARD) {
 			if (len != IMAGE_FS_GUARD_LEN)
 				return -EBADMSG;
@@ -131,6 +134,31 @@ bool image_attempt_begun(const struct image_header *h, uint64_t *ret_when)
 			return true;
 		}
 	return false;
+}
+
+/* Payload of IMAGE_REC_FS_DIGEST: 0 uuid (16)  16 digest (8). */
+int image_fs_digest_add(struct image_header *h, const struct fs_guard *g)
+{
+	uint8_t rec[IMAGE_FS_DIGEST_LEN];
+
+	if (!g->digest)
+		return 0;
+	memcpy(rec, g->uuid, 16);
+	le64_put(rec + 16, g->digest);
+	return image_record_add(h, IMAGE_REC_FS_DIGEST, rec, sizeof(rec));
+}
+
+uint64_t image_fs_digest(const struct image_header *h, const uint8_t uuid[16])
+{
+	size_t cursor = 0;
+	const uint8_t *p;
+	uint16_t type, len;
+
+	while (image_record_next(h, &cursor, &type, &p, &len) == 1)
+		if (type == IMAGE_REC_FS_DIGEST && len == IMAGE_FS_DIGEST_LEN &&
+		    memcmp(p, uuid, 16) == 0)
+			return le64_get(p + 16);
+	return 0;
 }
 
 void fs_guard_encode(const struct fs_guard *g, uint8_t out[IMAGE_FS_GUARD_LEN])

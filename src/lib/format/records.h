@@ -20,6 +20,8 @@
 #define IMAGE_REC_ROLLBACK 0x0004u   /* the rollback action armed for the next boot, u32 */
 #define IMAGE_REC_LOAD_PAGES 0x0005u /* pages the kernel allocates to load it, u64 */
 #define IMAGE_REC_ATTEMPT 0x0006u    /* a resume began loading it: when, u64 seconds */
+#define IMAGE_REC_FS_DIGEST 0x0007u  /* a guarded file system's superblocks' digest */
+#define IMAGE_FS_DIGEST_LEN 24u
 
 #define IMAGE_FS_GUARD_LEN 96u
 #define IMAGE_OVERLAY_LEN 176
@@ -41,6 +43,10 @@ struct fs_guard {
 	uint64_t write_time;
 	uint32_t dev_major, dev_minor; /* where it was, for messages */
 	char mount_point[48];          /* truncated, NUL-terminated */
+	/* XXH3 of what any write changes: the superblock (ext: with the
+	 * journal's superblock); 0 when not known.  Its own record,
+	 * IMAGE_REC_FS_DIGEST, keyed by uuid. */
+	uint64_t digest;
 };
 
 /* Check the records area of an encoded header (from IMAGE_RECORDS_OFFSET
@@ -67,6 +73,12 @@ int image_attempt_mark(struct image_header *h, uint64_t when);
 
 /* Did a resume begin to load this image?  *ret_when (may be NULL): when. */
 bool image_attempt_begun(const struct image_header *h, uint64_t *ret_when);
+
+/* Add g's digest record (when it has a digest): 0, or -ENOSPC. */
+int image_fs_digest_add(struct image_header *h, const struct fs_guard *g);
+
+/* The digest recorded for the file system with this uuid; 0 when none. */
+uint64_t image_fs_digest(const struct image_header *h, const uint8_t uuid[16]);
 
 void fs_guard_encode(const struct fs_guard *g, uint8_t out[IMAGE_FS_GUARD_LEN]);
 void fs_guard_decode(const uint8_t in[IMAGE_FS_GUARD_LEN], struct fs_guard *ret);
