@@ -522,7 +522,7 @@ static void test_header_noncritical_record_skipped(void **state)
 
 	/* One record filling the area to its last byte. */
 	image_header_encode(&h, hdr_buf);
-	put_record(hdr_buf, OFF_RECORDS, 0x0007, IMAGE_HEADER_SIZE - OFF_RECORDS - 4, 0x44);
+	put_record(hdr_buf, OFF_RECORDS, 0x0077, IMAGE_HEADER_SIZE - OFF_RECORDS - 4, 0x44);
 	reseal_header(hdr_buf);
 	assert_int_equal(decode(hdr_buf, &got, NULL), IMAGE_VALID);
 }
