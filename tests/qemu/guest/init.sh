@@ -206,6 +206,7 @@ status_lines() {
 #   imagefile-luks  the same in ext4 made in the LUKS2 volume on /dev/vdb
 #   rootfile   an image file in the root file system (snapwrite prepare);
 #              rootfile-gw the same, then made group-writable
+#   rofs       an ext4 on /dev/vdc mounted read-only at /ro
 #   dmcrypt    a plain dm-crypt volume on /dev/vdc opened (the target stays)
 #   xfs-btrfs  see below
 setup_target() {
@@ -256,6 +257,13 @@ setup_target() {
 		snapwrite prepare --target "$target" --size "$(cmdline_value snaptest.filemib 32)M" --yes
 		say "prepare rc=$?"
 		[ "$1" = rootfile-gw ] && chmod g+w "$target"
+		;;
+	rofs)
+		# An ext4 (made by the host on /dev/vdc) mounted read-only when
+		# the snapshot is taken: guarded, and clean.
+		target=/dev/vdb
+		mkdir -p /ro
+		mount -o ro -t ext4 /dev/vdc /ro || return 1
 		;;
 	dmcrypt)
 		# A dm-crypt volume (plain, on /dev/vdc) is active: its key is
@@ -345,6 +353,18 @@ do_checkcmd() {
 
 # snaptest.touch=DEV:TYPE: mount a file system read-write, write to it and
 # unmount it, as another boot that does not resume would.
+# snaptest.romount=DEV:TYPE: mount a file system read-only, as another
+# system would (a rescue system, os-prober), list it and unmount it.
+do_romount() {
+	_t=$(cmdline_value snaptest.romount "")
+	mkdir -p /tmp/ro
+	if mount -o ro -t "${_t#*:}" "${_t%%:*}" /tmp/ro && ls /tmp/ro > /dev/null && umount /tmp/ro; then
+		say "RESULT action=romount mounted=${_t%%:*}"
+	else
+		say "RESULT action=romount mounted=FAILED"
+	fi
+}
+
 do_touch() {
 	_t=$(cmdline_value snaptest.touch "")
 	mkdir -p /touch
@@ -449,7 +469,8 @@ guard) do_guard ;;
 discard) do_discard ;;
 checkcmd) do_checkcmd ;;
 touch) do_touch ;;
+romount) do_romount ;;
 *) say "RESULT error=unknown-action action=$action" ;;
 esac
 say "powering off"
-power_off /images /x /b
+power_off /images /x /b /ro
