@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "fsguard.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 
@@ -59,6 +61,135 @@ int fsguard_list_mounts(const char *mountinfo, struct fs_mount *mounts, size_t m
 		n++;
 	}
 	fclose(f);
+	*ret_n = n;
+	return 0;
+}
+
+/* File systems without a block device whose state is in the memory image
+ * or is a view of the kernel, and overlay (its layers are other mounts). */
+static const char *const nodev_accepted[] = {
+	"proc",	   "sysfs",	 "devtmpfs",  "devpts",	    "tmpfs",	"ramfs",
+	"cgroup",   "cgroup2",	 "cpuset",    "securityfs", "debugfs",	"tracefs",
+	"pstore",   "efivarfs",	 "bpf",	      "mqueue",	    "hugetlbfs", "configfs",
+	"fusectl",  "binfmt_misc", "autofs",  "rpc_pipefs", "nsfs",	"selinuxfs",
+	"smackfs",  "nfsd",	 "overlay",   "sockfs",	    "pipefs",	"resctrl",
+	"zonefs",
+};
+
+/* FUSE file systems served by a daemon from memory, by their source. */
+static const char *const fuse_from_memory[] = {"gvfsd-fuse", "portal"};
+
+static const char *const network_fs[] = {"nfs",	 "nfs4",      "cifs", "smb3",	 "9p",
+					 "ceph", "glusterfs", "afs",  "virtiofs", "lustre"};
+
+static bool in_list(const char *s, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, list[i]) == 0)
+			return true;
+	return false;
+}
+
+const char *fsguard_unguardable_kind(const struct fs_mount *m)
+{
+	if (in_list(m->fstype, network_fs, ARRAY_SIZE(network_fs)))
+		return "a network file system";
+	if (strcmp(m->fstype, "zfs") == 0)
+		return "a ZFS dataset";
+	if (strncmp(m->fstype, "fuse", 4) == 0)
+		return "a FUSE file system";
+	return "a file system with no single device";
+}
+
+bool fsguard_immutable(const struct fs_mount *m)
+{
+	static const char *const ro_types[] = {"squashfs", "erofs", "iso9660", "udf"};
+
+	return !m->writable && in_list(m->fstype, ro_types, ARRAY_SIZE(ro_types));
+}
+
+int fsguard_list_unguardable(const char *mountinfo, struct fs_mount *mounts, size_t max,
+			     size_t *ret_n)
+{
+	char line[4096];
+	size_t n = 0;
+	FILE *f = fopen(mountinfo, "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		struct fs_mount m = {0};
+		const char *sep = strstr(line, " - ");
+		char sopts[256] = "";
+		struct stat st;
+
+		if (!sep || sscanf(line, "%*u %*u %u:%u %*s %255s", &m.major, &m.minor,
+				   m.mount_point) != 3)
+			continue;
+		if (sscanf(sep + 3, "%31s %127s %255s", m.fstype, m.source, sopts) < 1)
+			continue;
+		if (m.major != 0)
+			continue; /* a block device: fsguard_list_mounts */
+		/* btrfs and others behind an anonymous number, named by a
+		 * device node: fsguard_list_mounts too. */
+		if (strncmp(m.source, "/dev/", 5) == 0 && stat(m.source, &st) == 0 &&
+		    S_ISBLK(st.st_mode))
+			continue;
+		if (in_list(m.fstype, nodev_accepted, ARRAY_SIZE(nodev_accepted)))
+			continue;
+		if (strncmp(m.fstype, "fuse", 4) == 0 &&
+		    in_list(m.source, fuse_from_memory, ARRAY_SIZE(fuse_from_memory)))
+			continue;
+		m.writable = strncmp(sopts, "rw", 2) == 0 && (sopts[2] == ',' || !sopts[2]);
+		if (n < max)
+			mounts[n] = m;
+		n++;
+	}
+	fclose(f);
+	*ret_n = n;
+	return 0;
+}
+
+static void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
+int fsguard_mountinfo_files(char (*paths)[48], size_t max, size_t *ret_n)
+{
+	_cleanup_(closedirp) DIR *d = NULL;
+	ino_t seen[256];
+	size_t n = 0, nseen = 0;
+	struct dirent *e;
+	struct stat st;
+
+	if (max == 0)
+		return -EINVAL;
+	snprintf(paths[n++], 48, "/proc/self/mountinfo");
+	if (stat("/proc/self/ns/mnt", &st) == 0)
+		seen[nseen++] = st.st_ino;
+	d = opendir("/proc");
+	if (!d) {
+		*ret_n = n;
+		return 0;
+	}
+	while ((e = readdir(d)) && n < max) {
+		char path[64];
+		bool known = false;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.24s/ns/mnt", e->d_name);
+		if (stat(path, &st) < 0)
+			continue; /* gone, or a kernel thread */
+		for (size_t i = 0; i < nseen; i++)
+			known |= seen[i] == st.st_ino;
+		if (known || nseen == ARRAY_SIZE(seen))
+			continue;
+		seen[nseen++] = st.st_ino;
+		snprintf(paths[n++], 48, "/proc/%.24s/mountinfo", e->d_name);
+	}
 	*ret_n = n;
 	return 0;
 }

@@ -36,6 +36,31 @@ struct fs_mount {
 int fsguard_list_mounts(const char *mountinfo, struct fs_mount *mounts, size_t max,
 			size_t *ret_n);
 
+/*
+ * The mounts in a mountinfo file that have no block device, and that are
+ * not accepted as they are: neither in memory or a view of the kernel
+ * (proc, tmpfs, cgroup2, ...: their state is in the image), nor made of
+ * other mounts (overlay), nor a user-space file system served from memory
+ * (gvfs, the document portal).  What is left (ZFS datasets, network file
+ * systems, FUSE, multi-device file systems named by no single node) the
+ * guard cannot check.  Same conventions as fsguard_list_mounts().
+ */
+int fsguard_list_unguardable(const char *mountinfo, struct fs_mount *mounts, size_t max,
+			     size_t *ret_n);
+
+/* Why an unguardable mount (fsguard_list_unguardable) cannot be guarded:
+ * "a network file system", "a ZFS dataset", ... */
+const char *fsguard_unguardable_kind(const struct fs_mount *m);
+
+/* A block-device file system that cannot be changed by mounting it: a
+ * read-only mount of squashfs, erofs, iso9660 or udf (nothing writes to
+ * them); accepted without a guard. */
+bool fsguard_immutable(const struct fs_mount *m);
+
+/* One mountinfo file per mount namespace of the system ("/proc/PID/mountinfo",
+ * this process's own first), up to max; *ret_n how many. */
+int fsguard_mountinfo_files(char (*paths)[48], size_t max, size_t *ret_n);
+
 /* Is this file system type one the guard can check? */
 bool fsguard_supported(const char *fstype);
 

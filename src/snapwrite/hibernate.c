@@ -188,32 +188,111 @@ struct fs_plan {
 	char devs[FS_GUARD_MAX][80];
 };
 
+/* Say that a mount cannot be guarded: a warning with fs_guard_unknown=allow,
+ * else an error (and the caller refuses). */
+static void unguarded(const struct args *a, const char *mount_point, const char *what,
+		      const char *source)
+{
+	if (a->fs_guard_unknown == FS_UNKNOWN_ALLOW)
+		log_msg("warning: %s (%s, %s) is not guarded: a boot that changes it before the "
+			"resume would go unnoticed",
+			mount_point, what, source);
+	else
+		log_error("%s (%s, %s) cannot be guarded: the resume could not tell whether "
+			  "another boot changed it",
+			  mount_point, what, source);
+}
+
+/* Add the block-device mounts of mountinfo to all (one entry per device:
+ * writable if any mount of it is).  0, or -E2BIG past max. */
+static int plan_add_mounts(const char *mountinfo, struct fs_mount *all, size_t max, size_t *n)
+{
+	struct fs_mount m[FS_GUARD_MAX * 2];
+	size_t k = 0;
+	int r;
+
+	r = fsguard_list_mounts(mountinfo, m, ARRAY_SIZE(m), &k);
+	if (r < 0)
+		return r;
+	if (k > ARRAY_SIZE(m))
+		return -E2BIG;
+	for (size_t i = 0; i < k; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < *n; j++)
+			if (all[j].major == m[i].major && all[j].minor == m[i].minor) {
+				all[j].writable |= m[i].writable;
+				seen = true;
+			}
+		if (seen)
+			continue;
+		if (*n == max)
+			return -E2BIG;
+		all[(*n)++] = m[i];
+	}
+	return 0;
+}
+
 /*
- * Before anything is frozen: every mounted block-device file system must be
- * one the guard can check (or fs_guard_unknown=allow), and readable.  An
- * exit code.
+ * Before anything is frozen: every mount in every mount namespace is
+ * accounted for.  A block-device file system is guarded (it must be one
+ * the guard can check, and readable) or immutable (a read-only squashfs,
+ * erofs, iso9660); a mount without a device is in memory, a view of the
+ * kernel or made of other mounts, or else it cannot be guarded (a network
+ * file system, ZFS, FUSE).  What cannot be guarded refuses the hibernation
+ * unless fs_guard_unknown=allow.
  */
 static int fs_guard_plan(const struct args *a, struct fs_plan *plan)
 {
-	struct fs_mount all[FS_GUARD_MAX * 2];
+	static char files[64][48];
+	struct fs_mount all[FS_GUARD_MAX * 2], ng[16];
 	struct fs_guard g;
-	size_t n = 0, unknown = 0;
+	size_t nfiles = 0, n = 0, unknown = 0;
 	int r;
 
-	r = fsguard_list_mounts("/proc/self/mountinfo", all, ARRAY_SIZE(all), &n);
+	r = fsguard_mountinfo_files(files, ARRAY_SIZE(files), &nfiles);
 	if (r < 0) {
-		log_error("Failed to read the mount table: %s", strerror(-r));
+		log_error("Failed to find the mount namespaces: %s", strerror(-r));
 		return -ECANCELED;
 	}
-	if (n > ARRAY_SIZE(all)) {
-		log_error("Too many mounted file systems (%zu) to guard", n);
-		return -ECANCELED;
+	for (size_t f = 0; f < nfiles; f++) {
+		size_t k = 0;
+
+		r = plan_add_mounts(files[f], all, ARRAY_SIZE(all), &n);
+		if (r == -ENOENT && f > 0)
+			continue; /* the process is gone */
+		if (r == -E2BIG) {
+			log_error("Too many mounted file systems to guard (at most %zu)",
+				  ARRAY_SIZE(all));
+			return -ECANCELED;
+		}
+		if (r < 0) {
+			log_error("Failed to read the mount table %s: %s", files[f], strerror(-r));
+			return -ECANCELED;
+		}
+		r = fsguard_list_unguardable(files[f], ng, ARRAY_SIZE(ng), &k);
+		if (r < 0)
+			continue;
+		for (size_t i = 0; i < k && i < ARRAY_SIZE(ng); i++) {
+			char what[96];
+
+			snprintf(what, sizeof(what), "%s, %s", ng[i].fstype,
+				 fsguard_unguardable_kind(&ng[i]));
+			unguarded(a, ng[i].mount_point, what, ng[i].source);
+		}
+		unknown += k;
 	}
+
 	plan->n = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct fs_mount *m = &all[i];
 		bool supported = fsguard_supported(m->fstype);
 
+		if (!supported && fsguard_immutable(m)) {
+			log_debug("%s (%s, read-only) cannot change: not guarded", m->mount_point,
+				  m->fstype);
+			continue;
+		}
 		r = 0;
 		if (supported && plan->n < FS_GUARD_MAX) {
 			r = fsguard_devnode(m->major, m->minor, plan->devs[plan->n],
@@ -226,14 +305,7 @@ static int fs_guard_plan(const struct args *a, struct fs_plan *plan)
 		}
 		if (!supported) {
 			unknown++;
-			if (a->fs_guard_unknown == FS_UNKNOWN_ALLOW)
-				log_msg("warning: %s (%s, %s) is not guarded: a boot that mounts it "
-					"before the resume would go unnoticed",
-					m->mount_point, m->fstype, m->source);
-			else
-				log_error("%s (%s, %s) cannot be guarded: the resume could not tell "
-					  "whether another boot changed it",
-					  m->mount_point, m->fstype, m->source);
+			unguarded(a, m->mount_point, m->fstype, m->source);
 			continue;
 		}
 		if (plan->n == FS_GUARD_MAX) {

@@ -326,6 +326,56 @@ static void test_fs_digest_ext4(void **state)
 	close(fd);
 }
 
+/* Mounts without a block device: in memory, kernel views, overlay and FUSE
+ * from memory are accepted; network file systems, ZFS, other FUSE and a
+ * multi-device source are not; block devices are fsguard_list_mounts'. */
+static void test_fs_unguardable(void **state)
+{
+	struct fs_mount m[8];
+	char mi[160];
+	size_t n = 0;
+	FILE *f;
+
+	(void)state;
+	snprintf(mi, sizeof(mi), "%s/mountinfo", dir);
+	f = fopen(mi, "w");
+	assert_non_null(f);
+	fputs("21 1 0:20 / /proc rw - proc proc rw\n"
+	      "28 1 254:3 / / rw,relatime shared:1 - ext4 /dev/vda3 rw\n"
+	      "29 28 0:25 / /tmp rw - tmpfs tmpfs rw\n"
+	      "30 28 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"
+	      "31 28 0:27 / /merged rw - overlay overlay rw,lowerdir=/a,upperdir=/b\n"
+	      "32 28 0:28 / /run/user/1000/gvfs rw - fuse.gvfsd-fuse gvfsd-fuse rw\n"
+	      "33 28 0:29 / /srv/nfs rw - nfs4 server:/export rw\n"
+	      "34 28 0:30 / /tank rw - zfs tank/home rw\n"
+	      "35 28 0:31 / /mnt/ssh ro - fuse.sshfs me@host:/ ro\n"
+	      "36 28 0:32 / /mnt/b rw - bcachefs /dev/sda:/dev/sdb rw\n",
+	      f);
+	fclose(f);
+	assert_int_equal(fsguard_list_unguardable(mi, m, 8, &n), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(m[0].mount_point, "/srv/nfs");
+	assert_string_equal(fsguard_unguardable_kind(&m[0]), "a network file system");
+	assert_true(m[0].writable);
+	assert_string_equal(m[1].mount_point, "/tank");
+	assert_string_equal(fsguard_unguardable_kind(&m[1]), "a ZFS dataset");
+	assert_string_equal(m[2].mount_point, "/mnt/ssh");
+	assert_string_equal(fsguard_unguardable_kind(&m[2]), "a FUSE file system");
+	assert_false(m[2].writable);
+	assert_string_equal(m[3].mount_point, "/mnt/b");
+	assert_string_equal(fsguard_unguardable_kind(&m[3]), "a file system with no single device");
+	/* Read-only image file systems cannot change; a writable one can. */
+	struct fs_mount sq = {.writable = false};
+	strcpy(sq.fstype, "squashfs");
+	assert_true(fsguard_immutable(&sq));
+	sq.writable = true;
+	assert_false(fsguard_immutable(&sq));
+	strcpy(sq.fstype, "vfat");
+	sq.writable = false;
+	assert_false(fsguard_immutable(&sq));
+	unlink(mi);
+}
+
 static void test_fs_read_and_compare(void **state)
 {
 	struct fs_guard a, b;
@@ -468,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_partition_table),
 		cmocka_unit_test(test_holders),
 		cmocka_unit_test(test_fs_mounts),
+		cmocka_unit_test(test_fs_unguardable),
 		cmocka_unit_test(test_fs_read_and_compare),
 		cmocka_unit_test(test_fs_digest_ext4),
 		cmocka_unit_test(test_fs_xfs),

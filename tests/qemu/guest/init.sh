@@ -207,6 +207,7 @@ status_lines() {
 #   rootfile   an image file in the root file system (snapwrite prepare);
 #              rootfile-gw the same, then made group-writable
 #   rofs       an ext4 on /dev/vdc mounted read-only at /ro
+#   ninep      QEMU's 9p share "share" mounted at /share (no block device)
 #   dmcrypt    a plain dm-crypt volume on /dev/vdc opened (the target stays)
 #   xfs-btrfs  see below
 setup_target() {
@@ -264,6 +265,12 @@ setup_target() {
 		target=/dev/vdb
 		mkdir -p /ro
 		mount -o ro -t ext4 /dev/vdc /ro || return 1
+		;;
+	ninep)
+		# A file system without a block device: QEMU's 9p share.
+		target=/dev/vdb
+		mkdir -p /share
+		mount -t 9p -o trans=virtio,ro share /share || return 1
 		;;
 	dmcrypt)
 		# A dm-crypt volume (plain, on /dev/vdc) is active: its key is
@@ -473,4 +480,4 @@ romount) do_romount ;;
 *) say "RESULT error=unknown-action action=$action" ;;
 esac
 say "powering off"
-power_off /images /x /b /ro
+power_off /images /x /b /ro /share

@@ -37,6 +37,8 @@ SNAPTEST_RESUME=${SNAPTEST_RESUME-/dev/vdb}
 # SNAPTEST_TARGET_BLKDEBUG: a QEMU blkdebug configuration the target's reads
 # and writes go through (errors injected on given sectors).
 : "${SNAPTEST_TARGET_BLKDEBUG:=}"
+# SNAPTEST_QEMU_ARGS: more QEMU options, split on spaces (e.g. a -virtfs
+# share for a file system without a block device).
 # SNAPTEST_NO_TARGET=1: boot without the target disk (/dev/vdb absent).
 : "${SNAPTEST_NO_TARGET:=0}"
 # The machine's identity (SMBIOS product UUID, /sys/class/dmi/id/product_uuid).
@@ -370,8 +372,9 @@ vm_boot_once() {
 	# SNAPTEST_EXTRA_IMG: a third disk, /dev/vdc (a COW store).
 	[ -n "${SNAPTEST_EXTRA_IMG:-}" ] &&
 		target_drive+=(-drive "file=$SNAPTEST_EXTRA_IMG,format=raw,if=virtio,cache=none")
-	local prealloc=()
+	local prealloc=() qemu_extra=()
 	[ "$SNAPTEST_MEM_PREALLOC" = 1 ] && prealloc=(-mem-prealloc)
+	read -r -a qemu_extra <<< "${SNAPTEST_QEMU_ARGS:-}"
 	start=$SECONDS
 	# QEMU runs in a subshell whose stderr is dropped, so that a kill -9 of
 	# QEMU gives no "Killed" job report on the terminal; its pid is in
@@ -383,7 +386,7 @@ vm_boot_once() {
 			-kernel "$KTREE/boot/vmlinuz-$KVER" -initrd "$INITRD" \
 			-append "$(base_cmdline) $append" \
 			-drive "file=$ROOT_IMG,format=raw,if=virtio,cache=none" \
-			"${target_drive[@]}" < "$input" > "$log" 2>&1
+			"${target_drive[@]}" "${qemu_extra[@]}" < "$input" > "$log" 2>&1
 		# A second command, so that bash cannot exec QEMU in place of
 		# the subshell.
 		exit $?
