@@ -15,6 +15,25 @@
 #include "hash.h"
 #include "util.h"
 
+/* One line of a mountinfo file:
+ * "36 35 98:0 /mnt1 /mnt/parent rw,noatime master:1 - ext3 /dev/root rw".
+ * 0, or -EINVAL for a line that is not one. */
+static int parse_line(const char *line, struct fs_mount *m)
+{
+	const char *sep = strstr(line, " - ");
+	char sopts[256] = "";
+
+	memset(m, 0, sizeof(*m));
+	if (!sep || sscanf(line, "%*u %*u %u:%u %*s %255s", &m->major, &m->minor,
+			   m->mount_point) != 3)
+		return -EINVAL;
+	if (sscanf(sep + 3, "%31s %127s %255s", m->fstype, m->source, sopts) < 1)
+		return -EINVAL;
+	/* The super block's options: read-write for every mount of it. */
+	m->writable = strncmp(sopts, "rw", 2) == 0 && (sopts[2] == ',' || !sopts[2]);
+	return 0;
+}
+
 int fsguard_list_mounts(const char *mountinfo, struct fs_mount *mounts, size_t max,
 			size_t *ret_n)
 {
@@ -25,18 +44,11 @@ int fsguard_list_mounts(const char *mountinfo, struct fs_mount *mounts, size_t m
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		struct fs_mount m = {0};
-		const char *sep = strstr(line, " - ");
-		char sopts[256] = "";
+		struct fs_mount m;
 		bool seen = false;
 
-		/* "36 35 98:0 /mnt1 /mnt/parent rw,noatime master:1 - ext3 /dev/root rw" */
-		if (!sep || sscanf(line, "%*u %*u %u:%u %*s %255s", &m.major, &m.minor,
-				   m.mount_point) != 3)
+		if (parse_line(line, &m) < 0)
 			continue;
-		if (sscanf(sep + 3, "%31s %127s %255s", m.fstype, m.source, sopts) < 1)
-			continue;
-		m.writable = strncmp(sopts, "rw", 2) == 0 && (sopts[2] == ',' || !sopts[2]);
 		/* Major 0: no block device (proc, tmpfs, overlay, nfs...), or
 		 * one the file system hides behind an anonymous number (btrfs):
 		 * then the source names it. */
@@ -118,15 +130,10 @@ int fsguard_list_unguardable(const char *mountinfo, struct fs_mount *mounts, siz
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		struct fs_mount m = {0};
-		const char *sep = strstr(line, " - ");
-		char sopts[256] = "";
+		struct fs_mount m;
 		struct stat st;
 
-		if (!sep || sscanf(line, "%*u %*u %u:%u %*s %255s", &m.major, &m.minor,
-				   m.mount_point) != 3)
-			continue;
-		if (sscanf(sep + 3, "%31s %127s %255s", m.fstype, m.source, sopts) < 1)
+		if (parse_line(line, &m) < 0)
 			continue;
 		if (m.major != 0)
 			continue; /* a block device: fsguard_list_mounts */
@@ -140,7 +147,6 @@ int fsguard_list_unguardable(const char *mountinfo, struct fs_mount *mounts, siz
 		if (strncmp(m.fstype, "fuse", 4) == 0 &&
 		    in_list(m.source, fuse_from_memory, ARRAY_SIZE(fuse_from_memory)))
 			continue;
-		m.writable = strncmp(sopts, "rw", 2) == 0 && (sopts[2] == ',' || !sopts[2]);
 		if (n < max)
 			mounts[n] = m;
 		n++;

@@ -227,6 +227,38 @@ static void kernel_reason(char *buf, size_t size)
 	}
 }
 
+/*
+ * A question on the console with a default answer: the index of the word
+ * of words (NULL-terminated) typed; 0, the first, the default, also for
+ * nothing typed, no answer within rd.snap.question_timeout= or no console.
+ */
+static int ask_word(const struct resume_opts *o, const char *prompt, const char *const *words)
+{
+	char answer[64];
+	int r;
+
+	for (;;) {
+		r = ask_line(ASK_AUTO, CONSOLE, prompt, true, (unsigned)o->question_timeout, answer,
+			     sizeof(answer));
+		if (r == -ETIMEDOUT) {
+			log_msg("no answer within %" PRIu64 " s", o->question_timeout);
+			return 0;
+		}
+		if (r < 0) {
+			log_error("cannot ask on %s: %s", CONSOLE, strerror(-r));
+			return 0;
+		}
+		if (answer[0] == '\0')
+			return 0;
+		for (int i = 0; words[i]; i++)
+			if (strcmp(answer, words[i]) == 0)
+				return i;
+		log_msg("answer one of: %s%s%s%s%s", words[0], words[1] ? ", " : "",
+			words[1] ? words[1] : "", words[1] && words[2] ? ", " : "",
+			words[1] && words[2] ? words[2] : "");
+	}
+}
+
 /* Tries after the first when loading fails for memory or I/O. */
 #define LOAD_RETRIES 2
 
@@ -246,60 +278,39 @@ static void sleep_ms(unsigned ms)
  */
 static enum load_fail load_failed(const char *path, const struct resume_opts *o, const char *why)
 {
-	char answer[64];
-	int r;
+	static const char *const words[] = {"discard", "poweroff", "retry", NULL};
 
 	log_error("cannot load the image on %s: %s", path, why);
 	if (o->load_fail != LOAD_FAIL_ASK)
 		return o->load_fail;
-	for (;;) {
-		r = ask_line(ASK_AUTO, CONSOLE,
-			     "Type 'retry' to try loading it again, 'poweroff' to keep the image "
-			     "for a later boot, or 'discard' (or nothing) to boot without it: ",
-			     true, (unsigned)o->question_timeout, answer, sizeof(answer));
-		if (r == -ETIMEDOUT) {
-			log_msg("no answer within %" PRIu64 " s", o->question_timeout);
-			return LOAD_FAIL_DISCARD;
-		}
-		if (r < 0) {
-			log_error("cannot ask on %s: %s", CONSOLE, strerror(-r));
-			return LOAD_FAIL_DISCARD;
-		}
-		if (answer[0] == '\0' || strcmp(answer, "discard") == 0)
-			return LOAD_FAIL_DISCARD;
-		if (strcmp(answer, "poweroff") == 0)
-			return LOAD_FAIL_POWEROFF;
-		if (strcmp(answer, "retry") == 0)
-			return LOAD_FAIL_ASK;
-		log_msg("answer 'retry', 'poweroff' or 'discard'");
+	switch (ask_word(o,
+			 "Type 'retry' to try loading it again, 'poweroff' to keep the image for "
+			 "a later boot, or 'discard' (or nothing) to boot without it: ",
+			 words)) {
+	case 1:
+		return LOAD_FAIL_POWEROFF;
+	case 2:
+		return LOAD_FAIL_ASK;
+	default:
+		return LOAD_FAIL_DISCARD;
 	}
 }
 
 /* Ask what to do about an image only another kernel can take. */
 static enum kernel_mismatch ask_kernel_mismatch(const struct resume_opts *o)
 {
-	char answer[64];
-	int r;
+	static const char *const words[] = {"boot", "poweroff", "reboot", NULL};
 
-	for (;;) {
-		r = ask_line(ASK_AUTO, CONSOLE,
-			     "Type 'poweroff' or 'reboot' to keep the image and start its kernel "
-			     "from the boot menu, or 'boot' (or nothing) to boot without it: ",
-			     true, (unsigned)o->question_timeout, answer, sizeof(answer));
-		if (r == -ETIMEDOUT) {
-			log_msg("no answer within %" PRIu64 " s", o->question_timeout);
-			return KERNEL_MISMATCH_BOOT;
-		}
-		if (r < 0) {
-			log_error("cannot ask on %s: %s", CONSOLE, strerror(-r));
-			return KERNEL_MISMATCH_BOOT;
-		}
-		if (answer[0] == '\0')
-			return KERNEL_MISMATCH_BOOT;
-		r = kernel_mismatch_from_string(answer);
-		if (r > KERNEL_MISMATCH_ASK)
-			return (enum kernel_mismatch)r;
-		log_msg("answer 'poweroff', 'reboot' or 'boot'");
+	switch (ask_word(o,
+			 "Type 'poweroff' or 'reboot' to keep the image and start its kernel "
+			 "from the boot menu, or 'boot' (or nothing) to boot without it: ",
+			 words)) {
+	case 1:
+		return KERNEL_MISMATCH_POWEROFF;
+	case 2:
+		return KERNEL_MISMATCH_REBOOT;
+	default:
+		return KERNEL_MISMATCH_BOOT;
 	}
 }
 
