@@ -7,7 +7,7 @@
 # journal to replay: a read-only mount of it does write, see
 # guard-ro-mount.)
 #
-# kernels: 6.12
+# kernels: 6.1
 
 mkdir -p "$WORKDIR/rofs"
 echo "read only" > "$WORKDIR/rofs/file"

@@ -5,7 +5,7 @@
 # back, tries again, and the resume succeeds with the workload intact.
 # Nothing was invalidated on the way.
 #
-# kernels: 6.12
+# kernels: 6.1
 
 hibernate b1-hibernate
 list=$WORKDIR/chunks.txt

@@ -5,7 +5,7 @@
 # refuses the resume, names the mismatch, and leaves the disk untouched;
 # the real store, set aside, still holds its changes.
 #
-# kernels: 6.12
+# kernels: 6.1
 
 rollback_setup
 take_snapshot b1-snapshot "snaptest.arm=resume"

@@ -5,7 +5,7 @@
 # COW store, not on the origin the initramfs reads. The message names the
 # overlay and the reason; the workload runs on.
 #
-# kernels: 6.12
+# kernels: 6.1
 
 rollback_setup
 boot b1-snapshot hibernate "snaptest.cmd=snapshot snaptest.setup=rootfile snaptest.mib=16"

@@ -5,7 +5,7 @@
 # since) and the stale COW store is dropped, not merged: the file the other
 # boot wrote is intact.
 #
-# kernels: 6.12
+# kernels: 6.1
 
 rollback_setup
 take_snapshot b1-snapshot "snaptest.arm=resume"

@@ -4,7 +4,7 @@
 # it could plant an image that the next boot resumes); nothing is frozen
 # and the workload runs on.
 #
-# kernels: 6.12
+# kernels: 6.1
 
 boot b1-hibernate hibernate "snaptest.setup=rootfile-gw snaptest.mib=16"
 expect '^SNAPTEST: prepare rc=0' "snapwrite prepare of the image file failed"
