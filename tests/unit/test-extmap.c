@@ -341,6 +341,43 @@ static void test_swaps_file(void **state)
 
 /* An image file's map: from FIEMAP where the file system has it (ext4,
  * xfs); elsewhere (tmpfs) the failure is the documented one. */
+/* Image files are root's alone: the file and its directory. */
+static void test_file_owner_check(void **state)
+{
+	char d[96], f[128];
+	const char *why = NULL;
+	int fd;
+
+	(void)state;
+	snprintf(d, sizeof(d), "%s/test-owner.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(d));
+	assert_int_equal(chmod(d, 0755), 0);
+	snprintf(f, sizeof(f), "%s/image", d);
+	fd = open(f, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	if (geteuid() == 0) {
+		assert_int_equal(file_owner_check(f, &why), 0);
+		assert_int_equal(chmod(f, 0620), 0);
+		assert_int_equal(file_owner_check(f, &why), -EACCES);
+		assert_string_equal(why, "its group or others can write to it");
+		assert_int_equal(chmod(f, 0600), 0);
+		assert_int_equal(chown(f, 1000, 0), 0);
+		assert_int_equal(file_owner_check(f, &why), -EACCES);
+		assert_string_equal(why, "it is not owned by root");
+		assert_int_equal(chown(f, 0, 0), 0);
+		assert_int_equal(chmod(d, 0777), 0);
+		assert_int_equal(file_owner_check(f, &why), -EACCES);
+		assert_non_null(strstr(why, "directory"));
+	} else {
+		/* Not root: the file is not root's. */
+		assert_int_equal(file_owner_check(f, &why), -EACCES);
+	}
+	assert_int_equal(file_owner_check("/nonexistent/image", &why), -ENOENT);
+	unlink(f);
+	rmdir(d);
+}
+
 static void test_file_image_map(void **state)
 {
 	char path[160];
@@ -394,6 +431,7 @@ int main(void)
 		cmocka_unit_test(test_locator_read_error_is_not_damage),
 		cmocka_unit_test(test_kernel_signature_and_swap_checks),
 		cmocka_unit_test(test_swaps_file),
+		cmocka_unit_test(test_file_owner_check),
 		cmocka_unit_test(test_file_image_map),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
