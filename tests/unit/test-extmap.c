@@ -20,7 +20,6 @@
 
 #include <cmocka.h>
 
-#include "locator.h"
 #include "format/format.h"
 #include "locator.h"
 #include "util.h"
