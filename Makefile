@@ -36,7 +36,7 @@ override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-al
 LDLIBS_PKG   = $(shell pkg-config --libs $(LINK_PKGS)) -lpthread
 CFLAGS_PKG   = $(shell pkg-config --cflags $(PKGS))
 
-LIB_SRC     := $(wildcard src/lib/*.c)
+LIB_SRC     := $(wildcard src/lib/*.c src/lib/format/*.c)
 LIB_OBJ     := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 PROGS       := $(B)/snapwrite $(B)/snapresume
 
@@ -54,15 +54,18 @@ $(B)/obj/%.o: src/%.c | $(B)/.deps
 	$(CC) $(CFLAGS) $(CFLAGS_PKG) -c -o $@ $<
 
 $(B)/libsnap.a: $(LIB_OBJ)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 # Only snapwrite talks to the running system's systemd; snapresume, in the
 # initramfs, does not link it.
-$(B)/snapwrite: $(B)/obj/snapwrite/snapwrite.o $(B)/obj/snapwrite/rollback.o \
-		$(B)/obj/snapwrite/sdsys.o $(B)/libsnap.a
+SNAPWRITE_OBJ := $(patsubst src/%.c,$(B)/obj/%.o,$(wildcard src/snapwrite/*.c))
+$(B)/snapwrite: $(SNAPWRITE_OBJ) \
+		$(B)/libsnap.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_PKG) $(shell pkg-config --libs libsystemd)
 
-$(B)/snapresume: $(B)/obj/resume/snapresume.o $(B)/obj/resume/overlays.o $(B)/libsnap.a
+SNAPRESUME_OBJ := $(patsubst src/%.c,$(B)/obj/%.o,$(wildcard src/resume/*.c))
+$(B)/snapresume: $(SNAPRESUME_OBJ) $(B)/libsnap.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_PKG)
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
@@ -169,9 +172,9 @@ install: all
 	done
 	install -D -m 0644 dracut-module/90snapresume/snapresume.service \
 		$(DESTDIR)$(DRACUTDIR)/90snapresume/snapresume.service
-	install -D -m 0755 initramfs-tools/hooks/snapresume \
+	install -D -m 0755 initramfs-hooks/initramfs-tools/hooks/snapresume \
 		$(DESTDIR)$(INITRAMFSTOOLSDIR)/hooks/snapresume
-	install -D -m 0755 initramfs-tools/scripts/local-top/snapresume \
+	install -D -m 0755 initramfs-hooks/initramfs-tools/scripts/local-top/snapresume \
 		$(DESTDIR)$(INITRAMFSTOOLSDIR)/scripts/local-top/snapresume
 	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' systemd/systemd-hibernate.service.d/snapresume.conf.in \
 		> $(B)/hibernate-snapresume.conf

@@ -10,8 +10,60 @@
 #include <unistd.h>
 
 #include "blockdev.h"
-#include "image.h"
+#include "format/format.h"
 #include "util.h"
+
+int cow_header_parse(const void *buf, size_t len, enum cow_state *ret_state,
+		     uint32_t *ret_chunk_sectors)
+{
+	const uint8_t *p = buf;
+	uint32_t chunk;
+
+	if (len < COW_HEADER_LEN)
+		return -EINVAL;
+	*ret_state = COW_NONE;
+	*ret_chunk_sectors = 0;
+	/* Anything else (zeros, or what was on the device before) is not a
+	 * store: the kernel starts a new one over it. */
+	if (le32_get(p) != COW_MAGIC)
+		return 0;
+	if (le32_get(p + 8) != 1)
+		return -EPROTONOSUPPORT;
+	chunk = le32_get(p + 12);
+	if (chunk < 8 || (chunk & (chunk - 1)) || chunk > (1u << 20))
+		return -EPROTONOSUPPORT;
+	*ret_chunk_sectors = chunk;
+	*ret_state = le32_get(p + 4) ? COW_VALID : COW_INVALID;
+	return 0;
+}
+
+int cow_status_parse(const char *status, struct cow_usage *ret)
+{
+	struct cow_usage u = {0};
+	char tail;
+
+	if (strcmp(status, "Invalid") == 0)
+		u.invalid = true;
+	else if (strcmp(status, "Overflow") == 0)
+		u.overflow = true;
+	else if (strcmp(status, "Merge failed") == 0)
+		u.failed = true;
+	else if (sscanf(status, "%" SCNu64 "/%" SCNu64 " %" SCNu64 " %c", &u.allocated, &u.total,
+			&u.metadata, &tail) != 3 ||
+		 u.total == 0 || u.allocated > u.total || u.metadata > u.allocated)
+		return -EINVAL;
+	*ret = u;
+	return 0;
+}
+
+unsigned cow_usage_percent(const struct cow_usage *u)
+{
+	if (u->invalid || u->overflow)
+		return 100;
+	if (!u->total)
+		return 0;
+	return (unsigned)((u->allocated * 100 + u->total - 1) / u->total);
+}
 
 int cow_read(const char *path, enum cow_state *ret_state, uint32_t *ret_chunk_sectors)
 {

@@ -6,9 +6,12 @@
  * was mounted (and so changed) by another boot.
  *
  * ext2, ext3 and ext4 are guarded by the superblock's UUID, mount count,
- * last mount time and last write time; xfs (version 5, internal log) by
- * its UUID, superblock LSN and the head of its log; btrfs by its UUID,
- * generation and log tree root.  Other kinds are "unguarded": the caller
+ * last mount time and last write time, and a digest of the whole
+ * superblock and the journal's superblock (a read-only mount that replays
+ * the journal changes those, not the counts); xfs (version 5, internal
+ * log) by its UUID, superblock LSN, the head of its log and a digest of
+ * its superblock; btrfs by its UUID, generation, log tree root and a
+ * digest of its superblock.  Other kinds are "unguarded": the caller
  * decides whether to refuse them.
  */
 #pragma once
@@ -17,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "image.h"
+#include "format/format.h"
 
 struct fs_mount {
 	unsigned major, minor;
@@ -32,6 +35,31 @@ struct fs_mount {
  * device number (btrfs) is found through its mount source.  *ret_n may exceed max.  0 or -errno. */
 int fsguard_list_mounts(const char *mountinfo, struct fs_mount *mounts, size_t max,
 			size_t *ret_n);
+
+/*
+ * The mounts in a mountinfo file that have no block device, and that are
+ * not accepted as they are: neither in memory or a view of the kernel
+ * (proc, tmpfs, cgroup2, ...: their state is in the image), nor made of
+ * other mounts (overlay), nor a user-space file system served from memory
+ * (gvfs, the document portal).  What is left (ZFS datasets, network file
+ * systems, FUSE, multi-device file systems named by no single node) the
+ * guard cannot check.  Same conventions as fsguard_list_mounts().
+ */
+int fsguard_list_unguardable(const char *mountinfo, struct fs_mount *mounts, size_t max,
+			     size_t *ret_n);
+
+/* Why an unguardable mount (fsguard_list_unguardable) cannot be guarded:
+ * "a network file system", "a ZFS dataset", ... */
+const char *fsguard_unguardable_kind(const struct fs_mount *m);
+
+/* A block-device file system that cannot be changed by mounting it: a
+ * read-only mount of squashfs, erofs, iso9660 or udf (nothing writes to
+ * them); accepted without a guard. */
+bool fsguard_immutable(const struct fs_mount *m);
+
+/* One mountinfo file per mount namespace of the system ("/proc/PID/mountinfo",
+ * this process's own first), up to max; *ret_n how many. */
+int fsguard_mountinfo_files(char (*paths)[48], size_t max, size_t *ret_n);
 
 /* Is this file system type one the guard can check? */
 bool fsguard_supported(const char *fstype);

@@ -2,6 +2,9 @@
 #include "locator.h"
 
 #include <errno.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +14,116 @@
 #include <unistd.h>
 
 #include "fsguard.h"
-#include "image.h"
+#include "format/format.h"
 #include "util.h"
 
 #define MAGIC_EXT4 0xEF53u
 #define MAGIC_XFS 0x58465342u
 #define MAGIC_BTRFS 0x9123683Eu
+
+/* Split [off, off + len) at extent ends and read or write each piece: one
+ * lookup, then the following extents in order. */
+static int map_io(const struct extmap *m, int fd, uint8_t *p, size_t len, uint64_t off,
+		  bool write)
+{
+	uint64_t within = 0;
+	size_t i = 0;
+
+	if (len && extmap_find(m, off, &i, &within) < 0)
+		return -EIO; /* past the end of the map: like past a device's end */
+	while (len) {
+		uint64_t dev, run;
+		int r;
+
+		if (i == m->n)
+			return -EIO;
+		dev = m->ext[i].offset + within;
+		run = m->ext[i].length - within;
+		if (run > len)
+			run = len;
+		r = write ? pwrite_full(fd, p, (size_t)run, dev) : pread_full(fd, p, (size_t)run, dev);
+		if (r < 0)
+			return r;
+		p += run;
+		len -= (size_t)run;
+		i++;
+		within = 0;
+	}
+	return 0;
+}
+
+int extmap_pread(const struct extmap *m, int fd, void *buf, size_t len, uint64_t off)
+{
+	if (!m)
+		return pread_full(fd, buf, len, off);
+	return map_io(m, fd, buf, len, off, false);
+}
+
+int extmap_pwrite(struct extmap *m, int fd, const void *buf, size_t len, uint64_t off)
+{
+	if (!m)
+		return pwrite_full(fd, buf, len, off);
+	if (off + len < off)
+		return -EINVAL;
+	while (m->size < off + len) {
+		uint64_t page;
+		int r;
+
+		if (!m->grow)
+			return -ENOSPC;
+		r = m->grow(m->grow_userdata, &page);
+		if (r < 0)
+			return r;
+		r = extmap_add(m, page, EXTMAP_PAGE);
+		if (r < 0)
+			return r == -E2BIG ? -ENOSPC : r;
+	}
+	/* map_io only writes from the buffer. */
+	return map_io(m, fd, (uint8_t *)(uintptr_t)buf, len, off, true);
+}
+
+int extmap_from_fiemap(int fd, struct extmap *m)
+{
+	enum { BATCH = 128 };
+	const uint32_t bad = FIEMAP_EXTENT_UNKNOWN | FIEMAP_EXTENT_DELALLOC |
+			     FIEMAP_EXTENT_ENCODED | FIEMAP_EXTENT_DATA_ENCRYPTED |
+			     FIEMAP_EXTENT_NOT_ALIGNED | FIEMAP_EXTENT_DATA_INLINE |
+			     FIEMAP_EXTENT_DATA_TAIL | FIEMAP_EXTENT_UNWRITTEN |
+			     FIEMAP_EXTENT_SHARED;
+	_cleanup_(freep) struct fiemap *fm = NULL;
+	uint64_t start = 0, expect = 0;
+	bool last = false;
+	int r;
+
+	fm = calloc(1, sizeof(*fm) + BATCH * sizeof(struct fiemap_extent));
+	if (!fm)
+		return -ENOMEM;
+	while (!last) {
+		memset(fm, 0, sizeof(*fm));
+		fm->fm_start = start;
+		fm->fm_length = FIEMAP_MAX_OFFSET - start;
+		fm->fm_flags = FIEMAP_FLAG_SYNC;
+		fm->fm_extent_count = BATCH;
+		if (ioctl(fd, FS_IOC_FIEMAP, fm) < 0)
+			return errno == ENOTTY ? -EOPNOTSUPP : -errno;
+		if (fm->fm_mapped_extents == 0)
+			break;
+		for (uint32_t i = 0; i < fm->fm_mapped_extents; i++) {
+			const struct fiemap_extent *e = &fm->fm_extents[i];
+
+			if (e->fe_flags & bad || e->fe_logical != expect)
+				return -EMEDIUMTYPE;
+			r = extmap_add(m, e->fe_physical, e->fe_length);
+			if (r < 0)
+				return r == -EINVAL ? -EMEDIUMTYPE : r;
+			expect += e->fe_length;
+			start = e->fe_logical + e->fe_length;
+			if (e->fe_flags & FIEMAP_EXTENT_LAST)
+				last = true;
+		}
+	}
+	return 0;
+}
 
 static int read_page(void *userdata, uint64_t off, uint8_t *page)
 {
@@ -38,15 +145,18 @@ int locator_read(int fd, uint64_t base, struct extmap *m, enum locator_found *re
 		return r;
 	if (extmap_is_locator(page)) {
 		r = extmap_decode(page, base, read_page, &fd, m, ret_why);
-		if (r == -EBADMSG) {
+		if (r == -EBADMSG || r == -EINVAL || r == -E2BIG) {
+			/* What the map says cannot be: damage. */
 			*ret_found = LOC_DAMAGED;
+			if (!*ret_why)
+				*ret_why = r == -EBADMSG ? "checksum or field mismatch" : strerror(-r);
 			return 0;
 		}
-		if (r < 0) {
-			*ret_found = LOC_DAMAGED;
-			*ret_why = strerror(-r);
-			return r == -ENOMEM ? r : 0;
-		}
+		/* Failing to read a map page (or to hold the map) is no
+		 * damage: the image may be intact, and must not be repaired
+		 * away. */
+		if (r < 0)
+			return r;
 		*ret_found = LOC_OURS;
 		return 0;
 	}
@@ -202,6 +312,39 @@ int file_fs_check(int fd, const char **ret_why)
 			   "blocks keep a fixed place on one device";
 		return -EMEDIUMTYPE;
 	}
+}
+
+int file_owner_check(const char *path, const char **ret_why)
+{
+	char dir[4096];
+	struct stat st;
+	char *slash;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (st.st_uid != 0) {
+		*ret_why = "it is not owned by root";
+		return -EACCES;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		*ret_why = "its group or others can write to it";
+		return -EACCES;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) < 0)
+		return -errno;
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		*ret_why = "its directory is not root's alone (another user could replace it)";
+		return -EACCES;
+	}
+	return 0;
 }
 
 int file_device(int fd, char *buf, size_t size, dev_t *ret_dev)

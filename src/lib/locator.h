@@ -16,7 +16,19 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "extmap.h"
+#include "format/extmap.h"
+
+/* Read or write len bytes at logical offset off through the map, split at
+ * extent ends (m NULL: at off on fd directly).  Writing past the end grows
+ * the map when it has a grow function, else fails with -ENOSPC. */
+int extmap_pread(const struct extmap *m, int fd, void *buf, size_t len, uint64_t off);
+int extmap_pwrite(struct extmap *m, int fd, const void *buf, size_t len, uint64_t off);
+
+/* The physical extents of an open regular file (FIEMAP, after a sync), in
+ * file order, appended to m.  -EOPNOTSUPP for a file system without it;
+ * -EMEDIUMTYPE for holes, inline, encoded, shared, unwritten or delayed
+ * extents (the file is not a plain, fully written one). */
+int extmap_from_fiemap(int fd, struct extmap *m);
 
 enum locator_found {
 	LOC_NONE,    /* nothing we know at that page */
@@ -52,6 +64,13 @@ int swap_active(const char *swaps_file, const char *path, bool *ret_is_file);
 /* The file system an image or swap file may live on: 0, or -EMEDIUMTYPE
  * with *ret_why (btrfs, or a file system without fixed block addresses). */
 int file_fs_check(int fd, const char **ret_why);
+
+/* Is the image file at path safe from everyone but root?  It must be owned
+ * by root and writable by nobody else, in a directory owned by root that
+ * nobody else can write to (whoever can write either could plant an image
+ * the next boot resumes).  0, or -EACCES with *ret_why; other errors as
+ * stat() gives them. */
+int file_owner_check(const char *path, const char **ret_why);
 
 /* The device node holding a file (st_dev), e.g. "/dev/vdb". */
 int file_device(int fd, char *buf, size_t size, dev_t *ret_dev);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "luks.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libcryptsetup.h>
@@ -228,4 +229,40 @@ int luks_active_holder(const char *path, char *buf, size_t size)
 		}
 	}
 	return 0;
+}
+
+static void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
+int dmcrypt_active(char *names, size_t size)
+{
+	_cleanup_(closedirp) DIR *d = opendir("/sys/block");
+	struct dirent *e;
+	int n = 0;
+
+	if (names && size)
+		names[0] = '\0';
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		char path[300], uuid[160], name[300];
+
+		if (strncmp(e->d_name, "dm-", 3) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/dm/uuid", e->d_name);
+		if (read_text_file(path, uuid, sizeof(uuid)) < 0 || strncmp(uuid, "CRYPT-", 6) != 0)
+			continue;
+		n++;
+		snprintf(path, sizeof(path), "/sys/block/%s/dm/name", e->d_name);
+		if (read_text_file(path, name, sizeof(name)) < 0)
+			snprintf(name, sizeof(name), "%s", e->d_name);
+		name[strcspn(name, "\n")] = '\0';
+		if (names && strlen(names) + strlen(name) + 2 < size)
+			snprintf(names + strlen(names), size - strlen(names), "%s%s",
+				 names[0] ? " " : "", name);
+	}
+	return n;
 }

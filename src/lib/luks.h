@@ -57,6 +57,11 @@ void luks_mapper_path(const char *name, char *buf, size_t size);
  */
 int luks_device_encrypted(const char *path, char *ret_backing, size_t size);
 
+/* The dm-crypt mappings active on this system (any kind: LUKS, plain,
+ * TCRYPT...), their names space-separated into names (may be NULL): how
+ * many.  Their keys are in memory, so in any memory image. */
+int dmcrypt_active(char *names, size_t size);
+
 /* An open dm-crypt mapping of the LUKS2 volume on path, if any: its node
  * ("/dev/dm-N") in buf.  1 found, 0 none, negative errno. */
 int luks_active_holder(const char *path, char *buf, size_t size);

@@ -10,7 +10,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "extmap.h"
+#include "locator.h"
 #include "util.h"
 
 enum slot_state {

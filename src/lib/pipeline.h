@@ -22,7 +22,7 @@
 
 #include <stdint.h>
 
-#include "image.h"
+#include "format/format.h"
 
 struct pipe_opts {
 	unsigned workers;     /* compression threads; 0: one per online CPU */

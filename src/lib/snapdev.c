@@ -9,7 +9,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "image.h"
+#include "format/format.h"
 #include "util.h"
 
 int snapdev_open(const char *path, int mode, int *ret_fd)

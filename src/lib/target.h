@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "image.h"
+#include "format/format.h"
 
 /* Read and classify the header block.  *ret is filled as by
  * image_header_decode(); *ret_why (optional) names a problem. */
@@ -37,23 +37,6 @@ int target_clear_header_map(int fd, struct extmap *m);
 int target_invalidate_map(int fd, struct extmap *m, const struct image_header *h,
 			  uint32_t reason, uint64_t restore_read_ns);
 
-/* Identity of the running system as recorded in a header. */
-struct identity {
-	char kernel_release[IMAGE_KREL_LEN];
-	char kernel_version[IMAGE_KVER_LEN];
-	uint64_t mem_total_kib;
-	/* The DMI product UUID (the machine's, set by its firmware), when the
-	 * firmware gives a real one. */
-	bool has_machine;
-	uint8_t machine[16];
-};
-
-int identity_read(struct identity *ret);
-
-/* A /proc/meminfo value ("MemTotal", "SwapFree", ...) in KiB; 0 when
- * missing. */
-uint64_t meminfo_kib(const char *key);
-
-/* Peak resident memory of this process (VmHWM) in KiB; 0 if unknown.
- * Reads procfs only, so it is safe while the system is frozen. */
-uint64_t peak_rss_kib(void);
+/* What snapresume leaves for the booted system when it refused an image
+ * it could not invalidate (snapwrite status shows it). */
+#define RESUME_NOTE "/run/snapresume/refused-still-valid"

@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "image.h"
+#include "format/format.h"
 #include "pipeline.h"
 
 #include "mix.h"

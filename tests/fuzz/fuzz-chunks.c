@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "image.h"
+#include "format/format.h"
 #include "pipeline.h"
 
 static uint64_t pages_seen;

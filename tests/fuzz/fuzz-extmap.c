@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "extmap.h"
-#include "image.h"
+#include "locator.h"
+#include "format/format.h"
 
 struct dev {
 	const uint8_t *data;

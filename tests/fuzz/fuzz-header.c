@@ -6,7 +6,7 @@
 #include <assert.h>
 #include <string.h>
 
-#include "image.h"
+#include "format/format.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Fuzz the rollback overlays' parsers (overlay.h).  The first byte picks:
+/* Fuzz the rollback overlays' parsers (format/records.h, rollback.h, cow.h).  The first byte picks:
  *   0: an overlay record as in an image header: decodes or is refused, and
  *      one that decodes encodes back to the same bytes;
  *   1: a COW store header (the kernel's, read from a device);
@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image.h"
-#include "overlay.h"
+#include "format/format.h"
+#include "cow.h"
+#include "rollback.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,9 +9,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "extmap.h"
-#include "image.h"
-#include "overlay.h"
+#include "locator.h"
+#include "format/format.h"
+#include "cow.h"
+#include "rollback.h"
 #include "pipeline.h"
 
 static void put(const char *path, const void *buf, size_t len)

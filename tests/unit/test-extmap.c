@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests of extent targets (extmap.h, locator.h): building maps, I/O
+ * Unit tests of extent targets (format/extmap.h, locator.h): building maps, I/O
  * through a map (with and without growing), the locator and map pages as
  * on disk and every damage to them, swap headers, /proc/swaps, and an image
  * file's map from FIEMAP.
@@ -20,8 +20,7 @@
 
 #include <cmocka.h>
 
-#include "extmap.h"
-#include "image.h"
+#include "format/format.h"
 #include "locator.h"
 #include "util.h"
 
@@ -253,6 +252,32 @@ static void test_locator_round_trip_and_damage(void **state)
 	close(fd);
 }
 
+/* A map page that cannot be read is no damage: locator_read fails with the
+ * I/O error, so that nobody "repairs" an intact image away. */
+static void test_locator_read_error_is_not_damage(void **state)
+{
+	int fd = make_dev(32);
+	struct extmap m, got;
+	enum locator_found found = LOC_NONE;
+	const char *why = NULL;
+	uint8_t orig[P];
+	(void)state;
+
+	swap_header(orig);
+	assert_int_equal(pwrite_full(fd, orig, P, 0), 0);
+	build_swap_map(&m, 0);
+	assert_int_equal(locator_write(fd, &m), 0);
+	assert_int_equal(locator_read(fd, 0, &got, &found, &why), 0);
+	assert_int_equal(found, LOC_OURS);
+	extmap_done(&got);
+	/* The device ends before the map pages (pages 10-12): a short read. */
+	assert_int_equal(ftruncate(fd, 10 * P), 0);
+	assert_true(locator_read(fd, 0, &got, &found, &why) < 0);
+	extmap_done(&got);
+	extmap_done(&m);
+	close(fd);
+}
+
 static void test_kernel_signature_and_swap_checks(void **state)
 {
 	int fd = make_dev(4);
@@ -315,6 +340,43 @@ static void test_swaps_file(void **state)
 
 /* An image file's map: from FIEMAP where the file system has it (ext4,
  * xfs); elsewhere (tmpfs) the failure is the documented one. */
+/* Image files are root's alone: the file and its directory. */
+static void test_file_owner_check(void **state)
+{
+	char d[96], f[128];
+	const char *why = NULL;
+	int fd;
+
+	(void)state;
+	snprintf(d, sizeof(d), "%s/test-owner.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(d));
+	assert_int_equal(chmod(d, 0755), 0);
+	snprintf(f, sizeof(f), "%s/image", d);
+	fd = open(f, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	if (geteuid() == 0) {
+		assert_int_equal(file_owner_check(f, &why), 0);
+		assert_int_equal(chmod(f, 0620), 0);
+		assert_int_equal(file_owner_check(f, &why), -EACCES);
+		assert_string_equal(why, "its group or others can write to it");
+		assert_int_equal(chmod(f, 0600), 0);
+		assert_int_equal(chown(f, 1000, 0), 0);
+		assert_int_equal(file_owner_check(f, &why), -EACCES);
+		assert_string_equal(why, "it is not owned by root");
+		assert_int_equal(chown(f, 0, 0), 0);
+		assert_int_equal(chmod(d, 0777), 0);
+		assert_int_equal(file_owner_check(f, &why), -EACCES);
+		assert_non_null(strstr(why, "directory"));
+	} else {
+		/* Not root: the file is not root's. */
+		assert_int_equal(file_owner_check(f, &why), -EACCES);
+	}
+	assert_int_equal(file_owner_check("/nonexistent/image", &why), -ENOENT);
+	unlink(f);
+	rmdir(d);
+}
+
 static void test_file_image_map(void **state)
 {
 	char path[160];
@@ -365,8 +427,10 @@ int main(void)
 		cmocka_unit_test(test_io_through_map),
 		cmocka_unit_test(test_grow),
 		cmocka_unit_test(test_locator_round_trip_and_damage),
+		cmocka_unit_test(test_locator_read_error_is_not_damage),
 		cmocka_unit_test(test_kernel_signature_and_swap_checks),
 		cmocka_unit_test(test_swaps_file),
+		cmocka_unit_test(test_file_owner_check),
 		cmocka_unit_test(test_file_image_map),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests of the target guard (guard.h) on files: what libblkid finds
+ * Unit tests of the target guard (devprobe.h) on files: what libblkid finds
  * (a file system made by mkfs.ext4, a swap area by mkswap, a DOS partition
  * table written by hand), the wipe that prepares a target, and the mount
  * table lookup; the file system guard's superblock reader and comparison.
@@ -22,8 +22,8 @@
 #include <cmocka.h>
 
 #include "fsguard.h"
-#include "guard.h"
-#include "image.h"
+#include "devprobe.h"
+#include "format/format.h"
 #include "util.h"
 
 static char dir[64], file[128];
@@ -66,38 +66,38 @@ static void run(const char *cmd)
 
 static void test_blank(void **state)
 {
-	struct guard_sig sigs[4];
+	struct devprobe_sig sigs[4];
 	size_t n = 99;
 
 	(void)state;
 	blank();
-	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_int_equal(devprobe_signatures(file, sigs, 4, &n), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(guard_probe("/nonexistent/dev", sigs, 4, &n), -ENOENT);
+	assert_int_equal(devprobe_signatures("/nonexistent/dev", sigs, 4, &n), -ENOENT);
 }
 
 static void test_ext4_found_and_wiped(void **state)
 {
-	struct guard_sig sigs[4];
+	struct devprobe_sig sigs[4];
 	char line[256];
 	size_t n = 0;
 
 	(void)state;
 	blank();
 	run("mkfs.ext4 -q -F -L guarded -U 0e0c7e41-a969-4856-8d0a-fe05b7de7df8");
-	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_int_equal(devprobe_signatures(file, sigs, 4, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(sigs[0].type, "ext4");
 	assert_string_equal(sigs[0].usage, "filesystem");
 	assert_string_equal(sigs[0].label, "guarded");
 	assert_string_equal(sigs[0].uuid, "0e0c7e41-a969-4856-8d0a-fe05b7de7df8");
 	assert_int_equal(sigs[0].offset, 1080);
-	guard_sig_describe(&sigs[0], line, sizeof(line));
+	devprobe_describe(&sigs[0], line, sizeof(line));
 	assert_string_equal(line, "ext4 file system LABEL=guarded "
 				  "UUID=0e0c7e41-a969-4856-8d0a-fe05b7de7df8 at byte 1080");
 
-	assert_int_equal(guard_wipe(file), 0);
-	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_int_equal(devprobe_wipe(file), 0);
+	assert_int_equal(devprobe_signatures(file, sigs, 4, &n), 0);
 	assert_int_equal(n, 0);
 }
 
@@ -107,47 +107,47 @@ static void blank_mib(unsigned mib);
  * (snapwrite snapshot): ext4's block, XFS's sector; none for swap. */
 static void test_block_size(void **state)
 {
-	struct guard_sig sigs[4];
+	struct devprobe_sig sigs[4];
 	size_t n = 0;
 
 	(void)state;
 	blank();
 	run("mkfs.ext4 -q -F -b 1024");
-	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_int_equal(devprobe_signatures(file, sigs, 4, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(sigs[0].block_size, 1024);
 	blank();
 	run("mkfs.ext4 -q -F -b 4096");
-	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_int_equal(devprobe_signatures(file, sigs, 4, &n), 0);
 	assert_int_equal(sigs[0].block_size, 4096);
 	blank_mib(320);
 	run("mkfs.xfs -q -f -s size=512 -b size=4096");
-	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_int_equal(devprobe_signatures(file, sigs, 4, &n), 0);
 	assert_string_equal(sigs[0].type, "xfs");
 	assert_int_equal(sigs[0].block_size, 512);
 	blank();
 	run("mkswap");
-	assert_int_equal(guard_probe(file, sigs, 4, &n), 0);
+	assert_int_equal(devprobe_signatures(file, sigs, 4, &n), 0);
 	assert_string_equal(sigs[0].type, "swap");
 	assert_int_equal(sigs[0].block_size, 0);
 }
 
 static void test_swap_and_count_beyond_max(void **state)
 {
-	struct guard_sig sigs[1];
+	struct devprobe_sig sigs[1];
 	size_t n = 0;
 
 	(void)state;
 	blank();
 	run("mkswap -L sw");
-	assert_int_equal(guard_probe(file, sigs, 1, &n), 0);
+	assert_int_equal(devprobe_signatures(file, sigs, 1, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(sigs[0].type, "swap");
 	/* No room for any: still counted. */
-	assert_int_equal(guard_probe(file, NULL, 0, &n), 0);
+	assert_int_equal(devprobe_signatures(file, NULL, 0, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(guard_wipe(file), 0);
-	assert_int_equal(guard_probe(file, NULL, 0, &n), 0);
+	assert_int_equal(devprobe_wipe(file), 0);
+	assert_int_equal(devprobe_signatures(file, NULL, 0, &n), 0);
 	assert_int_equal(n, 0);
 }
 
@@ -155,7 +155,7 @@ static void test_swap_and_count_beyond_max(void **state)
 static void test_partition_table(void **state)
 {
 	uint8_t mbr[512] = {0};
-	struct guard_sig sigs[2];
+	struct devprobe_sig sigs[2];
 	size_t n = 0;
 	int fd;
 
@@ -170,7 +170,7 @@ static void test_partition_table(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(pwrite_full(fd, mbr, sizeof(mbr), 0), 0);
 	close(fd);
-	assert_int_equal(guard_probe(file, sigs, 2, &n), 0);
+	assert_int_equal(devprobe_signatures(file, sigs, 2, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(sigs[0].type, "dos");
 	assert_string_equal(sigs[0].usage, "partition table");
@@ -184,7 +184,7 @@ static void test_holders(void **state)
 	(void)state;
 	/* A file has no holders. */
 	blank();
-	assert_int_equal(guard_holders(file, names, sizeof(names)), 0);
+	assert_int_equal(devprobe_holders(file, names, sizeof(names)), 0);
 	assert_string_equal(names, "");
 }
 
@@ -261,6 +261,119 @@ static void test_fs_mounts(void **state)
 	}
 	unlink(mi);
 	assert_int_equal(fsguard_list_mounts(mi, m, 4, &n), -ENOENT);
+}
+
+/* What a read-only mount that replays the journal changes: the
+ * superblock's feature flags (the recovery flag) and the journal's own
+ * superblock (its start and sequence), not the mount count or the times.
+ * The digest sees both. */
+static void test_fs_digest_ext4(void **state)
+{
+	struct fs_guard a, b;
+	char why[256];
+	uint8_t byte;
+	uint64_t jblock = 0;
+	int fd;
+
+	(void)state;
+	blank();
+	run("mkfs.ext4 -q -F -b 4096 -J size=4");
+	assert_int_equal(fsguard_read(file, &a), 0);
+	assert_true(a.digest != 0);
+	assert_int_equal(fsguard_read(file, &b), 0);
+	assert_true(a.digest == b.digest);
+	assert_true(fsguard_same(&a, &b, why, sizeof(why)));
+
+	/* The recovery flag (incompat 0x4) set, as a mounted file system has
+	 * it, and cleared again, as a replay leaves it: only the digest moves. */
+	fd = open(file, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread_full(fd, &byte, 1, 1024 + 0x60), 0);
+	byte ^= 0x4;
+	assert_int_equal(pwrite_full(fd, &byte, 1, 1024 + 0x60), 0);
+	assert_int_equal(fsguard_read(file, &b), 0);
+	assert_int_equal(a.mount_count, b.mount_count);
+	assert_true(a.mount_time == b.mount_time && a.write_time == b.write_time);
+	assert_false(fsguard_same(&a, &b, why, sizeof(why)));
+	assert_non_null(strstr(why, "superblock or its journal's changed since the snapshot"));
+	byte ^= 0x4;
+	assert_int_equal(pwrite_full(fd, &byte, 1, 1024 + 0x60), 0);
+	assert_int_equal(fsguard_read(file, &b), 0);
+	assert_true(fsguard_same(&a, &b, why, sizeof(why)));
+
+	/* The journal's superblock: found through the journal inode (the
+	 * debugfs of e2fsprogs says where its block 0 is), its sequence moved. */
+	{
+		FILE *p;
+		char cmd[256], line[256];
+
+		snprintf(cmd, sizeof(cmd), "debugfs -R 'bmap <8> 0' %s 2>/dev/null", file);
+		p = popen(cmd, "r");
+		assert_non_null(p);
+		if (fgets(line, sizeof(line), p))
+			jblock = strtoull(line, NULL, 10);
+		pclose(p);
+	}
+	assert_true(jblock > 0);
+	assert_int_equal(pread_full(fd, &byte, 1, jblock * 4096 + 24), 0); /* s_sequence */
+	byte ^= 0x1;
+	assert_int_equal(pwrite_full(fd, &byte, 1, jblock * 4096 + 24), 0);
+	assert_int_equal(fsguard_read(file, &b), 0);
+	assert_false(fsguard_same(&a, &b, why, sizeof(why)));
+	/* A guard recorded without a digest (an older image) still compares. */
+	a.digest = 0;
+	assert_true(fsguard_same(&a, &b, why, sizeof(why)));
+	close(fd);
+}
+
+/* Mounts without a block device: in memory, kernel views, overlay and FUSE
+ * from memory are accepted; network file systems, ZFS, other FUSE and a
+ * multi-device source are not; block devices are fsguard_list_mounts'. */
+static void test_fs_unguardable(void **state)
+{
+	struct fs_mount m[8];
+	char mi[160];
+	size_t n = 0;
+	FILE *f;
+
+	(void)state;
+	snprintf(mi, sizeof(mi), "%s/mountinfo", dir);
+	f = fopen(mi, "w");
+	assert_non_null(f);
+	fputs("21 1 0:20 / /proc rw - proc proc rw\n"
+	      "28 1 254:3 / / rw,relatime shared:1 - ext4 /dev/vda3 rw\n"
+	      "29 28 0:25 / /tmp rw - tmpfs tmpfs rw\n"
+	      "30 28 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"
+	      "31 28 0:27 / /merged rw - overlay overlay rw,lowerdir=/a,upperdir=/b\n"
+	      "32 28 0:28 / /run/user/1000/gvfs rw - fuse.gvfsd-fuse gvfsd-fuse rw\n"
+	      "33 28 0:29 / /srv/nfs rw - nfs4 server:/export rw\n"
+	      "34 28 0:30 / /tank rw - zfs tank/home rw\n"
+	      "35 28 0:31 / /mnt/ssh ro - fuse.sshfs me@host:/ ro\n"
+	      "36 28 0:32 / /mnt/b rw - bcachefs /dev/sda:/dev/sdb rw\n",
+	      f);
+	fclose(f);
+	assert_int_equal(fsguard_list_unguardable(mi, m, 8, &n), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(m[0].mount_point, "/srv/nfs");
+	assert_string_equal(fsguard_unguardable_kind(&m[0]), "a network file system");
+	assert_true(m[0].writable);
+	assert_string_equal(m[1].mount_point, "/tank");
+	assert_string_equal(fsguard_unguardable_kind(&m[1]), "a ZFS dataset");
+	assert_string_equal(m[2].mount_point, "/mnt/ssh");
+	assert_string_equal(fsguard_unguardable_kind(&m[2]), "a FUSE file system");
+	assert_false(m[2].writable);
+	assert_string_equal(m[3].mount_point, "/mnt/b");
+	assert_string_equal(fsguard_unguardable_kind(&m[3]), "a file system with no single device");
+	/* Read-only image file systems cannot change; a writable one can. */
+	struct fs_mount sq = {.writable = false};
+	strcpy(sq.fstype, "squashfs");
+	assert_true(fsguard_immutable(&sq));
+	sq.writable = true;
+	assert_false(fsguard_immutable(&sq));
+	strcpy(sq.fstype, "vfat");
+	sq.writable = false;
+	assert_false(fsguard_immutable(&sq));
+	unlink(mi);
 }
 
 static void test_fs_read_and_compare(void **state)
@@ -405,7 +518,9 @@ int main(void)
 		cmocka_unit_test(test_partition_table),
 		cmocka_unit_test(test_holders),
 		cmocka_unit_test(test_fs_mounts),
+		cmocka_unit_test(test_fs_unguardable),
 		cmocka_unit_test(test_fs_read_and_compare),
+		cmocka_unit_test(test_fs_digest_ext4),
 		cmocka_unit_test(test_fs_xfs),
 		cmocka_unit_test(test_fs_btrfs),
 	};

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests of the image format (src/lib/image.c) against its
+ * Unit tests of the image format (src/lib/format/) against its
  * specification, docs/FORMAT.md.  Layout checks read the encoded bytes at
  * the offsets the specification gives, so that encode and decode cannot
  * agree on a wrong layout and still pass.
@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "hash.h"
-#include "image.h"
+#include "format/format.h"
 #include "snapdev.h"
 #include "util.h"
 
@@ -522,7 +522,7 @@ static void test_header_noncritical_record_skipped(void **state)
 
 	/* One record filling the area to its last byte. */
 	image_header_encode(&h, hdr_buf);
-	put_record(hdr_buf, OFF_RECORDS, 0x0007, IMAGE_HEADER_SIZE - OFF_RECORDS - 4, 0x44);
+	put_record(hdr_buf, OFF_RECORDS, 0x0077, IMAGE_HEADER_SIZE - OFF_RECORDS - 4, 0x44);
 	reseal_header(hdr_buf);
 	assert_int_equal(decode(hdr_buf, &got, NULL), IMAGE_VALID);
 }
@@ -1115,6 +1115,30 @@ static void test_load_pages_record(void **state)
 	assert_int_equal(decode(hdr_buf, &back, NULL), IMAGE_DAMAGED);
 }
 
+/* The attempt record: added once, read back with its time, of exactly
+ * its length. */
+static void test_attempt_record(void **state)
+{
+	struct image_header h, back;
+	uint64_t when = 0;
+	uint8_t rec[8] = {0};
+
+	(void)state;
+	sample_header(&h);
+	assert_false(image_attempt_begun(&h, &when));
+	assert_int_equal(image_attempt_mark(&h, 1796000000), 0);
+	image_header_encode(&h, hdr_buf);
+	assert_int_equal(decode(hdr_buf, &back, NULL), IMAGE_VALID);
+	assert_true(image_attempt_begun(&back, &when));
+	assert_int_equal(when, 1796000000);
+	assert_true(image_attempt_begun(&back, NULL));
+
+	sample_header(&h);
+	assert_int_equal(image_record_add(&h, IMAGE_REC_ATTEMPT, rec, 7), 0);
+	image_header_encode(&h, hdr_buf);
+	assert_int_equal(decode(hdr_buf, &back, NULL), IMAGE_DAMAGED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1148,6 +1172,7 @@ int main(void)
 		cmocka_unit_test(test_hash_builds_agree),
 		cmocka_unit_test(test_stream_load_pages),
 		cmocka_unit_test(test_load_pages_record),
+		cmocka_unit_test(test_attempt_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests of the rollback overlays' data (overlay.h, cow.h): the
+ * Unit tests of the rollback overlays' data (format/records.h, rollback.h, cow.h): the
  * configuration syntax, the image records and their validation through the
  * header, the kernel's COW store header and snapshot status lines, the
  * boot's decision, and COW stores and swap lists on files.
@@ -19,9 +19,9 @@
 #include <cmocka.h>
 
 #include "cow.h"
-#include "image.h"
-#include "overlay.h"
-#include "parse.h"
+#include "format/format.h"
+#include "rollback.h"
+#include "options.h"
 #include "util.h"
 
 static void test_spec_parse(void **state)
@@ -72,10 +72,10 @@ static void test_cmdline_and_conf(void **state)
 				  "rd.snap.fallback=discard rd.snap.merge_timeout=30 "
 				  "rd.snap.overlay=r,/dev/vda,/dev/vde",
 				  NULL);
-	assert_int_equal(o.n_overlays, 2);
+	assert_int_equal(o.overlays.n, 2);
 	/* The same name again replaces the first. */
-	assert_string_equal(o.overlays[0].cow, "/dev/vde");
-	assert_int_equal(o.overlays[1].zram_bytes, 64u << 20);
+	assert_string_equal(o.overlays.spec[0].cow, "/dev/vde");
+	assert_int_equal(o.overlays.spec[1].zram_bytes, 64u << 20);
 	assert_int_equal(o.rollback, ROLLBACK_DISCARD);
 	assert_int_equal(o.fallback, ROLLBACK_DISCARD);
 	assert_int_equal(o.merge_timeout, 30);
@@ -88,7 +88,7 @@ static void test_cmdline_and_conf(void **state)
 	assert_int_equal(resume_opts_apply_conf(&o, "rollback", "keep"), 1);
 	assert_int_equal(o.rollback, ROLLBACK_KEEP);
 	assert_int_equal(resume_opts_apply_conf(&o, "overlay", "z,/dev/sda1,/dev/sdb1"), 1);
-	assert_int_equal(o.n_overlays, 3);
+	assert_int_equal(o.overlays.n, 3);
 
 	/* At most OVERLAY_MAX. */
 	char spec[64];
@@ -96,7 +96,7 @@ static void test_cmdline_and_conf(void **state)
 		snprintf(spec, sizeof(spec), "o%d,/dev/vda,/dev/vdc", i);
 		resume_opts_apply(&o, "rd.snap.overlay", spec);
 	}
-	assert_int_equal(o.n_overlays, OVERLAY_MAX);
+	assert_int_equal(o.overlays.n, OVERLAY_MAX);
 	assert_int_equal(resume_opts_apply(&o, "rd.snap.overlay", "more,/dev/a,/dev/b"), -ERANGE);
 }
 

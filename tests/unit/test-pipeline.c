@@ -31,7 +31,7 @@
 #include <cmocka.h>
 
 #include "blockdev.h"
-#include "image.h"
+#include "format/format.h"
 #include "pipeline.h"
 #include "target.h"
 #include "util.h"

@@ -23,80 +23,25 @@
 
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
-
-say() {
-	echo "BENCH: $*"
-}
+SAY_TAG=BENCH
+# say, cmdline_value, wait_for_line, ensure_mount, load_modules, power_off.
+# shellcheck source=tests/qemu/guest/guest-lib.sh
+. /usr/lib/snaptest/guest-lib.sh
 
 # mark TEXT: a line in the kernel log, stamped by the printk clock.
 mark() {
 	echo "bench: $*" > /dev/kmsg
 }
 
-power_off() {
-	sync
-	mount -o remount,ro / 2> /dev/null
-	poweroff -f
-	sleep 5
-	echo o > /proc/sysrq-trigger
-	sleep 60
-}
-
-ensure_mount() { # TYPE DIR [OPTIONS]
-	mkdir -p "$2"
-	if [ "$2" = /proc ]; then
-		[ -e /proc/self ] && return 0
-	elif grep -q "^[^ ]* $2 " /proc/mounts; then
-		return 0
-	fi
-	mount -t "$1" -o "${3:-defaults}" "$1" "$2"
-}
-
-# arg NAME DEFAULT: the value of NAME= on the kernel command line.
-arg() {
-	read -r _cmdline < /proc/cmdline
-	set -f
-	for _w in $_cmdline; do
-		case $_w in
-		"$1="*)
-			set +f
-			echo "${_w#*=}"
-			return 0
-			;;
-		esac
-	done
-	set +f
-	echo "$2"
-}
-
-# wait_line FILE ERE SECONDS
-wait_line() {
-	_i=0
-	while [ "$_i" -lt "$(($3 * 20))" ]; do
-		grep -q -E -e "$2" "$1" 2> /dev/null && return 0
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	return 1
-}
-
 vmstat() { # NAME
 	sed -n "s/^$1 //p" /proc/vmstat
 }
 
-load_lz4() {
-	# The kernel's lz4 for hibernation: crypto "lz4" over lib/lz4.
-	for m in lz4_compress lz4; do
-		[ -d "/sys/module/$m" ] || insmod "/lib/modules/bench/$m.ko" 2> /dev/null ||
-			say "warning: could not load $m"
-	done
-}
-
 do_hibernate() {
 	mode=$1
-	mib=$(arg bench.mib 430)
-	target=$(arg bench.target /dev/vdb)
-	swap=$(arg bench.swap /dev/vdc)
+	mib=$(cmdline_value bench.mib 430)
+	target=$(cmdline_value bench.target /dev/vdb)
+	swap=$(cmdline_value bench.swap /dev/vdc)
 
 	# Every contender keeps the whole workload in the image: the kernel
 	# must not swap part of it out to meet its default image size
@@ -114,7 +59,7 @@ do_hibernate() {
 	ensure_mount tmpfs /bench "mode=0700,size=$((mib / 2 + 64))m"
 	/usr/bin/benchload hold "$mib" 1 /bench > /tmp/benchload.log 2>&1 &
 	wpid=$!
-	if ! wait_line /tmp/benchload.log '^benchload: ready' 600; then
+	if ! wait_for_line /tmp/benchload.log '^benchload: ready' 600; then
 		cat /tmp/benchload.log
 		say "RESULT error=workload-not-ready"
 		return
@@ -151,8 +96,8 @@ do_hibernate() {
 		say "RESULT floorsave=$([ "$rc" -eq 0 ] && echo ok || echo failed)"
 		return
 	else
-		workers=$(arg bench.workers "")
-		image_size=$(arg bench.image_size "")
+		workers=$(cmdline_value bench.workers "")
+		image_size=$(cmdline_value bench.image_size "")
 		snapwrite hibernate --target "$target" ${workers:+--workers="$workers"} \
 			${image_size:+--image-size="$image_size"}
 		rc=$?
@@ -162,18 +107,18 @@ do_hibernate() {
 		say "RESULT error=hibernate-failed rc=$rc"
 		return
 	fi
-	if ! wait_line /tmp/benchload.log '^benchload: running again' 30; then
+	if ! wait_for_line /tmp/benchload.log '^benchload: running again' 30; then
 		kill -USR1 "$wpid"
 	fi
-	wait_line /tmp/benchload.log '^benchload: verify ' 300
+	wait_for_line /tmp/benchload.log '^benchload: verify ' 300
 	grep -E '^benchload: (running again|verify|region)' /tmp/benchload.log | sed 's/^/BENCH: /'
 	verify=$(sed -n 's/^benchload: verify \([a-zA-Z]*\) .*/\1/p' /tmp/benchload.log)
 	say "RESULT resumed=yes verify=${verify:-none} swapped_out_pages=$(($(vmstat pswpout) - swpout0))"
 }
 
 do_raw() {
-	target=$(arg bench.target /dev/vdb)
-	rawmib=$(arg bench.rawmib 430)
+	target=$(cmdline_value bench.target /dev/vdb)
+	rawmib=$(cmdline_value bench.rawmib 430)
 	if /usr/bin/benchload rawio "$target" "$rawmib" > /tmp/raw.log 2>&1; then
 		sed 's/^/BENCH: /' /tmp/raw.log
 		say "RESULT raw=ok"
@@ -190,10 +135,11 @@ ensure_mount tmpfs /run mode=0755
 ensure_mount tmpfs /tmp mode=1777,size=16m
 exec < /dev/console > /dev/console 2>&1
 
-mode=$(arg bench.mode none)
-step=$(arg bench.step hibernate)
+mode=$(cmdline_value bench.mode none)
+step=$(cmdline_value bench.step hibernate)
 say "fresh boot mode=$mode step=$step kernel=$(uname -r)"
-load_lz4
+# The kernel's lz4 for its hibernation (crypto "lz4" over lib/lz4).
+load_modules
 case $mode:$step in
 kernel:hibernate | snapwrite:hibernate | snapread:hibernate | loadfloor:hibernate) do_hibernate "$mode" ;;
 raw:*) do_raw ;;
@@ -202,4 +148,4 @@ loadfloor:resume) say "RESULT loadfloor=done" ;;
 *) say "RESULT error=unknown-mode mode=$mode step=$step" ;;
 esac
 say "powering off"
-power_off
+power_off /bench

@@ -21,26 +21,14 @@
 #   check            a fresh boot: report it.
 
 WORKLOAD_DIR=/run
+# shellcheck source=tests/qemu/guest/guest-lib.sh
+. /usr/lib/snaptest/guest-lib.sh
 # shellcheck source=tests/qemu/guest/workload-lib.sh
 . /usr/lib/snaptest/workload-lib.sh
 
-say() {
-	echo "SNAPTEST: $*"
-}
-
-cmdline_value() { # NAME DEFAULT
-	for _w in $(cat /proc/cmdline); do
-		case $_w in
-		"$1="*)
-			echo "${_w#*=}"
-			return 0
-			;;
-		esac
-	done
-	echo "$2"
-}
-
-power_off() {
+# systemd_power_off: through systemd, as a user's machine goes down (not
+# guest-lib.sh's, which is for a guest whose init is a shell script).
+systemd_power_off() {
 	say "powering off"
 	sync
 	systemctl poweroff --no-block
@@ -53,7 +41,7 @@ start_workload() {
 	wpid=$!
 	if ! wait_for_line "$WORKLOAD_DIR/workload.log" "^workload: pid=$wpid counter=2$" 120; then
 		say "RESULT action=$action error=workload-not-running"
-		power_off
+		systemd_power_off
 		exit 0
 	fi
 	dd if=/dev/urandom of="$WORKLOAD_DIR/tmpfile" bs=64k count=16 2> /dev/null
@@ -187,4 +175,4 @@ stock-hibernate) do_stock_hibernate ;;
 check) say "RESULT action=check fresh=yes" ;;
 *) say "RESULT error=unknown-action action=$action" ;;
 esac
-power_off
+systemd_power_off

@@ -24,63 +24,17 @@
 # snaptest.preopen=NAME (open the LUKS2 volume on /dev/vdb first),
 # snaptest.mib=
 # (workload size, default 128), snaptest.seed= (default 1);
-# snaptest.cmd=snapshot (rollback: see after_snapshot).
+# snaptest.cmd=snapshot (rollback: see after_snapshot); snaptest.grub=1
+# (a GRUB configuration in /boot/grub: see make_grub).
 
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 SNAPRESUME_KCONFIG_CHECK=/usr/lib/snapresume/kernel-config-check
 export PATH SNAPRESUME_KCONFIG_CHECK
 WORKLOAD_DIR=/tmp
+# shellcheck source=tests/qemu/guest/guest-lib.sh
+. /usr/lib/snaptest/guest-lib.sh
 # shellcheck source=tests/qemu/guest/workload-lib.sh
 . /usr/lib/snaptest/workload-lib.sh
-
-say() {
-	echo "SNAPTEST: $*"
-}
-
-power_off() {
-	sync
-	# A swap file keeps its file system busy: off first, so that it
-	# unmounts clean.
-	swapoff -a 2> /dev/null
-	umount /images /x /b 2> /dev/null
-	mount -o remount,ro / 2> /dev/null
-	poweroff -f
-	# poweroff should not return. It may not even run: a root file system
-	# that fails under us (an overflowed COW store) fails every exec. The
-	# kernel powers off then, and init must not end before it does (that
-	# panics): only shell builtins from here.
-	echo o > /proc/sysrq-trigger
-	while :; do
-		read -r _ < /dev/console
-	done
-}
-
-ensure_mount() { # TYPE DIR [OPTIONS]
-	mkdir -p "$2"
-	if [ "$2" = /proc ]; then
-		[ -e /proc/self ] && return 0
-	elif grep -q "^[^ ]* $2 " /proc/mounts; then
-		return 0
-	fi
-	mount -t "$1" -o "${3:-defaults}" "$1" "$2"
-}
-
-# cmdline_value NAME DEFAULT: value of NAME= on the kernel command line.
-cmdline_value() {
-	read -r _cmdline < /proc/cmdline
-	set -f
-	for _w in $_cmdline; do
-		case $_w in
-		"$1="*)
-			set +f
-			echo "${_w#*=}"
-			return 0
-			;;
-		esac
-	done
-	set +f
-	echo "$2"
-}
 
 do_hibernate() {
 	target=$(cmdline_value snaptest.target /dev/vdb)
@@ -185,7 +139,7 @@ do_hibernate() {
 	say "resumed: snapwrite returned 0"
 	check_workload
 	after_resume "$setup" "$target"
-	say "RESULT action=hibernate resumed=yes pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs tmpfs_sha256=$tmp_now swap_again=$swap_again f=$(f_state)"
+	say "RESULT action=hibernate resumed=yes pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs tmpfs_sha256=$tmp_now swap_again=$swap_again f=$(f_state) kernel=$(uname -r)"
 }
 
 # f_state: the file a scenario writes after a snapshot: present or absent.
@@ -250,6 +204,11 @@ status_lines() {
 #   swapfile   /dev/vdb holds ext4: a swap file on it, swapon
 #   imagefile  /dev/vdb holds ext4: an image file on it (snapwrite prepare)
 #   imagefile-luks  the same in ext4 made in the LUKS2 volume on /dev/vdb
+#   rootfile   an image file in the root file system (snapwrite prepare);
+#              rootfile-gw the same, then made group-writable
+#   rofs       an ext4 on /dev/vdc mounted read-only at /ro
+#   ninep      QEMU's 9p share "share" mounted at /share (no block device)
+#   dmcrypt    a plain dm-crypt volume on /dev/vdc opened (the target stays)
 #   xfs-btrfs  see below
 setup_target() {
 	case $1 in
@@ -290,6 +249,34 @@ setup_target() {
 			say "refused image files: unprepared rc=$_u moved rc=$?"
 			rm -f /images/plain /images/moved
 		fi
+		;;
+	rootfile | rootfile-gw)
+		# An image file in the root file system itself (-gw: then
+		# made group-writable).
+		target=/var/snaptest/snapimage
+		mkdir -p /var/snaptest
+		snapwrite prepare --target "$target" --size "$(cmdline_value snaptest.filemib 32)M" --yes
+		say "prepare rc=$?"
+		[ "$1" = rootfile-gw ] && chmod g+w "$target"
+		;;
+	rofs)
+		# An ext4 (made by the host on /dev/vdc) mounted read-only when
+		# the snapshot is taken: guarded, and clean.
+		target=/dev/vdb
+		mkdir -p /ro
+		mount -o ro -t ext4 /dev/vdc /ro || return 1
+		;;
+	ninep)
+		# A file system without a block device: QEMU's 9p share.
+		target=/dev/vdb
+		mkdir -p /share
+		mount -t 9p -o trans=virtio,ro share /share || return 1
+		;;
+	dmcrypt)
+		# A dm-crypt volume (plain, on /dev/vdc) is active: its key is
+		# in memory. The target stays /dev/vdb, not encrypted.
+		cryptsetup open -q --type plain --cipher aes-cbc-plain64 --key-size 256 \
+			--key-file /etc/snapresume/image.key /dev/vdc snaptest-crypt || return 1
 		;;
 	xfs-btrfs)
 		# /dev/vdb1 the target, an xfs on vdb2 and a btrfs on vdb3
@@ -373,6 +360,18 @@ do_checkcmd() {
 
 # snaptest.touch=DEV:TYPE: mount a file system read-write, write to it and
 # unmount it, as another boot that does not resume would.
+# snaptest.romount=DEV:TYPE: mount a file system read-only, as another
+# system would (a rescue system, os-prober), list it and unmount it.
+do_romount() {
+	_t=$(cmdline_value snaptest.romount "")
+	mkdir -p /tmp/ro
+	if mount -o ro -t "${_t#*:}" "${_t%%:*}" /tmp/ro && ls /tmp/ro > /dev/null && umount /tmp/ro; then
+		say "RESULT action=romount mounted=${_t%%:*}"
+	else
+		say "RESULT action=romount mounted=FAILED"
+	fi
+}
+
 do_touch() {
 	_t=$(cmdline_value snaptest.touch "")
 	mkdir -p /touch
@@ -412,14 +411,60 @@ rm -rf /run/udev
 ensure_mount tmpfs /tmp mode=1777,size=64m
 exec < /dev/console > /dev/console 2>&1
 
-# Kernel modules a scenario put into this root (guest_modules), in order.
-load=/lib/modules/$(uname -r)/snaptest.load
-if [ -f "$load" ]; then
-	while read -r _m; do
-		# Loaded already (the initramfs may have needed it too)?
-		grep -q "^$(echo "${_m%.ko}" | tr - _) " /proc/modules && continue
-		insmod "/lib/modules/$(uname -r)/$_m" || say "insmod $_m failed"
-	done < "$load"
+# Kernel modules a scenario put into this root (guest_modules).
+load_modules
+
+# snaptest.grub=1: a GRUB configuration as Debian's grub-mkconfig writes
+# one, made on the first boot that asks (the root keeps it): the default
+# entry starts another kernel, the running one is in the submenu, after its
+# recovery entry; and an empty environment block. The guest still boots
+# with -kernel: what matters is what snapwrite leaves in grubenv.
+make_grub() {
+	[ -e /boot/grub/grub.cfg ] && return 0
+	mkdir -p /boot/grub
+	_k=$(uname -r)
+	cat > /boot/grub/grub.cfg << GRUBCFG
+if [ -s \$prefix/grubenv ]; then
+  load_env
+fi
+if [ "\${next_entry}" ] ; then
+   set default="\${next_entry}"
+   set next_entry=
+   save_env next_entry
+else
+   set default="0"
+fi
+function load_video {
+  insmod all_video
+}
+menuentry 'Debian GNU/Linux' --class debian \$menuentry_id_option 'gnulinux-simple-snaproot' {
+	load_video
+	linux	/boot/vmlinuz-9.9.9-new-amd64 root=LABEL=snaproot ro quiet
+}
+submenu 'Advanced options for Debian GNU/Linux' \$menuentry_id_option 'gnulinux-advanced-snaproot' {
+	menuentry 'Debian GNU/Linux, with Linux $_k (recovery mode)' \$menuentry_id_option 'gnulinux-$_k-recovery-snaproot' {
+		linux	/boot/vmlinuz-$_k root=LABEL=snaproot ro single
+	}
+	menuentry 'Debian GNU/Linux, with Linux $_k' \$menuentry_id_option 'gnulinux-$_k-advanced-snaproot' {
+		linux	/boot/vmlinuz-$_k root=LABEL=snaproot ro quiet
+	}
+}
+GRUBCFG
+	grub-editenv /boot/grub/grubenv create
+	sync
+}
+
+if [ "$(cmdline_value snaptest.grub 0)" = 1 ]; then
+	make_grub
+	say "grubenv before: $(grep -v '^#' /boot/grub/grubenv | tr '\n' ' ')"
+fi
+
+# snaptest.mark=TEXT: this boot writes TEXT to /var/snaptest/mark on the
+# root file system (another system's write, for the guards).
+mark=$(cmdline_value snaptest.mark "")
+if [ -n "$mark" ]; then
+	mkdir -p /var/snaptest
+	echo "$mark" > /var/snaptest/mark && sync && say "marked: $mark"
 fi
 
 action=$(cmdline_value snaptest.action check)
@@ -431,7 +476,8 @@ guard) do_guard ;;
 discard) do_discard ;;
 checkcmd) do_checkcmd ;;
 touch) do_touch ;;
+romount) do_romount ;;
 *) say "RESULT error=unknown-action action=$action" ;;
 esac
 say "powering off"
-power_off
+power_off /images /x /b /ro /share

@@ -1,20 +1,9 @@
 #!/bin/sh
 # The workload's side of both test guests (init.sh of the small guest,
 # distro-driver.sh of the Debian guests), sourced by them from
-# /usr/lib/snaptest/workload-lib.sh. WORKLOAD_DIR says where the workload's
-# log and the tmpfs file are (a tmpfs: they must survive only in memory).
-
-# wait_for_line FILE PATTERN SECONDS: wait until FILE has a line matching the
-# basic regular expression PATTERN.
-wait_for_line() {
-	_i=0
-	while [ "$_i" -lt "$(($3 * 10))" ]; do
-		grep -q -e "$2" "$1" 2> /dev/null && return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
-}
+# /usr/lib/snaptest/workload-lib.sh after guest-lib.sh (wait_for_line).
+# WORKLOAD_DIR says where the workload's log and the tmpfs file are (a
+# tmpfs: they must survive only in memory).
 
 # last_counter PID: the last counter the workload printed.
 last_counter() {

@@ -73,10 +73,10 @@ distro_root() {
 	DISTRO_DIR=$dir
 	distro_base
 	inputs=("$DISTRO_TAR" "$SNAPWRITE_BIN" "$SNAPRESUME_BIN" "$SNAPTEST_BUILD/guest/workload"
-		"$SNAPTEST_DIR/guest/distro-driver.sh" "$SNAPTEST_DIR/guest/workload-lib.sh"
+		"$SNAPTEST_DIR/guest/distro-driver.sh" "$SNAPTEST_DIR/guest/guest-lib.sh" "$SNAPTEST_DIR/guest/workload-lib.sh"
 		"$SNAPTEST_DIR/lib/distro.sh"
-		"$REPO_DIR"/dracut-module/90snapresume/* "$REPO_DIR"/initramfs-tools/hooks/*
-		"$REPO_DIR"/initramfs-tools/scripts/local-top/* "$REPO_DIR"/systemd/*/* "$REPO_DIR"/systemd/snapwrite-sleep)
+		"$REPO_DIR"/dracut-module/90snapresume/* "$REPO_DIR"/initramfs-hooks/initramfs-tools/hooks/*
+		"$REPO_DIR"/initramfs-hooks/initramfs-tools/scripts/local-top/* "$REPO_DIR"/systemd/*/* "$REPO_DIR"/systemd/snapwrite-sleep)
 	case $flavour in package-*)
 		distro_deb
 		inputs+=("$DISTRO_DEB")
@@ -152,6 +152,7 @@ distro_root() {
 	ln -sf /dev/null "$tree/etc/systemd/system/getty@tty1.service"
 	install -m 0755 "$SNAPTEST_BUILD/guest/workload" "$tree/usr/local/bin/workload"
 	install -m 0755 "$SNAPTEST_DIR/guest/distro-driver.sh" "$tree/usr/local/sbin/snaptest-driver"
+	install -D -m 0644 "$SNAPTEST_DIR/guest/guest-lib.sh" "$tree/usr/lib/snaptest/guest-lib.sh"
 	install -D -m 0644 "$SNAPTEST_DIR/guest/workload-lib.sh" "$tree/usr/lib/snaptest/workload-lib.sh"
 	cat > "$tree/etc/systemd/system/snaptest.service" <<-'EOF'
 		[Unit]

@@ -314,43 +314,18 @@ expect_secret_unlogged() {
 }
 
 # guest_modules MODULE...: put the kernel under test's MODULEs, and the
-# modules they depend on (first), uncompressed into the guest root's
-# /lib/modules/KVER, with the list snaptest.load that the guest's init loads
-# in order with insmod (the guest root has no module tools of its own).
+# modules they depend on, into the guest root's /lib/modules/KVER with the
+# list snaptest.load that the guest's init loads in order with insmod
+# (modules_unpack; the guest root has no module tools of its own).
 guest_modules() {
-	local moddir=$KTREE/lib/modules/$KVER dir=$WORKDIR/modules m p
-	local -a order=()
-	mkdir -p "$dir"
-	_guest_module_add() { # PATH (relative to moddir)
-		local path=$1 dep
-		case " ${order[*]} " in *" $path "*) return 0 ;; esac
-		for dep in $(awk -F': *' -v p="$path" '$1 == p { print $2 }' "$moddir/modules.dep"); do
-			_guest_module_add "$dep"
-		done
-		order+=("$path")
-	}
-	for m in "$@"; do
-		p=$(awk -F: -v n="$m" '{ k = $1; sub(/.*\//, "", k); sub(/\.ko(\.xz|\.zst)?$/, "", k);
-			gsub(/-/, "_", k); if (k == n) { print $1; exit } }' "$moddir/modules.dep")
-		[ -n "$p" ] || fail "module $m not found in $moddir/modules.dep"
-		_guest_module_add "$p"
-	done
+	local dir=$WORKDIR/modules m out
+	out=$(modules_unpack "$dir" "$@") || fail "$out"
 	{
 		echo "mkdir /lib/modules"
 		echo "mkdir /lib/modules/$KVER"
-		: > "$dir/snaptest.load"
-		for p in "${order[@]}"; do
-			m=${p##*/}
-			m=${m%.xz}
-			m=${m%.zst}
-			case $p in
-			*.xz) xz -dc "$moddir/$p" > "$dir/$m" ;;
-			*.zst) zstd -q -dc "$moddir/$p" > "$dir/$m" ;;
-			*) cp "$moddir/$p" "$dir/$m" ;;
-			esac || fail "could not unpack module $p"
-			echo "$m" >> "$dir/snaptest.load"
+		while read -r m; do
 			echo "write $dir/$m /lib/modules/$KVER/$m"
-		done
+		done < "$dir/snaptest.load"
 		echo "write $dir/snaptest.load /lib/modules/$KVER/snaptest.load"
 	} > "$dir/debugfs.cmd"
 	debugfs -w -f "$dir/debugfs.cmd" "$ROOT_IMG" > "$dir/debugfs.log" 2>&1 ||
@@ -395,4 +370,30 @@ distro_hibernate_resume() {
 	local after
 	after=$(result counter_after)
 	[ "${after:-0}" -gt "$BEFORE_COUNTER" ] || fail "workload counter did not go on ($BEFORE_COUNTER -> $after)"
+}
+
+# xfs_btrfs_target: the target a 1 GiB GPT disk: vdb1 (256 MiB) for the
+# image, an xfs on vdb2 and a btrfs on vdb3 (each made in a file of its own,
+# then copied into its partition); the guest gets their modules.
+xfs_btrfs_target() {
+	SNAPTEST_TARGET_MIB=1024
+	truncate -s 1G "$TARGET_IMG"
+	printf 'label: gpt\nsize=256MiB, type=linux\nsize=320MiB, type=linux\nsize=256MiB, type=linux\n' |
+		sfdisk -q "$TARGET_IMG" > "$WORKDIR/sfdisk.log" 2>&1 || fail "sfdisk failed: $(cat "$WORKDIR/sfdisk.log")"
+	put_fs() { # PARTITION MKFS...
+		local part=$1 start size
+		shift
+		start=$(sfdisk -J "$TARGET_IMG" | python3 -c "import json,sys; p=json.load(sys.stdin)['partitiontable']['partitions'][$part-1]; print(p['start'], p['size'])")
+		size=${start#* }
+		start=${start% *}
+		truncate -s 0 "$WORKDIR/part.img"
+		truncate -s $((size * 512)) "$WORKDIR/part.img"
+		"$@" "$WORKDIR/part.img" > "$WORKDIR/mkfs-$part.log" 2>&1 || fail "$1 failed: $(cat "$WORKDIR/mkfs-$part.log")"
+		dd if="$WORKDIR/part.img" of="$TARGET_IMG" bs=512 seek="$start" conv=notrunc,sparse status=none ||
+			fail "could not copy partition $part"
+		rm -f "$WORKDIR/part.img"
+	}
+	put_fs 2 mkfs.xfs -q -f
+	put_fs 3 mkfs.btrfs -q -f
+	guest_modules crc32c_generic xfs btrfs
 }

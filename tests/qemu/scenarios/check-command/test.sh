@@ -3,7 +3,10 @@
 # On a guest that can hibernate into /dev/vdb (named by resume=) every
 # check passes but the initramfs one (the guest has no /boot/initrd.img);
 # /dev/vda is refused as not what resume= names; --json says the same as
-# one object. Under lockdown, without resume=, the check names both.
+# one object; without GRUB or systemd-boot, the boot loader line says so.
+# Under lockdown, without resume=, the check names both.
+#
+# kernels: 6.12
 
 # The kernel's config where the checker looks for it.
 debugfs -w -R "mkdir /boot" "$ROOT_IMG" > /dev/null 2>&1
@@ -15,7 +18,9 @@ for line in 'ok    kernel-config: every required option is set' \
 	'ok    snapshot-device: /dev/snapshot is there' 'ok    lockdown: no lockdown' \
 	'ok    hibernation: the kernel offers it' 'warn  initramfs: no initramfs for ' \
 	'ok    target-size: target /dev/vdb has 512 MiB for [0-9]+ MiB of memory in use' \
-	'ok    cmdline: resume=/dev/vdb leads to the target' '0 problems, 1 warning'; do
+	'ok    cmdline: resume=/dev/vdb leads to the target' \
+	'ok    kernel-update: no /lib/modules: cannot tell' \
+	'ok    bootloader: no GRUB configuration ' '0 problems, 1 warning'; do
 	expect "^SNAPTEST: check vdb: $line" "snapwrite check on /dev/vdb did not say '$line'"
 done
 expect '^SNAPTEST: check vda: fail  cmdline: resume=/dev/vdb resume_offset=0 is not the target' \

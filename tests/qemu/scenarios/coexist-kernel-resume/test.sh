@@ -4,6 +4,9 @@
 # kernel image in the swap partition /dev/vdc and a snapresume image on
 # /dev/vdb. resume= decides which one comes back; each path leaves the
 # other's image alone.
+#
+# kernels: 6.1
+# full-kernels: 6.1 6.12
 
 distro_guest initramfs-tools
 truncate -s 512M "$WORKDIR/swap.img"

@@ -5,6 +5,8 @@
 # target cut to half its size. Each boot mounts the root file system, so
 # before the next one both disks go back to their state after the
 # hibernation (else the file system guard would refuse first).
+#
+# kernels: 6.12
 
 hibernate b1-hibernate "snaptest.mib=32"
 cp --sparse=always "$TARGET_IMG" "$WORKDIR/pristine.img"

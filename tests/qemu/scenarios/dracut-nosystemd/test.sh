@@ -4,6 +4,9 @@
 # systemd modules (the shell init and its pre-mount hooks): systemctl
 # hibernate goes through snapwrite (the sleep hooks run, a block inhibitor
 # stops a direct snapwrite), the initramfs resumes, the journal says so.
+#
+# kernels: 6.1
+# full-kernels: 6.1 6.12
 
 distro_guest dracut-nosystemd
 distro_hibernate_resume b1

@@ -3,6 +3,9 @@
 # its initramfs built in the guest tree by its own dracut: systemctl
 # hibernate goes through snapwrite (the sleep hooks run, a block inhibitor
 # stops a direct snapwrite), the initramfs resumes, the journal says so.
+#
+# kernels: 6.12
+# full-kernels: 6.1 6.12
 
 distro_guest dracut-systemd
 distro_hibernate_resume b1

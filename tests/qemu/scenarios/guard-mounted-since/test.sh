@@ -5,6 +5,8 @@
 # mount count and mount time changed since the snapshot: it refuses the
 # image, names the file system, invalidates it and boots with the files on
 # disk intact.
+#
+# kernels: 6.1
 
 hibernate b1-hibernate "snaptest.mib=16"
 expect_state_valid b1-hibernate

@@ -3,6 +3,8 @@
 # /etc/snapwrite.conf (no --target) and resume=PARTUUID= on the kernel
 # command line. snapwrite and snapresume must both find /dev/vdb1 through
 # libblkid, and the guest must resume.
+#
+# kernels: 6.1
 
 # shellcheck disable=SC2034 # SNAPTEST_APPEND is read by base_cmdline
 partuuid=5f0c3e0a-9b7d-4f1e-8a2b-6c4d2e1f0a93

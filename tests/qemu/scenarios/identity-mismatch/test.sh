@@ -3,6 +3,8 @@
 # product UUID), and an image resumed with another memory size, are both
 # refused with a message before anything is loaded, invalidated, and the
 # boot goes on.
+#
+# kernels: 6.1
 
 hibernate b1-hibernate "snaptest.mib=16"
 SNAPTEST_UUID=1f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0 boot b2-other-machine check

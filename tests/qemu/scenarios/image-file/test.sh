@@ -7,6 +7,8 @@
 # with the file system inside a LUKS2 volume: snapwrite marks the volume,
 # snapresume unlocks it (key file in the initramfs) and finds the file's
 # locator at resume_offset= inside; on disk all is ciphertext.
+#
+# kernels: 6.12
 
 mkfs.ext4 -q -F -b 4096 -L images "$TARGET_IMG" > /dev/null || fail "mkfs.ext4 of the target failed"
 

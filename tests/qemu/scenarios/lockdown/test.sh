@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # Kernel lockdown (as under Secure Boot) disables hibernation: snapwrite
 # says so clearly before anything is frozen, and the system runs on.
+#
+# kernels: 6.12
 
 boot b1-hibernate hibernate "snaptest.mib=16 lockdown=integrity"
 expect 'snapwrite: The kernel refuses hibernation \(kernel lockdown' \

@@ -3,6 +3,8 @@
 # target is given as that mapping: snapwrite writes into it as it is, finds
 # the volume under it and marks it; snapresume unlocks the volume by
 # resume=/dev/vdb and the key file, and the guest resumes.
+#
+# kernels: 6.1
 
 luks_format keyfile
 

@@ -3,6 +3,8 @@
 # already set, the image inside is not committed. The next boot unlocks
 # (key file), finds no image, removes the marker, closes the mapping and
 # boots fresh with the files on disk intact; the boot after asks nothing.
+#
+# kernels: 6.12
 
 luks_format keyfile
 

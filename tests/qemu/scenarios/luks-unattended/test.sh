@@ -2,6 +2,8 @@
 # An appliance: nobody types the passphrase. With rd.snap.ask_timeout=5 and
 # rd.snap.unlock_fail=discard, snapresume stops waiting, says so, drops the
 # image (its marker) and the boot goes on without asking anything more.
+#
+# kernels: 6.12
 
 luks_format passphrase
 

@@ -3,6 +3,8 @@
 # guest and there is no swap, so the kernel cannot make a copy. snapwrite
 # asks for a smaller image twice, then gives up: the system is thawed, the
 # workload runs on intact, nothing is written.
+#
+# kernels: 6.12
 
 boot b1-hibernate hibernate "snaptest.mib=640"
 expect '^SNAPTEST: before hibernate' "the workload did not start"

@@ -2,6 +2,8 @@
 # Power cut as the write starts (the snapshot is made, no chunk is on disk
 # yet; the old header was cleared before freezing): no image, a fresh boot,
 # the files written before the snapshot intact.
+#
+# kernels: 6.12
 
 boot b1-cut hibernate "snaptest.mib=32" 'snapwrite: writing image to '
 [ "$BOOT_END" = killed ] || fail "no 'writing image' line to cut the power on (boot ended by $BOOT_END)"

@@ -5,6 +5,8 @@
 # boot is a fresh one with the files written before the snapshot intact.
 # (A cut after the commit leaves a whole image, which the next boot
 # resumes: that is what every resume scenario does after the power-off.)
+#
+# kernels: 6.12
 
 SNAPTEST_TARGET_OPTS=throttling.bps-write=20000000 \
 	boot b1-cut hibernate "snaptest.mib=48" 'snapwrite: progress 90%'

@@ -2,6 +2,8 @@
 # Power cut during the resume, after the image was loaded and invalidated
 # and before the jump into it: the next boot is a fresh one (no resume
 # loop), the image is marked as resumed, the files on disk are intact.
+#
+# kernels: 6.12
 
 hibernate b1-hibernate "snaptest.mib=32"
 boot b2-cut check "" 'snapresume: image loaded in'

@@ -2,6 +2,8 @@
 # Discard: "snapwrite rollback discard" after the snapshot; the next boot
 # drops image and COW store: the root file system is back at the snapshot
 # (F gone, the file written before it intact), a cold boot, fsck clean.
+#
+# kernels: 6.1
 
 rollback_setup
 take_snapshot b1-snapshot "snaptest.arm=discard"

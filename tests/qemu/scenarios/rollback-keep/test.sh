@@ -3,6 +3,8 @@
 # the guest writes F and powers off; the next boot does not resume, merges
 # the COW store into /dev/vda (snapshot-merge), ends with a linear mapping
 # again and drops the image. F is there, on the origin itself, fsck clean.
+#
+# kernels: 6.12
 
 rollback_setup
 take_snapshot b1-snapshot

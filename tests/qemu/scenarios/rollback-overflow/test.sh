@@ -3,6 +3,8 @@
 # the snapshot. snapwrite's monitor warns on the console as it fills and
 # when it is full; the next boot says keeping the changes is impossible
 # and takes the fallback (resume): back at the snapshot, fsck clean.
+#
+# kernels: 6.12
 
 truncate -s 24M "$WORKDIR/cow.img"
 rollback_setup

@@ -3,6 +3,8 @@
 # snapshot mapping would take zram's 4 KiB logical blocks, and ext4 would
 # abort its journal at its next 1 KiB write. snapwrite refuses before
 # anything is frozen, says why, and the workload runs on.
+#
+# kernels: 6.1
 
 rollback_setup zram:64M
 guest_modules zram

@@ -4,6 +4,8 @@
 # The message names the swap area; the workload runs on. (The COW store is
 # on zram here, over a root of 4 KiB blocks, so that the swap area is the
 # only problem.)
+#
+# kernels: 6.1
 
 root_4k
 rollback_setup zram:64M

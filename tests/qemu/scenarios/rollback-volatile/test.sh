@@ -5,6 +5,8 @@
 # workload is back at the snapshot, F is gone, fsck clean. (zram takes no
 # write under 4 KiB: the root is on 4 KiB blocks, as rollback-refuse-
 # blocksize shows it must be.)
+#
+# kernels: 6.12
 
 root_4k
 rollback_setup zram:64M

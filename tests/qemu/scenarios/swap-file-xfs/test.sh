@@ -3,6 +3,8 @@
 # module): resume= and resume_offset= as snapwrite prints them, the xfs
 # guarded by its log head, resumed, the file swap again, and the file
 # system checks clean with xfs_repair.
+#
+# kernels: 6.1
 
 mkfs.xfs -q -f -L images "$TARGET_IMG" > "$WORKDIR/mkfs.log" 2>&1 || fail "mkfs.xfs failed: $(cat "$WORKDIR/mkfs.log")"
 guest_modules crc32c_generic xfs

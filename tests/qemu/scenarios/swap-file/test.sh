@@ -3,6 +3,8 @@
 # file system's device) and resume_offset= (the file's first page), which
 # snapwrite prints as the kernel documents them. Afterwards the file is
 # swap again, and the ext4 file system holding it checks clean.
+#
+# kernels: 6.1
 
 mkfs.ext4 -q -F -b 4096 -L images "$TARGET_IMG" > /dev/null || fail "mkfs.ext4 of the target failed"
 

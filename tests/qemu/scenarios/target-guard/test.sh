@@ -5,6 +5,8 @@
 # freezes nothing, and both disks keep their data. Then
 # "snapwrite prepare" erases the file system's signature and the same
 # device takes an image.
+#
+# kernels: 6.1
 
 mkdir -p "$WORKDIR/fs"
 head -c 65536 /dev/urandom > "$WORKDIR/fs/precious"

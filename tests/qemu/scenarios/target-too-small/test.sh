@@ -5,6 +5,8 @@
 # thaw the system and say why; the workload runs on with its memory intact;
 # the kernel logs no warning from the thaw (the pipeline's threads must be
 # gone by then); no valid image is left, and the next boot is fresh.
+#
+# kernels: 6.12
 
 truncate -s 64M "$TARGET_IMG"
 

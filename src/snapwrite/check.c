@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The check verb: what would make hibernation fail, before the user tries.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <blkid.h>
+#include <getopt.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <libcryptsetup.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/sysmacros.h>
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ask.h"
+#include "blockdev.h"
+#include "fsguard.h"
+#include "devprobe.h"
+#include "format/format.h"
+#include "locator.h"
+#include "log.h"
+#include "luks.h"
+#include "options.h"
+#include "pipeline.h"
+#include "systemd.h"
+#include "snapdev.h"
+#include "sysinfo.h"
+#include "target.h"
+#include "util.h"
+
+
+#include "snapshot.h"
+#include "snapwrite.h"
+
+#ifndef KCONFIG_CHECK
+#define KCONFIG_CHECK "/usr/local/lib/snapresume/kernel-config-check"
+#endif
+
+enum check_status { CHECK_OK, CHECK_WARN, CHECK_FAIL };
+
+struct checks {
+	struct out *o;
+	unsigned failed, warned;
+	bool any;
+};
+
+static void check_say(struct checks *c, const char *name, enum check_status st,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void check_say(struct checks *c, const char *name, enum check_status st,
+		      const char *fmt, ...)
+{
+	static const char *const word[] = {"ok", "warn", "fail"};
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (st == CHECK_FAIL)
+		c->failed++;
+	else if (st == CHECK_WARN)
+		c->warned++;
+	if (!c->o->json) {
+		printf("%-4s  %s: %s\n", word[st], name, msg);
+		return;
+	}
+	printf("%s\n    {\"name\": \"%s\", \"status\": \"%s\", \"message\": ", c->any ? "," : "",
+	       name, word[st]);
+	c->any = true;
+	json_string(msg);
+	putchar('}');
+}
+
+/* The kernel's options, through kernel-config/check. */
+static void check_kernel_config(struct checks *c, const char *krel)
+{
+	const char *tool = getenv("SNAPRESUME_KCONFIG_CHECK");
+	char cmd[600], line[512], missing[1024] = "";
+	FILE *f;
+	int status;
+
+	if (!tool || !tool[0])
+		tool = KCONFIG_CHECK;
+	if (access(tool, X_OK) < 0) {
+		check_say(c, "kernel-config", CHECK_WARN, "the checker %s is not installed", tool);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "'%s' 2>&1", tool);
+	f = popen(cmd, "re");
+	if (!f) {
+		check_say(c, "kernel-config", CHECK_WARN, "cannot run %s: %s", tool, strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (strncmp(line, "missing: ", 9) == 0 &&
+		    strlen(missing) + strlen(line) + 3 < sizeof(missing)) {
+			if (missing[0])
+				strcat(missing, "; ");
+			strcat(missing, line + 9);
+		}
+	}
+	status = pclose(f);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		check_say(c, "kernel-config", CHECK_OK, "every required option is set");
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
+		check_say(c, "kernel-config", CHECK_FAIL, "missing %s", missing);
+	else
+		check_say(c, "kernel-config", CHECK_WARN,
+			  "no kernel configuration found (/proc/config.gz, /boot/config-%s)", krel);
+}
+
+static void check_kernel(struct checks *c)
+{
+	char buf[256];
+	struct stat st;
+	char *sel;
+
+	if (stat(SNAPDEV_PATH, &st) == 0 && S_ISCHR(st.st_mode))
+		check_say(c, "snapshot-device", CHECK_OK, "%s is there", SNAPDEV_PATH);
+	else
+		check_say(c, "snapshot-device", CHECK_FAIL,
+			  "no %s (kernel without CONFIG_HIBERNATION_SNAPSHOT_DEV)", SNAPDEV_PATH);
+
+	if (read_text_file("/sys/kernel/security/lockdown", buf, sizeof(buf)) < 0) {
+		check_say(c, "lockdown", CHECK_WARN,
+			  "cannot tell (/sys/kernel/security/lockdown unreadable: securityfs not "
+			  "mounted?)");
+	} else {
+		sel = strchr(buf, '[');
+		if (sel && strncmp(sel, "[none]", 6) != 0) {
+			sel[strcspn(sel, "]") + 1] = 0;
+			check_say(c, "lockdown", CHECK_FAIL,
+				  "the kernel is locked down %s: it refuses hibernation (Secure "
+				  "Boot; the kernel cannot verify an image)",
+				  sel);
+		} else {
+			check_say(c, "lockdown", CHECK_OK, "no lockdown");
+		}
+	}
+
+	if (read_text_file("/proc/cmdline", buf, sizeof(buf)) == 0 && strstr(buf, "nohibernate"))
+		check_say(c, "hibernation", CHECK_FAIL, "'nohibernate' is on the kernel command line");
+	else if (read_text_file("/sys/power/state", buf, sizeof(buf)) < 0 || !strstr(buf, "disk"))
+		check_say(c, "hibernation", CHECK_FAIL,
+			  "the kernel does not offer it (no 'disk' in /sys/power/state: lockdown, "
+			  "nohibernate or no swsusp)");
+	else
+		check_say(c, "hibernation", CHECK_OK, "the kernel offers it");
+}
+
+/* Does the initramfs of the running kernel carry snapresume? */
+static void check_initramfs(struct checks *c, const char *krel)
+{
+	static const char *const fmt[] = {"/boot/initrd.img-%s", "/boot/initramfs-%s.img"};
+	static const char *const tools[] = {"lsinitramfs", "lsinitrd"};
+	char path[300], cmd[400], line[512];
+	bool found = false, listed = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(fmt) && !listed; i++) {
+		snprintf(path, sizeof(path), fmt[i], krel);
+		if (access(path, R_OK) < 0)
+			continue;
+		for (size_t t = 0; t < ARRAY_SIZE(tools) && !listed; t++) {
+			FILE *f;
+			snprintf(cmd, sizeof(cmd), "%s '%s' 2>/dev/null", tools[t], path);
+			f = popen(cmd, "re");
+			if (!f)
+				continue;
+			while (fgets(line, sizeof(line), f)) {
+				listed = true;
+				line[strcspn(line, "\n")] = 0;
+				size_t n = strlen(line);
+				if (n >= 10 && strcmp(line + n - 10, "snapresume") == 0)
+					found = true;
+			}
+			pclose(f);
+		}
+		if (!listed) {
+			check_say(c, "initramfs", CHECK_WARN,
+				  "cannot list %s (neither lsinitramfs nor lsinitrd works)", path);
+			return;
+		}
+	}
+	if (!listed)
+		check_say(c, "initramfs", CHECK_WARN, "no initramfs for %s in /boot", krel);
+	else if (found)
+		check_say(c, "initramfs", CHECK_OK, "%s has snapresume", path);
+	else
+		check_say(c, "initramfs", CHECK_FAIL,
+			  "%s has no snapresume: rebuild it (dracut -f, update-initramfs -u)", path);
+}
+
+/* The target: there, big enough for the memory in use, named by resume=. */
+static void check_target(struct checks *c, const struct args *a)
+{
+	_cleanup_(xtarget_done) struct xtarget xt = {0};
+	_cleanup_(freep) char *path = NULL, *named = NULL;
+	_cleanup_(closep) int fd = -1;
+	char cmdline[4096];
+	struct resume_opts o;
+	struct stat st_t, st_n;
+	uint64_t size = 0, in_use, room;
+	const char *w;
+	int r;
+
+	if (!a->target[0]) {
+		check_say(c, "target", CHECK_FAIL, "no target: set target= in %s", a->config);
+		return;
+	}
+	r = open_extent_target(a, &xt, false, &path, &fd, &size);
+	if (r == 0 && !xt.kind) {
+		closep(&fd);
+		if (blockdev_resolve(a->target, &path) < 0) {
+			check_say(c, "target", CHECK_FAIL, "'%s' not found", a->target);
+			return;
+		}
+		r = blockdev_open(path, O_RDONLY, false, &fd, &size);
+		if (r < 0) {
+			check_say(c, "target", CHECK_FAIL, "cannot open %s: %s", path, strerror(-r));
+			return;
+		}
+	} else if (r) {
+		check_say(c, "target", CHECK_FAIL, "'%s' cannot hold images (see above)", a->target);
+		return;
+	}
+
+	/* The image holds the memory in use, compressed; compression is
+	 * not promised, so the room should hold it uncompressed. */
+	in_use = (meminfo_kib("MemTotal") - meminfo_kib("MemAvailable")) * 1024;
+	room = size;
+	if (xt.kind == EXTMAP_FILE)
+		room = xt.map.size;
+	if (xt.kind == EXTMAP_SWAP)
+		room = (meminfo_kib("SwapFree")) * 1024;
+	w = xt.kind == EXTMAP_FILE ? "image file" : xt.kind == EXTMAP_SWAP ? "free swap" : "target";
+	if (room < in_use / 2)
+		check_say(c, "target-size", CHECK_FAIL,
+			  "%s %s has %" PRIu64 " MiB; memory in use is %" PRIu64 " MiB", w,
+			  a->target, room >> 20, in_use >> 20);
+	else if (room < in_use)
+		check_say(c, "target-size", CHECK_WARN,
+			  "%s %s has %" PRIu64 " MiB, less than the %" PRIu64 " MiB of memory in "
+			  "use: enough only if it compresses",
+			  w, a->target, room >> 20, in_use >> 20);
+	else
+		check_say(c, "target-size", CHECK_OK,
+			  "%s %s has %" PRIu64 " MiB for %" PRIu64 " MiB of memory in use", w,
+			  a->target, room >> 20, in_use >> 20);
+
+	/* The kernel command line must lead snapresume to it. */
+	resume_opts_init(&o);
+	if (read_text_file("/proc/cmdline", cmdline, sizeof(cmdline)) < 0) {
+		check_say(c, "cmdline", CHECK_WARN, "cannot read the kernel command line");
+		return;
+	}
+	resume_opts_apply_cmdline(&o, cmdline, NULL);
+	if (!o.resume[0]) {
+		check_say(c, "cmdline", CHECK_FAIL, "no resume= on the kernel command line");
+		return;
+	}
+	if (blockdev_resolve(o.resume, &named) < 0 || stat(named, &st_n) < 0) {
+		check_say(c, "cmdline", CHECK_FAIL, "resume=%s names no device here", o.resume);
+		return;
+	}
+	if (stat(path, &st_t) < 0 || st_t.st_rdev != st_n.st_rdev ||
+	    (xt.kind && o.resume_offset != xt.offset_pages) ||
+	    (!xt.kind && o.resume_offset != 0)) {
+		check_say(c, "cmdline", CHECK_FAIL,
+			  "resume=%s resume_offset=%" PRIu64 " is not the target (want the device "
+			  "%s, resume_offset=%" PRIu64 ")",
+			  o.resume, o.resume_offset, path, xt.kind ? xt.offset_pages : 0);
+		return;
+	}
+	if (o.noresume)
+		check_say(c, "cmdline", CHECK_FAIL, "'noresume' is on the kernel command line");
+	else
+		check_say(c, "cmdline", CHECK_OK, "resume=%s%s leads to the target", o.resume,
+			  xt.kind ? " with resume_offset=" : "");
+}
+
+/* Whether the image would be encrypted, and whether it must be: the keys
+ * of active dm-crypt volumes are in memory. */
+static void check_encryption(struct checks *c, const struct args *a)
+{
+	_cleanup_(freep) char *dev = NULL;
+	char volumes[256];
+	int active = dmcrypt_active(volumes, sizeof(volumes));
+	bool encrypted = target_is_luks2(a->target) ||
+			 (a->target[0] && blockdev_resolve(a->target, &dev) == 0 &&
+			  luks_device_encrypted(dev, NULL, 0) > 0);
+
+	if (!a->target[0])
+		return;
+	if (encrypted)
+		check_say(c, "encryption", CHECK_OK, "the image is encrypted (the target is on dm-crypt)");
+	else if (active > 0 && a->encryption == ENC_OPTIONAL)
+		check_say(c, "encryption", CHECK_WARN,
+			  "dm-crypt volumes are active (%s): the image holds their keys in the "
+			  "clear (encryption=optional)",
+			  volumes);
+	else if (active > 0 || a->encryption == ENC_REQUIRED)
+		check_say(c, "encryption", CHECK_FAIL,
+			  "the target is not encrypted, and %s: hibernate refuses it (a LUKS2 "
+			  "target; or encryption=optional)",
+			  active > 0 ? "dm-crypt volumes are active, whose keys the image would hold"
+				     : "encryption=required");
+	else
+		check_say(c, "encryption", CHECK_OK,
+			  "the target is not encrypted; no dm-crypt volume is active");
+}
+
+/* A kernel update: the running kernel's modules are gone (its package was
+ * replaced on disk), and the boot loader's entry for it. */
+static void check_kernel_update(struct checks *c, const struct args *a, const char *krel)
+{
+	struct boot_oneshot b;
+	char path[300];
+	struct stat st;
+	int r;
+
+	snprintf(path, sizeof(path), "/lib/modules/%s", krel);
+	if (stat("/lib/modules", &st) < 0)
+		check_say(c, "kernel-update", CHECK_OK,
+			  "no /lib/modules: cannot tell whether a kernel update is pending");
+	else if (stat(path, &st) < 0 && errno == ENOENT)
+		check_say(c, "kernel-update", CHECK_WARN,
+			  "%s is gone: the running kernel's package was replaced (an update is "
+			  "pending); the next boot starts another kernel, which resumes the image "
+			  "only if its loader takes it (snapresume(8)); oneshot_boot=yes starts %s "
+			  "again",
+			  path, krel);
+	else
+		check_say(c, "kernel-update", CHECK_OK, "the running kernel %s is installed", krel);
+
+	r = bootloader_find(krel, &b);
+	if (r == 0)
+		check_say(c, "bootloader", CHECK_OK, "%s (%s): the entry of %s is '%s'%s", b.loader,
+			  b.config, krel, b.entry,
+			  a->oneshot_boot ? "; hibernate makes it the next boot's (oneshot_boot=yes)"
+					  : "; oneshot_boot=yes would make it the next boot's");
+	else
+		check_say(c, "bootloader", a->oneshot_boot ? CHECK_FAIL : CHECK_OK, "%s%s%s%s",
+			  bootloader_problem(r), b.loader[0] ? " (" : "", b.loader,
+			  b.loader[0] ? ")" : "");
+}
+
+/* Everything that would make hibernation fail, before the user tries. */
+int do_check(const struct args *a)
+{
+	struct out o = {.json = a->json};
+	struct checks c = {.o = &o};
+	struct identity id;
+
+	if (identity_read(&id) < 0)
+		strcpy(id.kernel_release, "?");
+	if (o.json)
+		printf("{\n  \"kernel\": \"%s\",\n  \"checks\": [", id.kernel_release);
+	check_kernel_config(&c, id.kernel_release);
+	check_kernel(&c);
+	check_initramfs(&c, id.kernel_release);
+	check_target(&c, a);
+	check_encryption(&c, a);
+	check_kernel_update(&c, a, id.kernel_release);
+	if (o.json)
+		printf("\n  ],\n  \"failed\": %u,\n  \"warnings\": %u\n}\n", c.failed, c.warned);
+	else
+		printf("%u problem%s, %u warning%s\n", c.failed, c.failed == 1 ? "" : "s", c.warned,
+		       c.warned == 1 ? "" : "s");
+	return c.failed ? -ECANCELED : 0;
+}
