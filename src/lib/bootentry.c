@@ -97,7 +97,7 @@ int bootentry_grub(const char *cfg, const char *krel, char *buf, size_t size, ch
 		char name[256]; /* id, or title */
 		char title[256];
 		bool entry;     /* a menuentry (else a submenu or another block) */
-	} stack[GRUB_DEPTH];
+	} stack[GRUB_DEPTH] = {0};
 	char found[512] = "", found_title[256] = "", fallback[512] = "", fallback_title[256] = "";
 	int depth = 0;
 
@@ -142,7 +142,9 @@ int bootentry_grub(const char *cfg, const char *krel, char *buf, size_t size, ch
 			}
 		} else if (kw[0] != '#' && ends_with_brace(p, eol)) {
 			/* Other blocks ("function load_video {"): their closing
-			 * brace must not end an entry. */
+			 * brace must not end an entry, and they are none. */
+			if (depth < GRUB_DEPTH)
+				stack[depth].entry = false;
 			depth++;
 		}
 		line = eol ? eol + 1 : NULL;
