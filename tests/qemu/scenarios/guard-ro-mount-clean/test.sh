@@ -16,7 +16,7 @@ SNAPTEST_EXTRA_IMG=$WORKDIR/rofs.img
 
 hibernate b1-hibernate "snaptest.setup=rofs snaptest.mib=16"
 
-SNAPTEST_RESUME='' SNAPTEST_ROOT_MODE=ro SNAPTEST_APPEND=rootflags=noload \
+SNAPTEST_RESUME='' SNAPTEST_ROOT_MODE=ro SNAPTEST_APPEND="rootflags=noload rd.skipfsck" \
 	boot b2-ro-mount romount "snaptest.romount=/dev/vdc:ext4"
 expect_result mounted /dev/vdc
 expect_not 'EXT4-fs \(vdc\): (INFO: )?recovery' "the clean file system needed a recovery"

@@ -11,7 +11,7 @@ xfs_btrfs_target
 SNAPTEST_RESUME=/dev/vdb1
 hibernate b1-hibernate "snaptest.setup=xfs-btrfs snaptest.mib=64"
 
-SNAPTEST_RESUME='' SNAPTEST_ROOT_MODE=ro SNAPTEST_APPEND=rootflags=noload \
+SNAPTEST_RESUME='' SNAPTEST_ROOT_MODE=ro SNAPTEST_APPEND="rootflags=noload rd.skipfsck" \
 	boot b2-ro-mount romount "snaptest.romount=/dev/vdb2:xfs"
 expect_result mounted /dev/vdb2
 
