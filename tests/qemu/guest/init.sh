@@ -267,7 +267,9 @@ setup_target() {
 		mount -o ro -t ext4 /dev/vdc /ro || return 1
 		;;
 	ninep)
-		# A file system without a block device: QEMU's 9p share.
+		# A file system without a block device: QEMU's 9p share (not
+		# unmounted at power-off: after a restore its transport is
+		# gone, and umount would wait for it).
 		target=/dev/vdb
 		mkdir -p /share
 		mount -t 9p -o trans=virtio,ro share /share || return 1
@@ -480,4 +482,4 @@ romount) do_romount ;;
 *) say "RESULT error=unknown-action action=$action" ;;
 esac
 say "powering off"
-power_off /images /x /b /ro /share
+power_off /images /x /b /ro
