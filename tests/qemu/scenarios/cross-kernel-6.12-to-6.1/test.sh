@@ -7,7 +7,8 @@
 # on without it, the root file system intact. (kernel-mismatch-choice
 # answers the question.)
 #
-# kernels: 6.12
+# kernels: none
+# full-kernels: 6.12
 
 hibernate b1-hibernate
 written_by=$KVER

@@ -11,6 +11,9 @@
 # The generator goes with the kernel: 6.1 initramfs-tools (update-initramfs
 # on the trigger), 6.12 dracut-core alone (the maintainer scripts run
 # dracut).
+#
+# kernels: none
+# full-kernels: 6.1 6.12
 
 case $KVER in
 6.1.*) flavour=package-initramfs-tools rebuilt='Processing triggers for initramfs-tools ' ;;

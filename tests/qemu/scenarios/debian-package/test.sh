@@ -7,6 +7,9 @@
 # The generator goes with the kernel, so that each kernel's lane boots one:
 # 6.1 initramfs-tools, 6.12 Debian's dracut package (which replaces it);
 # both rebuild on the update-initramfs trigger the package activates.
+#
+# kernels: none
+# full-kernels: 6.1 6.12
 
 case $KVER in
 6.1.*) flavour=package-initramfs-tools trigger=initramfs-tools ;;
