@@ -651,8 +651,14 @@ retry:
 	if (r < 0 && kernel_refused(rc.put_error)) {
 		char reason[512];
 
-		/* Closed, the kernel drops what it took: nothing is half-loaded. */
+		/* Closed, the kernel drops what it took: nothing is half-loaded.
+		 * No load crashed: the attempt is taken back, so that the
+		 * kernel that wrote the image can still resume it. */
 		closep(&snapfd);
+		r = target_write_header_map(fd, m, &h);
+		if (r < 0)
+			log_error("Failed to take the resume attempt back on %s: %s", path,
+				  strerror(-r));
 		kernel_reason(reason, sizeof(reason));
 		if (!reason[0])
 			snprintf(reason, sizeof(reason), "%s (%s)",

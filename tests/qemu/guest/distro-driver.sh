@@ -71,6 +71,9 @@ do_hibernate() {
 	kill "$ipid" 2> /dev/null
 	wait "$ipid" 2> /dev/null
 	say "running systemctl hibernate"
+	# The serial console drains slowly under emulation: give the lines
+	# above time to reach the host before everything freezes.
+	sleep 2
 	t0=$(date +%s)
 	systemctl hibernate
 	say "systemctl hibernate rc=$?"
