@@ -4,7 +4,8 @@
 # as a rescue system or os-prober would: the kernel replays its journal
 # (the file system was in use at the snapshot), which changes the
 # superblock's flags and the journal's superblock but not the mount count
-# or times (the superblock's digest sees it, whatever the times say).
+# or times: only the superblocks' digest sees it (CI showed the refusal
+# naming the superblock or its journal's, the times unchanged).
 # dracut's e2fsck of a read-only root would write too: rd.skipfsck leaves
 # the kernel's replay alone to do it. The
 # next boot refuses the image, naming the file system, and boots with
