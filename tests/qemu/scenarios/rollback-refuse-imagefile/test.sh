@@ -7,6 +7,8 @@
 #
 # kernels: 6.1
 
+# An image file needs extents of whole 4 KiB pages: the root of 4 KiB blocks.
+root_4k
 rollback_setup
 boot b1-snapshot hibernate "snaptest.cmd=snapshot snaptest.setup=rootfile snaptest.mib=16"
 expect '^SNAPTEST: prepare rc=0' "snapwrite prepare of the image file in the root failed"

@@ -6,6 +6,8 @@
 #
 # kernels: 6.1
 
+# An image file needs extents of whole 4 KiB pages: the root of 4 KiB blocks.
+root_4k
 boot b1-hibernate hibernate "snaptest.setup=rootfile-gw snaptest.mib=16"
 expect '^SNAPTEST: prepare rc=0' "snapwrite prepare of the image file failed"
 expect "snapwrite: Image file '/var/snaptest/snapimage' refused: its group or others can write to it; 'snapwrite prepare" \
