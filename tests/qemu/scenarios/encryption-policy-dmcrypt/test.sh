@@ -4,7 +4,8 @@
 # refused before the freeze, naming the volume; with encryption=optional
 # the same guest hibernates and resumes.
 #
-# kernels: 6.12
+# kernels: none
+# full-kernels: 6.12
 
 truncate -s 64M "$WORKDIR/crypt.img"
 SNAPTEST_EXTRA_IMG=$WORKDIR/crypt.img

@@ -5,7 +5,8 @@
 # anything is frozen, naming the mount and what it is; with
 # fs_guard_unknown=allow it warns, hibernates, and the guest resumes.
 #
-# kernels: 6.12
+# kernels: none
+# full-kernels: 6.12
 
 mkdir -p "$WORKDIR/share"
 echo shared > "$WORKDIR/share/file"

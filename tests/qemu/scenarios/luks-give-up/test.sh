@@ -3,6 +3,9 @@
 # asks what to do and the answer is "discard": the boot goes on without
 # resuming, the image is invalidated (its marker removed) with a message,
 # the files on disk are intact, and the next boot asks nothing.
+#
+# kernels: 6.1
+# full-kernels: 6.1 6.12
 
 luks_format passphrase
 

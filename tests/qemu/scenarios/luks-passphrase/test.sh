@@ -3,6 +3,9 @@
 # snapwrite --ask-password when hibernating and in the initramfs when
 # resuming. The initramfs's key file does not fit this volume: snapresume
 # says so and asks. The passphrase is never echoed.
+#
+# kernels: 6.1
+# full-kernels: 6.1 6.12
 
 luks_format passphrase
 

@@ -1,6 +1,9 @@
 # shellcheck shell=bash
 # Two wrong passphrases, then the right one: each wrong one is reported and
 # asked again, the image is kept throughout, and the guest resumes.
+#
+# kernels: 6.1
+# full-kernels: 6.1 6.12
 
 luks_format passphrase
 

@@ -6,7 +6,8 @@
 # "snapwrite check" names the entry. (Without GRUB, check-command sees
 # check say so.) The guest boots with -kernel: grubenv is read on the host.
 #
-# kernels: 6.12
+# kernels: none
+# full-kernels: 6.12
 
 entry="gnulinux-advanced-snaproot>gnulinux-$KVER-advanced-snaproot"
 

@@ -4,7 +4,8 @@
 # with the key file of /etc/snapwrite.conf) finds and arms the image, and
 # the initramfs unlocks the volume and returns to the snapshot.
 #
-# kernels: 6.12
+# kernels: none
+# full-kernels: 6.12
 
 luks_format keyfile
 rollback_setup
