@@ -270,19 +270,6 @@ static const char *const kernel_mismatch_names[] = {
 	NULL,
 };
 
-const char *kernel_mismatch_to_string(enum kernel_mismatch k)
-{
-	return (unsigned)k < ARRAY_SIZE(kernel_mismatch_names) - 1 ? kernel_mismatch_names[k] : "?";
-}
-
-int kernel_mismatch_from_string(const char *s)
-{
-	for (int i = 0; s && kernel_mismatch_names[i]; i++)
-		if (strcmp(s, kernel_mismatch_names[i]) == 0)
-			return i;
-	return -1;
-}
-
 static const char *const load_fail_names[] = {
 	[LOAD_FAIL_ASK] = "ask",
 	[LOAD_FAIL_DISCARD] = "discard",

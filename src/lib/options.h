@@ -145,11 +145,6 @@ struct resume_opts {
 /* The name rd.snap.unlock_fail= takes for each policy. */
 const char *unlock_fail_to_string(enum unlock_fail f);
 
-/* The word of rd.snap.kernel_mismatch= for each choice; -1 for a word that
- * is none (kernel_mismatch_from_string). */
-const char *kernel_mismatch_to_string(enum kernel_mismatch k);
-int kernel_mismatch_from_string(const char *s);
-
 void resume_opts_init(struct resume_opts *o);
 
 /* Apply one word; 1 if it was ours, 0 if not, -EINVAL / -ERANGE for an
