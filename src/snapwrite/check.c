@@ -322,6 +322,39 @@ static void check_encryption(struct checks *c, const struct args *a)
 			  "the target is not encrypted; no dm-crypt volume is active");
 }
 
+static void say_visible(void *userdata, const struct fs_mount *m, const char *initramfs,
+			const char *why)
+{
+	struct checks *c = userdata;
+
+	if (why)
+		check_say(c, "fs-guard", CHECK_FAIL, "%s (%s, %s) cannot be checked by the next boot: %s",
+			  m->mount_point, m->fstype, m->source, why);
+	else
+		check_say(c, "fs-guard", CHECK_OK, "%s (%s, %s) is guarded%s%s", m->mount_point,
+			  m->fstype, m->source, initramfs ? "; its device is visible to " : "",
+			  initramfs ? initramfs : "");
+}
+
+/* The file systems the image would guard: each one accounted for, and
+ * visible to the initramfs of the next boot. */
+static void check_guard(struct checks *c, const struct args *a)
+{
+	static struct fs_plan plan;
+	int r;
+
+	r = fs_guard_plan(a, &plan);
+	if (r < 0) {
+		check_say(c, "fs-guard", CHECK_FAIL,
+			  "mounted file systems that cannot be guarded (see above)");
+		return;
+	}
+	r = guard_visibility(a, &plan, say_visible, c);
+	if (r < 0 && r != -ECANCELED)
+		check_say(c, "fs-guard", CHECK_WARN, "cannot tell what the initramfs sees: %s",
+			  strerror(-r));
+}
+
 /* A kernel update: the running kernel's modules are gone (its package was
  * replaced on disk), and the boot loader's entry for it. */
 static void check_kernel_update(struct checks *c, const struct args *a, const char *krel)
@@ -373,6 +406,7 @@ int do_check(const struct args *a)
 	check_initramfs(&c, id.kernel_release);
 	check_target(&c, a);
 	check_encryption(&c, a);
+	check_guard(&c, a);
 	check_kernel_update(&c, a, id.kernel_release);
 	if (o.json)
 		printf("\n  ],\n  \"failed\": %u,\n  \"warnings\": %u\n}\n", c.failed, c.warned);

@@ -112,6 +112,11 @@ static const char *const fs_guard_unknown_names[] = {
 	[FS_UNKNOWN_ALLOW] = "allow",
 	NULL,
 };
+static const char *const fs_guard_visibility_names[] = {
+	[FS_VISIBILITY_REFUSE] = "refuse",
+	[FS_VISIBILITY_WARN] = "warn",
+	NULL,
+};
 static const char *const encryption_names[] = {
 	[ENC_DEFAULT] = "", /* not a word: the default follows the target */
 	[ENC_REQUIRED] = "required",
@@ -126,6 +131,8 @@ static const struct opt config_opts[] = {
 	 .want = "want an absolute path"},
 	{.key = "fs_guard_unknown", .apply = opt_enum, .offset = A(fs_guard_unknown),
 	 .names = fs_guard_unknown_names, .want = "want refuse or allow"},
+	{.key = "fs_guard_visibility", .apply = opt_enum, .offset = A(fs_guard_visibility),
+	 .names = fs_guard_visibility_names, .want = "want refuse or warn"},
 	{.key = "encryption", .apply = opt_enum, .offset = A(encryption), .names = encryption_names,
 	 .want = "want required or optional"},
 	{.key = "workers", .apply = opt_u64, .offset = A(workers), .min = 1,

@@ -179,15 +179,6 @@ static int swap_grow(void *userdata, uint64_t *ret_offset)
 	}
 }
 
-#define FS_GUARD_MAX 32
-
-/* The file systems whose state goes into the image. */
-struct fs_plan {
-	size_t n;
-	struct fs_mount mounts[FS_GUARD_MAX];
-	char devs[FS_GUARD_MAX][80];
-};
-
 /* Say that a mount cannot be guarded: a warning with fs_guard_unknown=allow,
  * else an error (and the caller refuses). */
 static void unguarded(const struct args *a, const char *mount_point, const char *what,
@@ -201,6 +192,24 @@ static void unguarded(const struct args *a, const char *mount_point, const char 
 		log_error("%s (%s, %s) cannot be guarded: the resume could not tell whether "
 			  "another boot changed it",
 			  mount_point, what, source);
+}
+
+/* A guarded file system the initramfs will not see (visibility.c): an
+ * error, or a warning with fs_guard_visibility=warn. */
+static void say_invisible(void *userdata, const struct fs_mount *m, const char *initramfs,
+			  const char *why)
+{
+	const struct args *a = userdata;
+
+	(void)initramfs;
+	if (!why)
+		return;
+	if (a->fs_guard_visibility == FS_VISIBILITY_WARN)
+		log_msg("warning: %s (%s) may not be visible to the initramfs: %s", m->mount_point,
+			m->source, why);
+	else
+		log_error("%s (%s) cannot be checked by the next boot: %s", m->mount_point,
+			  m->source, why);
 }
 
 /* Add the block-device mounts of mountinfo to all (one entry per device:
@@ -242,7 +251,7 @@ static int plan_add_mounts(const char *mountinfo, struct fs_mount *all, size_t m
  * file system, ZFS, FUSE).  What cannot be guarded refuses the hibernation
  * unless fs_guard_unknown=allow.
  */
-static int fs_guard_plan(const struct args *a, struct fs_plan *plan)
+int fs_guard_plan(const struct args *a, struct fs_plan *plan)
 {
 	static char files[64][48];
 	struct fs_mount all[FS_GUARD_MAX * 2], ng[16];
@@ -325,6 +334,22 @@ static int fs_guard_plan(const struct args *a, struct fs_plan *plan)
 			  a->config);
 		return -ECANCELED;
 	}
+	return 0;
+}
+
+/* Before anything is frozen: the next boot's initramfs must see every
+ * guarded file system, or it would refuse the image. */
+static int fs_guard_visible(const struct args *a, const struct fs_plan *plan)
+{
+	int r = guard_visibility(a, plan, say_invisible, (void *)a);
+
+	if (r == -ECANCELED && a->fs_guard_visibility != FS_VISIBILITY_WARN) {
+		log_error("Refusing to hibernate: the next boot could not check every guarded "
+			  "file system, so it would refuse the image");
+		return -ECANCELED;
+	}
+	if (r < 0 && r != -ECANCELED)
+		log_msg("warning: cannot tell what the initramfs sees: %s", strerror(-r));
 	return 0;
 }
 
@@ -552,6 +577,8 @@ int do_hibernate(const struct args *a)
 		}
 	}
 	r = fs_guard_plan(a, &plan);
+	if (r == 0)
+		r = fs_guard_visible(a, &plan);
 	if (r)
 		return r;
 	if (a->snapshot) {

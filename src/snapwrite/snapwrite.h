@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "format/format.h"
+#include "fsguard.h"
 #include "rollback.h"
 
 #ifndef VERSION
@@ -66,6 +67,7 @@ struct args {
 	bool json;           /* status: JSON */
 	uint64_t file_size;  /* prepare: size of an image file to make */
 	enum { FS_UNKNOWN_REFUSE, FS_UNKNOWN_ALLOW } fs_guard_unknown;
+	enum { FS_VISIBILITY_REFUSE, FS_VISIBILITY_WARN } fs_guard_visibility;
 	enum { ENC_DEFAULT, ENC_REQUIRED, ENC_OPTIONAL } encryption;
 	char conf_target[256]; /* target= of the configuration file */
 	/* snapshot and rollback */
@@ -135,6 +137,26 @@ int open_write_target(const struct args *a, struct crypt_target *ct, struct xtar
 int open_target_header(const struct args *a, int flags, struct xtarget *xt, char **ret_path,
 		       int *ret_fd, uint64_t *ret_size, enum image_state *ret_state,
 		       struct image_header *ret_h, const char **ret_why);
+
+/* hibernate.c: the file systems whose state goes into the image */
+#define FS_GUARD_MAX 32
+struct fs_plan {
+	size_t n;
+	struct fs_mount mounts[FS_GUARD_MAX];
+	char devs[FS_GUARD_MAX][80];
+};
+/* Every mount of every namespace accounted for: guarded, accepted, or
+ * said and refused.  0, or -ECANCELED when refused (said). */
+int fs_guard_plan(const struct args *a, struct fs_plan *plan);
+
+/* visibility.c: will the initramfs of the next boot make the device of
+ * each guarded file system visible?  fn is called for each, with why it
+ * will not (NULL: it will) and the initramfs looked at (NULL: none found).
+ * 0, -ECANCELED when one will not, or -errno. */
+typedef void (*guard_visibility_fn)(void *userdata, const struct fs_mount *m,
+				    const char *initramfs, const char *why);
+int guard_visibility(const struct args *a, const struct fs_plan *plan, guard_visibility_fn fn,
+		     void *userdata);
 
 /* output.c */
 void json_string(const char *value);

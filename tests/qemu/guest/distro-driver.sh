@@ -46,6 +46,14 @@ start_workload() {
 	fi
 	dd if=/dev/urandom of="$WORKLOAD_DIR/tmpfile" bs=64k count=16 2> /dev/null
 	tmp_sum=$(file_sum "$WORKLOAD_DIR/tmpfile")
+	# A separate /home (a scenario's): a file written there before the
+	# hibernation must be there after it.
+	home_sum=none
+	if mountpoint -q /home; then
+		dd if=/dev/urandom of=/home/snaptest-file bs=64k count=4 2> /dev/null && sync
+		home_sum=$(file_sum /home/snaptest-file)
+		say "home: $(findmnt -n -o SOURCE /home) marker=$(cat /home/marker 2> /dev/null)"
+	fi
 	before=$(last_counter "$wpid")
 	say "before hibernate pid=$wpid counter=$before"
 }
@@ -86,11 +94,14 @@ do_hibernate() {
 			resumed=yes
 			break
 		fi
+		# snapwrite refused: no need to wait for a resume.
+		systemctl -q is-failed systemd-hibernate.service && break
 		sleep 0.5
 		_i=$((_i + 1))
 	done
 	if [ "$resumed" = no ]; then
 		journalctl -b -u systemd-hibernate.service -o cat | sed 's/^/SNAPTEST: service: /'
+		snapwrite check 2>&1 | sed 's/^/SNAPTEST: check: /'
 		say "RESULT action=hibernate hibernated=no direct_rc=$direct_rc"
 		return
 	fi
@@ -100,13 +111,22 @@ do_hibernate() {
 	journalctl -o cat MESSAGE_ID=4d2c6f1e0a8b4b7e9f3a51c2d8e6b701 | sed 's/^/SNAPTEST: journal: /'
 	journalctl -o verbose MESSAGE_ID=4d2c6f1e0a8b4b7e9f3a51c2d8e6b701 |
 		grep -E '^ +SNAPRESUME_(WRITE|RESTORE)_USEC=' | sed 's/^ */SNAPTEST: field: /'
+	home=none
+	if [ "$home_sum" != none ]; then
+		if mountpoint -q /home && [ "$(file_sum /home/snaptest-file)" = "$home_sum" ]; then
+			home=ok
+		else
+			home=BAD
+		fi
+		say "home after resume: $(findmnt -n -o SOURCE /home) marker=$(cat /home/marker 2> /dev/null)"
+	fi
 	hooks=$(tr '\n' ',' < /var/lib/snaptest-sleep-hook.log 2> /dev/null)
 	say "sleep hook: $hooks"
 	case $hooks in
 	*"pre hibernate"*"post hibernate"*) hook=ok ;;
 	*) hook=BAD ;;
 	esac
-	say "RESULT action=hibernate resumed=yes pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs hook=$hook direct_rc=$direct_rc"
+	say "RESULT action=hibernate resumed=yes pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs hook=$hook home=$home direct_rc=$direct_rc"
 }
 
 do_kernel_hibernate() {

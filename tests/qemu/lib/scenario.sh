@@ -335,13 +335,17 @@ guest_modules() {
 
 # ---- Debian guests (lib/distro.sh) -----------------------------------------
 
-# distro_hibernate_resume LABEL: on a Debian guest (distro_guest first):
+# distro_hibernate_resume LABEL [APPEND]: on a Debian guest (distro_guest first):
 # "systemctl hibernate" writes the image through snapwrite (after a direct
 # "snapwrite hibernate" was refused for a block inhibitor), the machine
 # powers off; the next boot's initramfs resumes it: the workload is intact,
 # the journal has the resume with both sides' timings, the sleep hook ran.
+# APPEND goes on both boots' command lines; DISTRO_ANSWERS (pairs, as
+# SNAPTEST_ANSWERS) are typed on the console of each.
+DISTRO_ANSWERS=()
 distro_hibernate_resume() {
-	boot "$1-hibernate" hibernate
+	SNAPTEST_ANSWERS=("${DISTRO_ANSWERS[@]}")
+	boot "$1-hibernate" hibernate "${2:-}"
 	expect '^SNAPTEST: before hibernate' "the guest did not get to the hibernation"
 	expect '^SNAPTEST: direct: snapwrite: Sleep is inhibited by snaptest \(testing inhibitors' \
 		"snapwrite called directly did not honour the block inhibitor"
@@ -350,7 +354,8 @@ distro_hibernate_resume() {
 	BEFORE_PID=$(sed -n 's/^SNAPTEST: before hibernate pid=\([0-9]*\) .*/\1/p' "$LOG")
 	BEFORE_COUNTER=$(sed -n 's/^SNAPTEST: before hibernate .*counter=\([0-9]*\)$/\1/p' "$LOG")
 
-	boot "$1-resume" check
+	SNAPTEST_ANSWERS=("${DISTRO_ANSWERS[@]}")
+	boot "$1-resume" check "${2:-}"
 	expect 'snapresume: resuming image' "the initramfs did not resume the image"
 	expect_not '^SNAPTEST: fresh boot' "the guest booted fresh instead of resuming"
 	expect '^SNAPTEST: service: .*snapwrite: freezing the system' \
