@@ -61,7 +61,7 @@ expect_result hibernated no
 # The fix: the initramfs unlocks /home (its passphrase typed at its
 # prompt), snapresume waits for it and checks it.
 # shellcheck disable=SC2034 # read by distro_hibernate_resume
-DISTRO_ANSWERS=('passphrase for disk home' "$HOME_PASS")
+DISTRO_ANSWERS=('passphrase for disk' "$HOME_PASS")
 distro_hibernate_resume b2 "$fix"
 expect_result home ok
 expect '^SNAPTEST: home after resume: /dev/mapper/home marker=home of snaptest' \
