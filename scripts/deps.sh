@@ -7,6 +7,7 @@ set -eu
 
 build_pkgs="gcc libc6-dev make pkg-config liblz4-dev libxxhash-dev libcryptsetup-dev
 libdevmapper-dev libblkid-dev libcmocka-dev libsystemd-dev e2fsprogs xfsprogs btrfs-progs util-linux
+dosfstools mtools
 valgrind"
 test_pkgs="qemu-system-x86 qemu-utils dracut-core busybox-static e2fsprogs kmod debootstrap
 cpio xz-utils zstd cryptsetup-bin udev util-linux fdisk"

@@ -204,7 +204,7 @@ bool fsguard_supported(const char *fstype)
 {
 	return strcmp(fstype, "ext4") == 0 || strcmp(fstype, "ext3") == 0 ||
 	       strcmp(fstype, "ext2") == 0 || strcmp(fstype, "xfs") == 0 ||
-	       strcmp(fstype, "btrfs") == 0;
+	       strcmp(fstype, "btrfs") == 0 || strcmp(fstype, "vfat") == 0;
 }
 
 const char *fsguard_type_name(uint16_t fs_type)
@@ -216,9 +216,25 @@ const char *fsguard_type_name(uint16_t fs_type)
 		return "xfs";
 	case IMAGE_FS_BTRFS:
 		return "btrfs";
+	case IMAGE_FS_VFAT:
+		return "vfat";
 	default:
 		return "unknown";
 	}
+}
+
+void fsguard_uuid_string(const struct fs_guard *g, char *buf, size_t size)
+{
+	char u[37];
+
+	if (g->fs_type == IMAGE_FS_VFAT) {
+		uint32_t serial = le32_get(g->uuid);
+
+		snprintf(buf, size, "%04X-%04X", serial >> 16, serial & 0xffff);
+		return;
+	}
+	image_uuid_format(g->uuid, u);
+	snprintf(buf, size, "%s", u);
 }
 
 int fsguard_devnode(unsigned major, unsigned minor, char *buf, size_t size)
@@ -465,6 +481,202 @@ static int read_btrfs(int fd, struct fs_guard *ret)
 	return 0;
 }
 
+/* FAT12/16/32 boot sector fields. */
+enum {
+	FAT_BPS = 11,       /* u16 bytes per sector */
+	FAT_SPC = 13,       /* u8 sectors per cluster */
+	FAT_RSVD = 14,      /* u16 reserved sectors (boot sector, FSInfo, ...) */
+	FAT_NFATS = 16,     /* u8 */
+	FAT_ROOT_ENTS = 17, /* u16, 0 on FAT32 */
+	FAT_TOTSEC16 = 19,
+	FAT_FATSZ16 = 22,
+	FAT_TOTSEC32 = 32,
+	FAT_FATSZ32 = 36,
+	FAT_ROOT_CLUS = 44,
+	FAT_SERIAL16 = 39, /* volume serial, FAT12/16 */
+	FAT_SERIAL32 = 67, /* FAT32 */
+};
+
+/* Bounds of what the vfat guard reads: an EFI system partition holds a few
+ * MiB of tables and directories. */
+#define FAT_MAX_BYTES (256ull << 20)
+#define FAT_MAX_DIRS 65536u
+
+struct fat {
+	int fd;
+	unsigned bps, spc, bits; /* bits: 12, 16 or 32 */
+	uint64_t fat_off, data_off, clusters, read;
+	uint8_t *table; /* the first FAT */
+	uint64_t hash;
+};
+
+static int fat_hash_range(struct fat *f, uint64_t off, uint64_t len)
+{
+	_cleanup_(freep) uint8_t *buf = NULL;
+	const size_t step = 1 << 20;
+
+	if ((f->read += len) > FAT_MAX_BYTES)
+		return -EFBIG;
+	if (posix_memalign((void **)&buf, 4096, step) != 0)
+		return -ENOMEM;
+	while (len) {
+		size_t n = len < step ? (size_t)len : step;
+		int r = pread_full(f->fd, buf, n, off);
+
+		if (r < 0)
+			return r;
+		f->hash = hash64(buf, n, f->hash);
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* The FAT entry of cluster c (the next cluster of its chain); 0 past the
+ * table. */
+static uint32_t fat_next(const struct fat *f, uint32_t c)
+{
+	if (c < 2 || c >= f->clusters + 2)
+		return 0;
+	if (f->bits == 32)
+		return le32_get(f->table + 4 * (uint64_t)c) & 0x0fffffff;
+	if (f->bits == 16)
+		return le16_get(f->table + 2 * (uint64_t)c);
+	uint16_t v = le16_get(f->table + c + c / 2);
+	return c & 1 ? v >> 4 : v & 0xfff;
+}
+
+static bool fat_chain_end(const struct fat *f, uint32_t c)
+{
+	uint32_t eoc = f->bits == 32 ? 0x0ffffff7 : f->bits == 16 ? 0xfff7 : 0xff7;
+
+	return c < 2 || c >= eoc || c >= f->clusters + 2;
+}
+
+/* Hash the directory whose chain starts at cluster c, and queue its
+ * subdirectories. */
+static int fat_hash_dir(struct fat *f, uint32_t c, uint32_t *queue, size_t *qn)
+{
+	const uint64_t csize = (uint64_t)f->spc * f->bps;
+	_cleanup_(freep) uint8_t *buf = NULL;
+	uint64_t steps = 0;
+	int r;
+
+	if (posix_memalign((void **)&buf, 4096, csize) != 0)
+		return -ENOMEM;
+	for (; !fat_chain_end(f, c); c = fat_next(f, c)) {
+		if (++steps > f->clusters || (f->read += csize) > FAT_MAX_BYTES)
+			return -EFBIG; /* a loop in the chain, or too much */
+		r = pread_full(f->fd, buf, csize, f->data_off + (uint64_t)(c - 2) * csize);
+		if (r < 0)
+			return r;
+		f->hash = hash64(buf, csize, f->hash);
+		for (uint64_t e = 0; e + 32 <= csize; e += 32) {
+			const uint8_t *d = buf + e;
+			uint32_t sub;
+
+			if (d[0] == 0)
+				return 0;
+			if (d[0] == 0xe5 || (d[11] & 0x3f) == 0x0f || !(d[11] & 0x10) || d[0] == '.')
+				continue;
+			sub = (uint32_t)le16_get(d + 26) | (f->bits == 32 ? (uint32_t)le16_get(d + 20) << 16 : 0);
+			if (sub < 2)
+				continue;
+			if (*qn == FAT_MAX_DIRS)
+				return -EFBIG;
+			queue[(*qn)++] = sub;
+		}
+	}
+	return 0;
+}
+
+/* vfat: nothing in the boot sector counts mounts or writes, but every write
+ * of a file changes the FAT (its clusters) or its directory entry (size,
+ * modification time), and a mount by Linux sets and clears the dirty flag
+ * of the FAT.  The digest covers the reserved sectors (boot sector,
+ * FSInfo), every copy of the FAT, the FAT12/16 root directory and every
+ * directory's clusters.  -EMEDIUMTYPE when bs is not a FAT boot sector. */
+static int read_vfat(int fd, const uint8_t *bs, struct fs_guard *ret)
+{
+	_cleanup_(freep) uint32_t *queue = NULL;
+	struct fat f = {.fd = fd};
+	uint64_t rsvd, nfats, fatsz, totsec, root_bytes, data_sec;
+	size_t qn = 0;
+	int r;
+
+	f.bps = le16_get(bs + FAT_BPS);
+	f.spc = bs[FAT_SPC];
+	rsvd = le16_get(bs + FAT_RSVD);
+	nfats = bs[FAT_NFATS];
+	if (bs[510] != 0x55 || bs[511] != 0xaa || (f.bps != 512 && f.bps != 1024 && f.bps != 2048 &&
+						      f.bps != 4096) ||
+	    !f.spc || (f.spc & (f.spc - 1)) || !rsvd || !nfats || nfats > 4)
+		return -EMEDIUMTYPE;
+	fatsz = le16_get(bs + FAT_FATSZ16) ? le16_get(bs + FAT_FATSZ16) : le32_get(bs + FAT_FATSZ32);
+	totsec = le16_get(bs + FAT_TOTSEC16) ? le16_get(bs + FAT_TOTSEC16) : le32_get(bs + FAT_TOTSEC32);
+	root_bytes = (uint64_t)le16_get(bs + FAT_ROOT_ENTS) * 32;
+	data_sec = rsvd + nfats * fatsz + (root_bytes + f.bps - 1) / f.bps;
+	if (!fatsz || totsec <= data_sec)
+		return -EMEDIUMTYPE;
+	f.clusters = (totsec - data_sec) / f.spc;
+	/* As Linux tells them: FAT32 has no 16-bit FAT size; FAT12 has at
+	 * most 4084 clusters. */
+	f.bits = !le16_get(bs + FAT_FATSZ16) ? 32 : f.clusters < 4085 ? 12 : 16;
+	if (fatsz * f.bps < (f.clusters + 2) * f.bits / 8)
+		return -EMEDIUMTYPE; /* the FAT cannot map every cluster */
+	f.fat_off = rsvd * f.bps;
+	f.data_off = data_sec * f.bps;
+
+	ret->fs_type = IMAGE_FS_VFAT;
+	memcpy(ret->uuid, bs + (f.bits == 32 ? FAT_SERIAL32 : FAT_SERIAL16), 4);
+	if (fatsz * f.bps > FAT_MAX_BYTES / 4)
+		return -EFBIG;
+	if (posix_memalign((void **)&f.table, 4096, fatsz * f.bps) != 0)
+		return -ENOMEM;
+	r = pread_full(fd, f.table, fatsz * f.bps, f.fat_off);
+	if (r == 0)
+		r = fat_hash_range(&f, 0, f.fat_off + nfats * fatsz * f.bps + root_bytes);
+	queue = calloc(FAT_MAX_DIRS, sizeof(*queue));
+	if (r == 0 && !queue)
+		r = -ENOMEM;
+	if (r == 0 && f.bits == 32)
+		queue[qn++] = le32_get(bs + FAT_ROOT_CLUS);
+	if (r == 0 && f.bits != 32) {
+		/* The root directory's entries, for its subdirectories. */
+		_cleanup_(freep) uint8_t *root = NULL;
+		uint64_t roff = f.fat_off + nfats * fatsz * f.bps;
+		uint64_t rlen = (root_bytes + f.bps - 1) / f.bps * f.bps;
+
+		if (posix_memalign((void **)&root, 4096, rlen) != 0)
+			r = -ENOMEM;
+		else
+			r = pread_full(fd, root, rlen, roff);
+		for (uint64_t e = 0; r == 0 && e + 32 <= root_bytes; e += 32) {
+			const uint8_t *d = root + e;
+
+			if (d[0] == 0)
+				break;
+			if (d[0] == 0xe5 || (d[11] & 0x3f) == 0x0f || !(d[11] & 0x10) || d[0] == '.' ||
+			    le16_get(d + 26) < 2)
+				continue;
+			queue[qn++] = le16_get(d + 26);
+		}
+	}
+	for (size_t i = 0; r == 0 && i < qn; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = queue[j] == queue[i];
+		if (!seen)
+			r = fat_hash_dir(&f, queue[i], queue, &qn);
+	}
+	free(f.table);
+	if (r < 0)
+		return r;
+	ret->digest = f.hash | 1;
+	return 0;
+}
+
 int fsguard_read(const char *dev, struct fs_guard *ret)
 {
 	_cleanup_(closep) int fd = -1;
@@ -489,6 +701,9 @@ int fsguard_read(const char *dev, struct fs_guard *ret)
 	}
 	if (memcmp(buf, "XFSB", 4) == 0)
 		return read_xfs(fd, buf, ret);
+	r = read_vfat(fd, buf, ret);
+	if (r != -EMEDIUMTYPE)
+		return r;
 	return read_btrfs(fd, ret);
 }
 
@@ -537,6 +752,14 @@ bool fsguard_same(const struct fs_guard *then, const struct fs_guard *now, char 
 			 now->write_time & 0xffffffff, then->mount_time >> 32,
 			 then->mount_time & 0xffffffff, now->mount_time >> 32,
 			 now->mount_time & 0xffffffff);
+		return false;
+	}
+	if (then->fs_type == IMAGE_FS_VFAT) {
+		if (then->digest == now->digest)
+			return true;
+		snprintf(why, size,
+			 "its FAT, a directory or its boot sector changed since the snapshot "
+			 "(another system wrote to it, or mounted it)");
 		return false;
 	}
 	if (then->fs_type == IMAGE_FS_BTRFS) {

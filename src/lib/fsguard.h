@@ -11,8 +11,9 @@
  * the journal changes those, not the counts); xfs (version 5, internal
  * log) by its UUID, superblock LSN, the head of its log and a digest of
  * its superblock; btrfs by its UUID, generation, log tree root and a
- * digest of its superblock.  Other kinds are "unguarded": the caller
- * decides whether to refuse them.
+ * digest of its superblock; vfat (an EFI system partition) by a digest of
+ * its reserved sectors, FATs and directories.  Other kinds are
+ * "unguarded": the caller decides whether to refuse them.
  */
 #pragma once
 
@@ -66,6 +67,10 @@ bool fsguard_supported(const char *fstype);
 
 /* "ext4", "xfs" or "btrfs" for an IMAGE_FS_* value. */
 const char *fsguard_type_name(uint16_t fs_type);
+
+/* The file system's UUID as blkid shows it (UUID= finds it): 8-4-4-4-12
+ * hex digits, or XXXX-XXXX for vfat's volume serial. */
+void fsguard_uuid_string(const struct fs_guard *g, char *buf, size_t size);
 
 /* The device node of major:minor ("/dev/vda", from sysfs). */
 int fsguard_devnode(unsigned major, unsigned minor, char *buf, size_t size);

@@ -408,7 +408,7 @@ static bool file_systems_unchanged(const struct image_header *h, const struct re
 			continue;
 		fs_guard_decode(p, &then);
 		then.digest = image_fs_digest(h, then.uuid);
-		image_uuid_format(then.uuid, u);
+		fsguard_uuid_string(&then, u, sizeof(u));
 		snprintf(what, sizeof(what), "file system %s (%s UUID=%s)", then.mount_point,
 			 fsguard_type_name(then.fs_type), u);
 		snprintf(spec, sizeof(spec), "UUID=%s", u);

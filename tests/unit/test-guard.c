@@ -222,7 +222,8 @@ static void test_fs_mounts(void **state)
 	assert_true(fsguard_supported("ext4"));
 	assert_true(fsguard_supported("ext2"));
 	assert_true(fsguard_supported("xfs"));
-	assert_false(fsguard_supported("vfat"));
+	assert_true(fsguard_supported("vfat"));
+	assert_false(fsguard_supported("exfat"));
 	/* Room for one: the count still says two. */
 	assert_int_equal(fsguard_list_mounts(mi, m, 1, &n), 0);
 	assert_int_equal(n, 2);
@@ -505,7 +506,71 @@ static void test_fs_btrfs(void **state)
 	assert_false(fsguard_same(&a, &b, why, sizeof(why)));
 	assert_non_null(strstr(why, "fsync log"));
 	assert_true(fsguard_supported("btrfs") && fsguard_supported("xfs"));
-	assert_false(fsguard_supported("vfat"));
+	assert_false(fsguard_supported("exfat"));
+}
+
+/* "mtools COMMAND" on the test's FAT image, as another system writes to an
+ * EFI system partition without Linux mounting it. */
+static void mtools(const char *cmd)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "MTOOLS_SKIP_CHECK=1 %s > /dev/null 2>&1", cmd);
+	for (char *p = strstr(line, "IMG"); p; p = strstr(line, "IMG")) {
+		char rest[512];
+
+		snprintf(rest, sizeof(rest), "%s", p + 3);
+		snprintf(p, sizeof(line) - (size_t)(p - line), "'%s'%s", file, rest);
+	}
+	if (system(line) != 0)
+		fail_msg("'%s' failed", line);
+}
+
+/* vfat: a digest of the boot sector, FSInfo, FATs and directories, so that
+ * a file written anywhere, even in a subdirectory, with the same size, is
+ * seen. */
+static void check_vfat(const char *mkfs, unsigned mib)
+{
+	struct fs_guard a, b, c;
+	char why[256], u[16];
+
+	blank_mib(mib);
+	run(mkfs);
+	assert_int_equal(fsguard_read(file, &a), 0);
+	assert_int_equal(a.fs_type, IMAGE_FS_VFAT);
+	assert_string_equal(fsguard_type_name(a.fs_type), "vfat");
+	fsguard_uuid_string(&a, u, sizeof(u));
+	assert_string_equal(u, "ABCD-1234");
+	assert_true(a.digest != 0);
+	assert_int_equal(fsguard_read(file, &b), 0);
+	assert_true(fsguard_same(&a, &b, why, sizeof(why)));
+
+	mtools("mmd -i IMG ::EFI ::EFI/debian");
+	mtools("sh -c 'echo one > /tmp/snapguard-vfat.txt && mcopy -i IMG /tmp/snapguard-vfat.txt ::EFI/debian/grub.cfg'");
+	assert_int_equal(fsguard_read(file, &b), 0);
+	assert_false(fsguard_same(&a, &b, why, sizeof(why)));
+	assert_non_null(strstr(why, "FAT, a directory or its boot sector changed"));
+
+	/* The same size, in the subdirectory: its entry's time changes. */
+	sleep(2);
+	mtools("sh -c 'echo two > /tmp/snapguard-vfat.txt && mcopy -o -i IMG /tmp/snapguard-vfat.txt ::EFI/debian/grub.cfg'");
+	assert_int_equal(fsguard_read(file, &c), 0);
+	assert_false(fsguard_same(&b, &c, why, sizeof(why)));
+	unlink("/tmp/snapguard-vfat.txt");
+}
+
+static void test_fs_vfat(void **state)
+{
+	(void)state;
+	assert_true(fsguard_supported("vfat"));
+	check_vfat("mkfs.vfat -F 32 -s 1 -i ABCD1234", 64);
+	check_vfat("mkfs.vfat -F 16 -i ABCD1234", 32);
+	check_vfat("mkfs.vfat -F 12 -i ABCD1234", 4);
+
+	/* Not FAT: a zeroed device is no file system at all. */
+	struct fs_guard g;
+	blank();
+	assert_int_equal(fsguard_read(file, &g), -EMEDIUMTYPE);
 }
 
 int main(void)
@@ -523,6 +588,7 @@ int main(void)
 		cmocka_unit_test(test_fs_digest_ext4),
 		cmocka_unit_test(test_fs_xfs),
 		cmocka_unit_test(test_fs_btrfs),
+		cmocka_unit_test(test_fs_vfat),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

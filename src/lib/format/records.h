@@ -29,6 +29,7 @@
 #define IMAGE_FS_EXT4 1u  /* ext2, ext3 and ext4 */
 #define IMAGE_FS_XFS 2u   /* xfs, version 5, internal log */
 #define IMAGE_FS_BTRFS 3u /* btrfs */
+#define IMAGE_FS_VFAT 4u  /* FAT12/16/32 (uuid: the volume serial, then zeros) */
 
 /* One guarded file system (record IMAGE_REC_FS_GUARD): what identifies its
  * on-disk state when the snapshot was taken. */
