@@ -195,7 +195,15 @@ case $action in
 hibernate) do_hibernate ;;
 kernel-hibernate) do_kernel_hibernate ;;
 stock-hibernate) do_stock_hibernate ;;
-check) say "RESULT action=check fresh=yes" ;;
+check)
+	# A mounted ESP (a scenario's): its files and their sums.
+	if mountpoint -q /boot/efi; then
+		(cd /boot/efi && find . -type f | sort | while read -r f; do
+			say "esp: $f $(file_sum "$f")"
+		done)
+	fi
+	say "RESULT action=check fresh=yes"
+	;;
 *) say "RESULT error=unknown-action action=$action" ;;
 esac
 systemd_power_off

@@ -377,6 +377,42 @@ distro_hibernate_resume() {
 	[ "${after:-0}" -gt "$BEFORE_COUNTER" ] || fail "workload counter did not go on ($BEFORE_COUNTER -> $after)"
 }
 
+# An EFI system partition as every UEFI install has one: vfat (FAT32) on
+# /dev/vdc, in fstab at /boot/efi (no fsck: the guest has no dosfstools).
+ESP_SERIAL=5EF1C0DE
+esp_in_fstab() {
+	local tree=$1
+	mkdir -p "$tree/boot/efi"
+	echo "UUID=5EF1-C0DE /boot/efi vfat umask=0077 0 0" >> "$tree/etc/fstab"
+}
+
+# esp_image: the ESP's image, $WORKDIR/esp.img (/dev/vdc), with a boot
+# loader's files written as on a machine (by mtools: nothing is mounted).
+esp_image() {
+	local f
+	truncate -s 64M "$WORKDIR/esp.img"
+	mkfs.vfat -F 32 -s 1 -i "$ESP_SERIAL" -n ESP "$WORKDIR/esp.img" > /dev/null 2>&1 ||
+		fail "mkfs.vfat of the ESP failed"
+	mkdir -p "$WORKDIR/esp-files"
+	head -c 300000 /dev/urandom > "$WORKDIR/esp-files/grubx64.efi"
+	echo "search.fs_uuid 0000 root" > "$WORKDIR/esp-files/grub.cfg"
+	for f in grubx64.efi grub.cfg; do
+		MTOOLS_SKIP_CHECK=1 mmd -D s -i "$WORKDIR/esp.img" ::EFI ::EFI/debian > /dev/null 2>&1
+		MTOOLS_SKIP_CHECK=1 mcopy -o -i "$WORKDIR/esp.img" "$WORKDIR/esp-files/$f" "::EFI/debian/$f" ||
+			fail "mcopy $f into the ESP failed"
+	done
+	# shellcheck disable=SC2034 # read by vm_boot
+	SNAPTEST_EXTRA_IMG=$WORKDIR/esp.img
+}
+
+# expect_esp_file PATH: the guest's check action listed PATH under
+# /boot/efi with the sum of $WORKDIR/esp-files/NAME (its base name).
+expect_esp_file() {
+	local sum
+	sum=$(sha256sum < "$WORKDIR/esp-files/${1##*/}" | cut -d ' ' -f 1)
+	expect "^SNAPTEST: esp: \\./$1 $sum\$" "/boot/efi/$1 is missing or changed"
+}
+
 # xfs_btrfs_target: the target a 1 GiB GPT disk: vdb1 (256 MiB) for the
 # image, an xfs on vdb2 and a btrfs on vdb3 (each made in a file of its own,
 # then copied into its partition); the guest gets their modules.
