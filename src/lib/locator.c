@@ -2,6 +2,10 @@
 #include "locator.h"
 
 #include <errno.h>
+#include <endian.h>
+#include <fcntl.h>
+#include <linux/btrfs.h>
+#include <linux/btrfs_tree.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
@@ -402,5 +406,127 @@ int file_image_map(int fd, struct extmap *full, struct extmap *image)
 			return r;
 		image->map_pages[i] = dev;
 	}
+	return 0;
+}
+
+/* Where file offset 0 of fd is, as FIEMAP says it: for most file systems
+ * a byte offset on their device; for btrfs an address in its own logical
+ * space. */
+static int first_extent(int fd, uint64_t *ret)
+{
+	_cleanup_(freep) struct fiemap *fm = NULL;
+
+	fm = calloc(1, sizeof(*fm) + sizeof(struct fiemap_extent));
+	if (!fm)
+		return -ENOMEM;
+	fm->fm_start = 0;
+	fm->fm_length = EXTMAP_PAGE;
+	fm->fm_flags = FIEMAP_FLAG_SYNC;
+	fm->fm_extent_count = 1;
+	if (ioctl(fd, FS_IOC_FIEMAP, fm) < 0)
+		return -errno;
+	if (fm->fm_mapped_extents < 1 || fm->fm_extents[0].fe_logical != 0 ||
+	    (fm->fm_extents[0].fe_flags & (FIEMAP_EXTENT_UNKNOWN | FIEMAP_EXTENT_DELALLOC |
+					   FIEMAP_EXTENT_ENCODED | FIEMAP_EXTENT_DATA_INLINE |
+					   FIEMAP_EXTENT_NOT_ALIGNED)))
+		return -EMEDIUMTYPE;
+	*ret = fm->fm_extents[0].fe_physical;
+	return 0;
+}
+
+/* btrfs: the device and byte offset holding logical address logical, from
+ * the chunk tree (a chunk of the single profile: one stripe).  Needs
+ * CAP_SYS_ADMIN. */
+static int btrfs_physical(int fd, uint64_t logical, char *dev, size_t devsize, uint64_t *ret)
+{
+	struct btrfs_ioctl_search_args args;
+	struct btrfs_ioctl_search_key *sk = &args.key;
+	uint64_t start = 0, devid = 0, phys = 0;
+	bool found = false;
+
+	memset(&args, 0, sizeof(args));
+	sk->tree_id = BTRFS_CHUNK_TREE_OBJECTID;
+	sk->min_objectid = sk->max_objectid = BTRFS_FIRST_CHUNK_TREE_OBJECTID;
+	sk->min_type = sk->max_type = BTRFS_CHUNK_ITEM_KEY;
+	sk->max_offset = logical; /* chunks are keyed by their logical start */
+	sk->max_transid = UINT64_MAX;
+	for (;;) {
+		size_t pos = 0;
+
+		sk->nr_items = 4096;
+		if (ioctl(fd, BTRFS_IOC_TREE_SEARCH, &args) < 0)
+			return -errno;
+		if (sk->nr_items == 0)
+			break;
+		for (uint32_t i = 0; i < sk->nr_items; i++) {
+			struct btrfs_ioctl_search_header h;
+			const struct btrfs_chunk *c;
+
+			if (pos + sizeof(h) > sizeof(args.buf))
+				return -EBADMSG;
+			memcpy(&h, args.buf + pos, sizeof(h));
+			pos += sizeof(h);
+			if (pos + h.len > sizeof(args.buf) || h.len < sizeof(*c))
+				return -EBADMSG;
+			c = (const struct btrfs_chunk *)(args.buf + pos);
+			pos += h.len;
+			start = h.offset;
+			if (h.type != BTRFS_CHUNK_ITEM_KEY || logical < start ||
+			    logical - start >= le64toh(c->length))
+				continue;
+			if (le16toh(c->num_stripes) != 1)
+				return -EMEDIUMTYPE; /* DUP, RAID: not a swap file's */
+			devid = le64toh(c->stripe.devid);
+			phys = le64toh(c->stripe.offset) + (logical - start);
+			found = true;
+		}
+		if (start == UINT64_MAX || start >= logical)
+			break;
+		sk->min_offset = start + 1;
+	}
+	if (!found)
+		return -ENOENT;
+
+	struct btrfs_ioctl_dev_info_args di;
+	memset(&di, 0, sizeof(di));
+	di.devid = devid;
+	if (ioctl(fd, BTRFS_IOC_DEV_INFO, &di) < 0)
+		return -errno;
+	snprintf(dev, devsize, "%s", (const char *)di.path);
+	*ret = phys;
+	return 0;
+}
+
+int swapfile_start(const char *path, char *dev, size_t devsize, dev_t *ret_dev,
+		   uint64_t *ret_offset)
+{
+	_cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct statfs sf;
+	struct stat st;
+	uint64_t first = 0;
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	if (fstatfs(fd, &sf) < 0)
+		return -errno;
+	r = first_extent(fd, &first);
+	if (r < 0)
+		return r;
+	if ((uint32_t)sf.f_type == MAGIC_BTRFS) {
+		r = btrfs_physical(fd, first, dev, devsize, ret_offset);
+		if (r < 0)
+			return r;
+		if (stat(dev, &st) < 0)
+			return -errno;
+		if (!S_ISBLK(st.st_mode))
+			return -ENOTBLK;
+		*ret_dev = st.st_rdev;
+		return 0;
+	}
+	r = file_device(fd, dev, devsize, ret_dev);
+	if (r < 0)
+		return r;
+	*ret_offset = first;
 	return 0;
 }

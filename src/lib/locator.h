@@ -75,6 +75,15 @@ int file_owner_check(const char *path, const char **ret_why);
 /* The device node holding a file (st_dev), e.g. "/dev/vdb". */
 int file_device(int fd, char *buf, size_t size, dev_t *ret_dev);
 
+/* An active swap file's first page: the device the kernel swaps to (its
+ * node in dev, its number in *ret_dev) and the byte offset there, which
+ * divided by the page size is resume_offset=.  On btrfs the address FIEMAP
+ * gives is mapped through the chunk tree to the device (single profile, as
+ * btrfs requires of swap files).  0, or -errno (-EMEDIUMTYPE: the first
+ * page has no fixed place). */
+int swapfile_start(const char *path, char *dev, size_t devsize, dev_t *ret_dev,
+		   uint64_t *ret_offset);
+
 /* An image file's maps from its physical extents: *full all of it, *image
  * the part after the locator and map room, with kind EXTMAP_FILE, base,
  * nmap and map_pages set.  -EMEDIUMTYPE when the file is too small, not a

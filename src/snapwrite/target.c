@@ -434,13 +434,15 @@ int open_extent_target(const struct args *a, struct xtarget *xt, bool write,
 		xt->kind = EXTMAP_SWAP;
 		xt->swap_file = is_file;
 		if (is_file) {
-			r = file_target_map(path, O_RDONLY, xt, &full, dev, sizeof(dev));
-			extmap_done(&xt->map);
-			if (r)
-				return r;
-			xt->kind = EXTMAP_SWAP;
-			xt->offset_pages = full.ext[0].offset / EXTMAP_PAGE;
-			extmap_done(&full);
+			uint64_t start = 0;
+
+			r = swapfile_start(path, dev, sizeof(dev), &xt->devnum, &start);
+			if (r < 0 || start % EXTMAP_PAGE) {
+				log_error("Failed to find where swap file '%s' starts on its device: %s",
+					  path, r < 0 ? strerror(-r) : "not on a page boundary");
+				return -ENXIO;
+			}
+			xt->offset_pages = start / EXTMAP_PAGE;
 		} else {
 			snprintf(dev, sizeof(dev), "%s", path);
 			xt->devnum = st.st_rdev;

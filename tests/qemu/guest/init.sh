@@ -201,7 +201,8 @@ status_lines() {
 
 # setup_target KIND: make the image's place; sets target.
 #   swappart   /dev/vdb is a swap partition (mkswap by the host): swapon
-#   swapfile   /dev/vdb holds ext4: a swap file on it, swapon
+#   swapfile   /dev/vdb holds a file system (ext4, xfs, btrfs; mounted with
+#              snaptest.mountopt=): a swap file on it, swapon
 #   imagefile  /dev/vdb holds ext4: an image file on it (snapwrite prepare)
 #   imagefile-luks  the same in ext4 made in the LUKS2 volume on /dev/vdb
 #   rootfile   an image file in the root file system (snapwrite prepare);
@@ -222,12 +223,16 @@ setup_target() {
 		;;
 	swapfile | imagefile | imagefile-luks)
 		mkdir -p /images
+		_mo=$(cmdline_value snaptest.mountopt "")
 		if [ "$1" = imagefile-luks ]; then
 			cryptsetup open --key-file /etc/snapresume/image.key /dev/vdb images || return 1
 			/usr/sbin/mke2fs -q -t ext4 -b 4096 /dev/mapper/images || return 1
 			mount -t ext4 /dev/mapper/images /images || return 1
 		else
-			mount /dev/vdb /images || return 1
+			# snaptest.mountopt=: e.g. nodatacow for a swap file on
+			# btrfs (its files made without copy-on-write, as
+			# swap files there must be).
+			mount ${_mo:+-o "$_mo"} /dev/vdb /images || return 1
 		fi
 		if [ "$1" = swapfile ]; then
 			target=/images/swapfile
