@@ -18,13 +18,16 @@ HOME_PASS=snaptest-home-passphrase
 
 # The guest tree: /home from /dev/vdc, unlocked by its key file on the
 # root after the switch-root (added after dracut made the image, as a
-# user adds a volume to an installed system).
+# user adds a volume to an installed system). The target stays plain
+# (encryption=optional: /home's key would be in the image).
 home_after_switch_root() {
 	local tree=$1
 	printf 'snaptest-home-key-file' > "$tree/etc/home.key"
 	chmod 0600 "$tree/etc/home.key"
 	echo "home UUID=5e1f0c2a-7d3b-4c8e-9a61-2b4d6f8e0a13 /etc/home.key luks" > "$tree/etc/crypttab"
 	echo "UUID=0b6d2f4e-8a1c-4e3b-b5d7-9c2e4a6f8d10 /home ext4 defaults 0 2" >> "$tree/etc/fstab"
+	# The target stays plain: encryption is not what this is about.
+	echo "encryption=optional" >> "$tree/etc/snapwrite.conf"
 }
 distro_guest dracut-systemd home_after_switch_root
 
