@@ -260,6 +260,26 @@ static void check_target(struct checks *c, const struct args *a)
 			  "%s %s has %" PRIu64 " MiB for %" PRIu64 " MiB of memory in use", w,
 			  a->target, room >> 20, in_use >> 20);
 
+	/* More in use than the kernel can copy: swap must take the rest. */
+	if (tempswap_wanted(a) && (xt.kind || target_is_luks2(a->target)))
+		check_say(c, "memory", CHECK_FAIL,
+			  "%" PRIu64 " MiB of memory in use, more than the snapshot can copy, and "
+			  "too little swap for the rest: only a plain dedicated target serves as "
+			  "swap meanwhile",
+			  in_use >> 20);
+	else if (tempswap_wanted(a))
+		check_say(c, "memory", CHECK_OK,
+			  "%" PRIu64 " MiB of memory in use, more than the snapshot can copy: the "
+			  "target serves as swap while hibernating (temp_swap=auto)",
+			  in_use >> 20);
+	else if (a->temp_swap == TEMP_SWAP_NO && (in_use >> 10) * 100 > meminfo_kib("MemTotal") * 45)
+		check_say(c, "memory", CHECK_WARN,
+			  "%" PRIu64 " MiB of memory in use, more than the snapshot can copy, and "
+			  "temp_swap=no: the hibernation fails unless swap takes the rest",
+			  in_use >> 20);
+	else
+		check_say(c, "memory", CHECK_OK, "%" PRIu64 " MiB of memory in use", in_use >> 20);
+
 	/* The kernel command line must lead snapresume to it. */
 	resume_opts_init(&o);
 	if (read_text_file("/proc/cmdline", cmdline, sizeof(cmdline)) < 0) {

@@ -117,6 +117,11 @@ static const char *const fs_guard_visibility_names[] = {
 	[FS_VISIBILITY_WARN] = "warn",
 	NULL,
 };
+static const char *const temp_swap_names[] = {
+	[TEMP_SWAP_AUTO] = "auto",
+	[TEMP_SWAP_NO] = "no",
+	NULL,
+};
 static const char *const encryption_names[] = {
 	[ENC_DEFAULT] = "", /* not a word: the default follows the target */
 	[ENC_REQUIRED] = "required",
@@ -133,6 +138,8 @@ static const struct opt config_opts[] = {
 	 .names = fs_guard_unknown_names, .want = "want refuse or allow"},
 	{.key = "fs_guard_visibility", .apply = opt_enum, .offset = A(fs_guard_visibility),
 	 .names = fs_guard_visibility_names, .want = "want refuse or warn"},
+	{.key = "temp_swap", .apply = opt_enum, .offset = A(temp_swap), .names = temp_swap_names,
+	 .want = "want auto or no"},
 	{.key = "encryption", .apply = opt_enum, .offset = A(encryption), .names = encryption_names,
 	 .want = "want required or optional"},
 	{.key = "workers", .apply = opt_u64, .offset = A(workers), .min = 1,

@@ -539,6 +539,7 @@ int do_hibernate(const struct args *a)
 	struct boot_oneshot boot;
 	uint64_t size, t_freeze, t_snap, t_done, image_bytes = 0;
 	bool in_suspend = false, oneshot = a->oneshot_boot && !a->snapshot, oneshot_set = false;
+	bool tempswap = false;
 	char u[37];
 	char inhibitors[512];
 	int r;
@@ -610,6 +611,18 @@ int do_hibernate(const struct args *a)
 	if (r < 0)
 		return r;
 
+	/* More memory in use than the snapshot can copy: a dedicated target
+	 * serves as swap meanwhile (tempswap.c). */
+	if (xt.kind == 0 && !ct.cd && !a->snapshot && tempswap_wanted(a)) {
+		r = tempswap_on(path, &fd, size, &xt);
+		if (r < 0) {
+			log_error("Failed to make %s a temporary swap area: %s; nothing was done",
+				  path, strerror(-r));
+			return -ENXIO;
+		}
+		tempswap = true;
+	}
+
 	if (xt.kind == EXTMAP_SWAP) {
 		uint64_t avail = 0;
 
@@ -618,7 +631,8 @@ int do_hibernate(const struct args *a)
 			log_error("The kernel does not take '%s' (page %" PRIu64 " of %s) as a swap "
 				  "area: %s",
 				  a->target, xt.offset_pages, path, strerror(-r));
-			return -ENXIO;
+			r = -ENXIO;
+			goto unlock;
 		}
 		if (snapdev_avail_swap(snapfd, &avail) == 0)
 			log_msg("swap area %s: %" PRIu64 " MiB free", a->target, avail >> 20);
@@ -634,7 +648,8 @@ int do_hibernate(const struct args *a)
 	r = xt.kind == EXTMAP_SWAP ? 0 : target_clear_header_map(fd, map);
 	if (r < 0) {
 		log_error("Failed to clear the header of '%s': %s", path, strerror(-r));
-		return -ENXIO;
+		r = -ENXIO;
+		goto unlock;
 	}
 	/* An encrypted volume says in its plaintext metadata that it may hold
 	 * an image, so that the initramfs asks for a key only then.  Set
@@ -644,7 +659,8 @@ int do_hibernate(const struct args *a)
 		if (r < 0) {
 			log_error("Failed to mark %s as holding an image: %s", ct.volume,
 				  strerror(-r));
-			return -ENXIO;
+			r = -ENXIO;
+			goto unlock;
 		}
 		ct.marked = true;
 	}
@@ -655,7 +671,8 @@ int do_hibernate(const struct args *a)
 	 * never needs to page anything in while the system is frozen. */
 	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0) {
 		log_error("Failed to lock memory: %s", strerror(errno));
-		return -ECANCELED;
+		r = -ECANCELED;
+		goto unlock;
 	}
 
 	/* Before the freeze: the boot loader writes to a file system. */
@@ -807,11 +824,15 @@ unlock:
 	if (oneshot_set && (r < 0 || !in_suspend) && bootloader_clear_oneshot(&boot) < 0)
 		log_error("Failed to clear %s's one-shot entry in %s, ignoring", boot.loader,
 			  boot.loader[0] == 'G' ? boot.env : "the EFI variables");
+	if (r == 0 && !in_suspend)
+		report_resumed(fd, map, h.uuid);
+	/* Back from the image, or no hibernation: the pages come back in and
+	 * the target is a dedicated target again. */
+	if (tempswap)
+		tempswap_off(path);
 	if (r < 0)
 		return r;
-	if (!in_suspend)
-		report_resumed(fd, map, h.uuid);
-	else
+	if (in_suspend)
 		snapshot_running_on(a, &oplan, u, t_freeze);
 	return 0;
 }

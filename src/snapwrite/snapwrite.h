@@ -68,6 +68,7 @@ struct args {
 	uint64_t file_size;  /* prepare: size of an image file to make */
 	enum { FS_UNKNOWN_REFUSE, FS_UNKNOWN_ALLOW } fs_guard_unknown;
 	enum { FS_VISIBILITY_REFUSE, FS_VISIBILITY_WARN } fs_guard_visibility;
+	enum { TEMP_SWAP_AUTO, TEMP_SWAP_NO } temp_swap; /* temp_swap=: tempswap.c */
 	enum { ENC_DEFAULT, ENC_REQUIRED, ENC_OPTIONAL } encryption;
 	char conf_target[256]; /* target= of the configuration file */
 	/* snapshot and rollback */
@@ -157,6 +158,21 @@ typedef void (*guard_visibility_fn)(void *userdata, const struct fs_mount *m,
 				    const char *initramfs, const char *why);
 int guard_visibility(const struct args *a, const struct fs_plan *plan, guard_visibility_fn fn,
 		     void *userdata);
+
+/* tempswap.c: a dedicated target as swap while memory is pushed out for
+ * the snapshot (more than about half of memory in use) */
+#define TEMPSWAP_LABEL "snapwrite-tmp"
+/* Is more memory in use than the snapshot can copy, with no swap to take
+ * the rest (and temp_swap= not no)? */
+bool tempswap_wanted(const struct args *a);
+/* Make the target at path (open as *fd, size bytes) a swap area and swap
+ * on to it; *fd is reopened shared and xt describes it as an active swap
+ * partition.  0 or -errno (nothing left active). */
+int tempswap_on(const char *path, int *fd, uint64_t size, struct xtarget *xt);
+/* Swap off (bringing its pages back) and clear our swap signature. */
+int tempswap_off(const char *path);
+/* Clear the swap signature at path if it is our temporary one. */
+int tempswap_clear(const char *path);
 
 /* output.c */
 void json_string(const char *value);

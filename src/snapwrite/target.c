@@ -244,6 +244,11 @@ static int guard_target(const char *path)
 	}
 	if (n == 0)
 		return 0;
+	/* Ours too: the swap area a hibernation made of the target
+	 * (tempswap.c) and did not clear, e.g. a boot that refused it. */
+	if (n == 1 && strcmp(sigs[0].type, "swap") == 0 &&
+	    strcmp(sigs[0].label, TEMPSWAP_LABEL) == 0)
+		return 0;
 	for (size_t i = 0; i < n && i < DEVPROBE_MAX_SIGS; i++) {
 		devprobe_describe(&sigs[i], line, sizeof(line));
 		log_error("Target '%s' holds %s", path, line);

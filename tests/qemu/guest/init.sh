@@ -139,7 +139,7 @@ do_hibernate() {
 	say "resumed: snapwrite returned 0"
 	check_workload
 	after_resume "$setup" "$target"
-	say "RESULT action=hibernate resumed=yes pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs tmpfs_sha256=$tmp_now swap_again=$swap_again f=$(f_state) kernel=$(uname -r)"
+	say "RESULT action=hibernate resumed=yes pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs tmpfs_sha256=$tmp_now swap_again=$swap_again f=$(f_state) swaps=$(grep -vc '^Filename' /proc/swaps) kernel=$(uname -r)"
 }
 
 # f_state: the file a scenario writes after a snapshot: present or absent.
