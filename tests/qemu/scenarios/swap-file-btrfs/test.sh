@@ -14,14 +14,7 @@
 mkfs.btrfs -q -f -L images "$TARGET_IMG" > "$WORKDIR/mkfs.log" 2>&1 || fail "mkfs.btrfs failed: $(cat "$WORKDIR/mkfs.log")"
 guest_modules crc32c_generic btrfs
 
-SNAPTEST_MEM=512
-SNAPTEST_RESUME=''
-hibernate b1-hibernate "snaptest.setup=swapfile snaptest.mountopt=nodatacow snaptest.swapmib=320 snaptest.mib=160 snaptest.hog=300"
-expect_not '^SNAPTEST: insmod' "a kernel module did not load"
-expect '^SNAPTEST: target swapfile ready: /images/swapfile' "the guest did not make the swap file on btrfs"
-expect '^SNAPTEST: hog done: .*pswpout [1-9]' "nothing was swapped out before the hibernation"
-offset=$(sed -n 's/^snapwrite: kernel command line for this target: resume=UUID=[0-9a-f-]* resume_offset=\([0-9]*\)$/\1/p' "$LOG" | head -n 1)
-[ -n "$offset" ] || fail "snapwrite did not print resume= and resume_offset= for the swap file"
+swapfile_hibernate btrfs snaptest.mountopt=nodatacow
 
 # What btrfs itself says, from the file the guest made.
 mnt=$WORKDIR/mnt
@@ -32,16 +25,9 @@ if mount -o ro,norecovery "$loop" "$mnt"; then
 	umount "$mnt"
 fi
 losetup -d "$loop"
-note "resume_offset: snapwrite $offset, btrfs ${want:-?}"
-[ "$offset" = "${want:-}" ] || fail "snapwrite's resume_offset=$offset is not btrfs's (${want:-none}: $(cat "$WORKDIR/map.log"))"
+note "resume_offset: snapwrite $OFFSET, btrfs ${want:-?}"
+[ "$OFFSET" = "${want:-}" ] || fail "snapwrite's resume_offset=$OFFSET is not btrfs's (${want:-none}: $(cat "$WORKDIR/map.log"))"
 
-SNAPTEST_RESUME=UUID=$(blkid -o value -s UUID "$TARGET_IMG")
-# shellcheck disable=SC2034 # read by base_cmdline
-SNAPTEST_APPEND="resume_offset=$offset"
-boot b2-resume check
-expect 'snapresume: resuming image .* from /dev/vdb ' "snapresume did not resume from the swap file on btrfs"
-expect 'snapresume: 2 file systems unchanged since the snapshot' "snapresume did not check the btrfs"
-expect_resumed 2
-expect_result swap_again ok
+swapfile_resume btrfs 2
 btrfs check --readonly "$TARGET_IMG" > "$WORKDIR/btrfs-check.log" 2>&1 ||
 	fail "the btrfs holding the swap file does not check clean: $(tail -n 3 "$WORKDIR/btrfs-check.log" | tr '\n' ' ')"
