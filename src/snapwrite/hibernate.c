@@ -453,10 +453,10 @@ static int snapshot_open(int *ret_fd)
 /* Not enough memory for the snapshot: ask the kernel for a smaller image
  * (it frees more page cache first), twice, then give up.  With every task
  * frozen: messages only through the progress channel. */
-static int snapshot_create(const struct args *a, int snapfd, uint64_t mem_total_kib,
+static int snapshot_create(uint64_t pref, int snapfd, uint64_t mem_total_kib,
 			   const struct progress *pr, bool *ret_in_suspend)
 {
-	uint64_t pref = a->image_size, tried[CREATE_IMAGE_RETRIES] = {0};
+	uint64_t tried[CREATE_IMAGE_RETRIES] = {0};
 	unsigned tries;
 	int r;
 
@@ -697,7 +697,13 @@ int do_hibernate(const struct args *a)
 		r = -EDEADLK;
 		goto unlock;
 	}
-	r = snapshot_create(a, snapfd, id.mem_total_kib, &pr, &in_suspend);
+	/* With a temporary swap area the kernel pushes memory out until the
+	 * image is no larger than the preferred size: its default (2/5 of
+	 * memory) would push out more than the snapshot needs, and fill the
+	 * target that must also hold the image. */
+	r = snapshot_create(a->image_size ? a->image_size
+			    : tempswap ? id.mem_total_kib * 1024 / 2 : 0,
+			    snapfd, id.mem_total_kib, &pr, &in_suspend);
 	if (r < 0)
 		goto thaw;
 	/* The system restored from the image: the same call returned a
@@ -827,9 +833,13 @@ unlock:
 	if (r == 0 && !in_suspend)
 		report_resumed(fd, map, h.uuid);
 	/* Back from the image, or no hibernation: the pages come back in and
-	 * the target is a dedicated target again. */
-	if (tempswap)
+	 * the target is a dedicated target again.  Closing the snapshot device
+	 * first gives back the swap slots a failed write took, which nothing
+	 * else owns: swapoff would wait for them forever. */
+	if (tempswap) {
+		closep(&snapfd);
 		tempswap_off(path);
+	}
 	if (r < 0)
 		return r;
 	if (in_suspend)

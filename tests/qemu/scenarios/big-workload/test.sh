@@ -10,7 +10,9 @@
 # kernels: 6.12
 
 SNAPTEST_MEM=1024
+# The target holds what the kernel pushes out and the image.
 SNAPTEST_TARGET_MIB=1536
+truncate -s 1536M "$TARGET_IMG"
 hibernate b1-hibernate "snaptest.mib=717"
 has '^SNAPTEST: swap ' && fail "a swap area was active before the hibernation"
 expect 'snapwrite: [0-9]+ MiB of memory in use: /dev/vdb is swap until the hibernation is over' \
