@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				struct fs_guard g;
 				assert(len == IMAGE_FS_GUARD_LEN);
 				fs_guard_decode(p, &g);
-				assert(g.fs_type >= IMAGE_FS_EXT4 && g.fs_type <= IMAGE_FS_BTRFS &&
+				assert(g.fs_type >= IMAGE_FS_EXT4 && g.fs_type <= IMAGE_FS_VFAT &&
 				       strlen(g.mount_point) < 48);
 			} else if (type == IMAGE_REC_MACHINE) {
 				assert(len == 16);

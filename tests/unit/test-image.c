@@ -973,8 +973,18 @@ static void test_header_records_api(void **state)
 	assert_int_equal(image_record_add(&h, IMAGE_REC_MACHINE, machine, 8), 0);
 	image_header_encode(&h, hdr_buf);
 	assert_int_equal(decode(hdr_buf, NULL, NULL), IMAGE_DAMAGED);
+	/* Every kind this reader checks decodes, vfat the newest. */
+	for (uint16_t k = IMAGE_FS_EXT4; k <= IMAGE_FS_VFAT; k++) {
+		sample_header(&h);
+		g.fs_type = k;
+		fs_guard_encode(&g, payload);
+		assert_int_equal(image_record_add(&h, IMAGE_REC_FS_GUARD, payload, IMAGE_FS_GUARD_LEN),
+				 0);
+		image_header_encode(&h, hdr_buf);
+		assert_int_equal(decode(hdr_buf, NULL, NULL), IMAGE_VALID);
+	}
 	sample_header(&h);
-	g.fs_type = 9;
+	g.fs_type = IMAGE_FS_VFAT + 1;
 	fs_guard_encode(&g, payload);
 	assert_int_equal(image_record_add(&h, IMAGE_REC_FS_GUARD, payload, IMAGE_FS_GUARD_LEN), 0);
 	image_header_encode(&h, hdr_buf);

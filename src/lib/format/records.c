@@ -34,7 +34,7 @@ int image_records_check(const uint8_t *b)
 				return -EBADMSG;
 			/* A file system kind this reader cannot check. */
 			if (le16_get(b + off + 4) < IMAGE_FS_EXT4 ||
-			    le16_get(b + off + 4) > IMAGE_FS_BTRFS)
+			    le16_get(b + off + 4) > IMAGE_FS_VFAT)
 				return -EPROTONOSUPPORT;
 			if (!string_field_ok(b + off + 4 + 48, 48))
 				return -EBADMSG;
