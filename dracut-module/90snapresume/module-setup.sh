@@ -17,6 +17,15 @@
 # $SNAPRESUME_KEYFILE when set, e.g. a test key). Nothing else secret is
 # installed: without a key file the passphrase is asked at boot.
 #
+# LUKS2 tokens (systemd-cryptenroll --tpm2-device, --fido2-device,
+# --pkcs11-token-uri): snapresume tries them first, through libcryptsetup,
+# which loads a plugin per token type from its token folder. The plugins of
+# the token types the configured target has (snapwrite status lists them)
+# go in, with what they load at run time by dlopen and ldd cannot see (the
+# tpm2-tss libraries and the TCTI for /dev/tpmrm0; libfido2; p11-kit), and
+# the TPM drivers where they are modules (docs/ARCHITECTURE.md, "LUKS2
+# tokens in the initramfs").
+#
 # It coexists with dracut's resume module: snapresume leaves a kernel
 # hibernation image to the kernel's resume, and the kernel finds no image
 # of its own in a snapresume target.
@@ -46,6 +55,16 @@ _snapresume_cmdline() {
     elif [[ -z $dracutsysrootdir ]]; then
         cat /proc/cmdline
     fi
+}
+
+# The plugin files of the LUKS2 tokens of the configured target, one a
+# line: what "snapwrite status" says libcryptsetup loads for them.
+_snapresume_token_plugins() {
+    local _target
+    _target=$(_snapresume_conf "$dracutsysrootdir/etc/snapwrite.conf" target)
+    [[ $_target ]] && command -v snapwrite > /dev/null || return 0
+    snapwrite status --target "$_target" 2> /dev/null \
+        | sed -n 's/^token_plugins: //p' | tr ' ' '\n'
 }
 
 # called by dracut
@@ -109,6 +128,46 @@ installkernel() {
     # rollback overlays (merging a snapshot's changes at boot, and the
     # running system's snapshots, which need the module loaded already).
     instmods dm_crypt dm_snapshot =crypto
+    # A TPM2 token needs /dev/tpmrm0 before snapresume runs: the TPM
+    # drivers, where they are modules (Debian builds them in).
+    if _snapresume_token_plugins | grep -q 'libcryptsetup-token-systemd-tpm2\.so$'; then
+        hostonly='' instmods '=drivers/char/tpm'
+    fi
+    return 0
+}
+
+# Install the plugin of each LUKS2 token type of the target and the
+# libraries it opens by name at run time.
+_snapresume_install_tokens() {
+    local _p _type _lib
+    while read -r _p; do
+        [[ $_p ]] || continue
+        if [[ ! -e $dracutsysrootdir$_p ]]; then
+            dwarn "snapresume: LUKS2 token plugin $_p is missing: the token cannot unlock the image at boot"
+            continue
+        fi
+        inst_library "$_p" || dwarn "snapresume: failed to install $_p"
+        _type=${_p##*/libcryptsetup-token-}
+        _type=${_type%.so}
+        case $_type in
+            systemd-tpm2)
+                # systemd loads tpm2-tss's ESAPI, its marshalling and
+                # return-code libraries; ESAPI's loader then picks a TCTI
+                # (libtss2-tcti-device for /dev/tpmrm0).
+                for _lib in libtss2-esys.so.0 libtss2-rc.so.0 libtss2-mu.so.0 \
+                    libtss2-tctildr.so.0 libtss2-tcti-device.so.0; do
+                    inst_libdir_file "$_lib*" || dwarn "snapresume: $_lib not found: the $_type token cannot work at boot"
+                done
+                ;;
+            systemd-fido2)
+                inst_libdir_file "libfido2.so.1*" || dwarn "snapresume: libfido2.so.1 not found: the $_type token cannot work at boot"
+                ;;
+            systemd-pkcs11)
+                inst_libdir_file "libp11-kit.so.0*" "pkcs11/p11-kit-client.so" \
+                    || dwarn "snapresume: libp11-kit.so.0 not found: the $_type token cannot work at boot"
+                ;;
+        esac
+    done < <(_snapresume_token_plugins)
 }
 
 # called by dracut
@@ -138,6 +197,8 @@ install() {
             fi
         fi
     fi
+
+    _snapresume_install_tokens
 
     inst_simple "$moddir/snapresume-hook.sh" /usr/lib/snapresume/snapresume-hook.sh
     inst_script "$moddir/snapresume-run.sh" /usr/lib/snapresume/snapresume-run.sh

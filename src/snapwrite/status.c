@@ -103,24 +103,34 @@ static void print_extents(struct out *o, const struct xtarget *xt)
 
 static void print_overlays(struct out *o, const struct args *a, const struct image_header *h);
 
-/* The LUKS2 volume's unlock tokens, by type ("none" without): what the
- * initramfs generators read to install the token plugins. */
+/* The LUKS2 volume's unlock tokens, by type ("none" without), and the
+ * plugin files libcryptsetup loads for them here: what the initramfs
+ * generators read to install the plugins. */
 static void print_tokens(struct out *o, struct crypt_device *cd)
 {
 	struct luks_token t[16];
-	char line[600] = "";
+	char line[600] = "", plugins[1200] = "";
+	const char *dir = crypt_token_external_path();
 	size_t n = 0;
 
 	if (luks_tokens(cd, t, ARRAY_SIZE(t), &n) < 0)
 		return;
 	for (size_t i = 0; i < n && i < ARRAY_SIZE(t); i++) {
-		size_t l = strlen(line);
+		size_t l = strlen(line), p = strlen(plugins);
+		bool seen = false;
 
-		if (strstr(line, t[i].type))
-			continue; /* each type once */
+		for (size_t j = 0; j < i; j++)
+			seen = seen || strcmp(t[j].type, t[i].type) == 0;
+		if (seen)
+			continue;
 		snprintf(line + l, sizeof(line) - l, "%s%s", l ? " " : "", t[i].type);
+		if (t[i].plugin && dir)
+			snprintf(plugins + p, sizeof(plugins) - p, "%s%s/" LUKS_TOKEN_PLUGIN,
+				 p ? " " : "", dir, t[i].type);
 	}
 	out_str(o, "tokens", line[0] ? line : "none");
+	if (plugins[0])
+		out_str(o, "token_plugins", plugins);
 }
 
 /* status of a target that is a LUKS2 volume: read through its open mapping,
