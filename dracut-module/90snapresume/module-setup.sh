@@ -152,12 +152,14 @@ _snapresume_install_tokens() {
         case $_type in
             systemd-tpm2)
                 # systemd loads tpm2-tss's ESAPI, its marshalling and
-                # return-code libraries; ESAPI's loader then picks a TCTI
-                # (libtss2-tcti-device for /dev/tpmrm0).
+                # return-code libraries; ESAPI then opens a TCTI by name
+                # (libtss2-tcti-device for /dev/tpmrm0), itself or through
+                # the TCTI loader where the build has one.
                 for _lib in libtss2-esys.so.0 libtss2-rc.so.0 libtss2-mu.so.0 \
-                    libtss2-tctildr.so.0 libtss2-tcti-device.so.0; do
+                    libtss2-tcti-device.so.0; do
                     inst_libdir_file "$_lib*" || dwarn "snapresume: $_lib not found: the $_type token cannot work at boot"
                 done
+                inst_libdir_file "libtss2-tctildr.so.0*" || :
                 ;;
             systemd-fido2)
                 inst_libdir_file "libfido2.so.1*" || dwarn "snapresume: libfido2.so.1 not found: the $_type token cannot work at boot"
