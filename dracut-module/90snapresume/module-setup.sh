@@ -136,6 +136,36 @@ installkernel() {
     return 0
 }
 
+# Install libraries (paths) and everything they link to: dracut-install
+# follows the links of executable files only, and Debian's libraries and
+# token plugins are not executable (0644).
+_snapresume_inst_libs() {
+    local _f _dep
+    for _f in "$@"; do
+        inst_library "$_f" || return 1
+        for _dep in $(ldd "$dracutsysrootdir$_f" 2> /dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p'); do
+            inst_library "$_dep" || return 1
+        done
+    done
+}
+
+# Install the libraries NAME... (file names) found in dracut's library
+# folders, with what they link to. 1 when one is missing.
+_snapresume_inst_libnames() {
+    local _name _d _found _rc=0
+    for _name in "$@"; do
+        _found=
+        for _d in $libdirs; do
+            if [[ -e $dracutsysrootdir$_d/$_name ]]; then
+                _snapresume_inst_libs "$_d/$_name" && _found=1
+                break
+            fi
+        done
+        [[ $_found ]] || _rc=1
+    done
+    return $_rc
+}
+
 # Install the plugin of each LUKS2 token type of the target and the
 # libraries it opens by name at run time.
 _snapresume_install_tokens() {
@@ -146,7 +176,7 @@ _snapresume_install_tokens() {
             dwarn "snapresume: LUKS2 token plugin $_p is missing: the token cannot unlock the image at boot"
             continue
         fi
-        inst_library "$_p" || dwarn "snapresume: failed to install $_p"
+        _snapresume_inst_libs "$_p" || dwarn "snapresume: failed to install $_p"
         _type=${_p##*/libcryptsetup-token-}
         _type=${_type%.so}
         case $_type in
@@ -157,16 +187,15 @@ _snapresume_install_tokens() {
                 # the TCTI loader where the build has one.
                 for _lib in libtss2-esys.so.0 libtss2-rc.so.0 libtss2-mu.so.0 \
                     libtss2-tcti-device.so.0; do
-                    inst_libdir_file "$_lib*" || dwarn "snapresume: $_lib not found: the $_type token cannot work at boot"
+                    _snapresume_inst_libnames "$_lib" || dwarn "snapresume: $_lib not found: the $_type token cannot work at boot"
                 done
-                inst_libdir_file "libtss2-tctildr.so.0*" || :
+                _snapresume_inst_libnames libtss2-tctildr.so.0 || :
                 ;;
             systemd-fido2)
-                inst_libdir_file "libfido2.so.1*" || dwarn "snapresume: libfido2.so.1 not found: the $_type token cannot work at boot"
+                _snapresume_inst_libnames libfido2.so.1 || dwarn "snapresume: libfido2.so.1 not found: the $_type token cannot work at boot"
                 ;;
             systemd-pkcs11)
-                inst_libdir_file "libp11-kit.so.0*" "pkcs11/p11-kit-client.so" \
-                    || dwarn "snapresume: libp11-kit.so.0 not found: the $_type token cannot work at boot"
+                _snapresume_inst_libnames libp11-kit.so.0 || dwarn "snapresume: libp11-kit.so.0 not found: the $_type token cannot work at boot"
                 ;;
         esac
     done < <(_snapresume_token_plugins)

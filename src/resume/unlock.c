@@ -106,6 +106,11 @@ static int unlock_token(struct crypt_device *cd, const char *path)
 		log_msg("no LUKS2 token unlocked %s: token %s: the initramfs lacks %s (rebuild it "
 			"with snapresume's module: dracut -f, update-initramfs -u)",
 			path, types, missing);
+	else if (r == -EOPNOTSUPP)
+		log_msg("no LUKS2 token unlocked %s: token %s: its plugin cannot load the libraries "
+			"it needs%s (rebuild the initramfs with snapresume's module: dracut -f, "
+			"update-initramfs -u)",
+			path, types, tpm2 ? " (tpm2-tss)" : "");
 	else if (r == -EAGAIN)
 		log_msg("no LUKS2 token unlocked %s: token %s: its device is not there (%s)", path,
 			types, tpm2 ? "no TPM: /dev/tpmrm0 missing" : "not plugged in");
