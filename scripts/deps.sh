@@ -10,7 +10,7 @@ libdevmapper-dev libblkid-dev libcmocka-dev libsystemd-dev e2fsprogs xfsprogs bt
 dosfstools mtools
 valgrind"
 test_pkgs="qemu-system-x86 qemu-utils dracut-core busybox-static e2fsprogs kmod debootstrap
-cpio xz-utils zstd cryptsetup-bin udev util-linux fdisk"
+cpio xz-utils zstd cryptsetup-bin udev util-linux fdisk swtpm"
 
 bench_pkgs="lz4 gnuplot-nox"
 # make deb: dpkg-buildpackage, debhelper, and lintian on the result.

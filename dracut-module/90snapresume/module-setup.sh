@@ -17,6 +17,15 @@
 # $SNAPRESUME_KEYFILE when set, e.g. a test key). Nothing else secret is
 # installed: without a key file the passphrase is asked at boot.
 #
+# LUKS2 tokens (systemd-cryptenroll --tpm2-device, --fido2-device,
+# --pkcs11-token-uri): snapresume tries them first, through libcryptsetup,
+# which loads a plugin per token type from its token folder. The plugins of
+# the token types the configured target has (snapwrite status lists them)
+# go in, with what they load at run time by dlopen and ldd cannot see (the
+# tpm2-tss libraries and the TCTI for /dev/tpmrm0; libfido2; p11-kit), and
+# the TPM drivers where they are modules (docs/ARCHITECTURE.md, "LUKS2
+# tokens in the initramfs").
+#
 # It coexists with dracut's resume module: snapresume leaves a kernel
 # hibernation image to the kernel's resume, and the kernel finds no image
 # of its own in a snapresume target.
@@ -46,6 +55,16 @@ _snapresume_cmdline() {
     elif [[ -z $dracutsysrootdir ]]; then
         cat /proc/cmdline
     fi
+}
+
+# The plugin files of the LUKS2 tokens of the configured target, one a
+# line: what "snapwrite status" says libcryptsetup loads for them.
+_snapresume_token_plugins() {
+    local _target
+    _target=$(_snapresume_conf "$dracutsysrootdir/etc/snapwrite.conf" target)
+    [[ $_target ]] && command -v snapwrite > /dev/null || return 0
+    snapwrite status --target "$_target" 2> /dev/null \
+        | sed -n 's/^token_plugins: //p' | tr ' ' '\n'
 }
 
 # called by dracut
@@ -109,6 +128,77 @@ installkernel() {
     # rollback overlays (merging a snapshot's changes at boot, and the
     # running system's snapshots, which need the module loaded already).
     instmods dm_crypt dm_snapshot =crypto
+    # A TPM2 token needs /dev/tpmrm0 before snapresume runs: the TPM
+    # drivers, where they are modules (Debian builds them in).
+    if _snapresume_token_plugins | grep -q 'libcryptsetup-token-systemd-tpm2\.so$'; then
+        hostonly='' instmods '=drivers/char/tpm'
+    fi
+    return 0
+}
+
+# Install libraries (paths) and everything they link to: dracut-install
+# follows the links of executable files only, and Debian's libraries and
+# token plugins are not executable (0644).
+_snapresume_inst_libs() {
+    local _f _dep
+    for _f in "$@"; do
+        inst_library "$_f" || return 1
+        for _dep in $(ldd "$dracutsysrootdir$_f" 2> /dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p'); do
+            inst_library "$_dep" || return 1
+        done
+    done
+}
+
+# Install the libraries NAME... (file names) found in dracut's library
+# folders, with what they link to. 1 when one is missing.
+_snapresume_inst_libnames() {
+    local _name _d _found _rc=0
+    for _name in "$@"; do
+        _found=
+        for _d in $libdirs; do
+            if [[ -e $dracutsysrootdir$_d/$_name ]]; then
+                _snapresume_inst_libs "$_d/$_name" && _found=1
+                break
+            fi
+        done
+        [[ $_found ]] || _rc=1
+    done
+    return $_rc
+}
+
+# Install the plugin of each LUKS2 token type of the target and the
+# libraries it opens by name at run time.
+_snapresume_install_tokens() {
+    local _p _type _lib
+    while read -r _p; do
+        [[ $_p ]] || continue
+        if [[ ! -e $dracutsysrootdir$_p ]]; then
+            dwarn "snapresume: LUKS2 token plugin $_p is missing: the token cannot unlock the image at boot"
+            continue
+        fi
+        _snapresume_inst_libs "$_p" || dwarn "snapresume: failed to install $_p"
+        _type=${_p##*/libcryptsetup-token-}
+        _type=${_type%.so}
+        case $_type in
+            systemd-tpm2)
+                # systemd loads tpm2-tss's ESAPI, its marshalling and
+                # return-code libraries; ESAPI then opens a TCTI by name
+                # (libtss2-tcti-device for /dev/tpmrm0), itself or through
+                # the TCTI loader where the build has one.
+                for _lib in libtss2-esys.so.0 libtss2-rc.so.0 libtss2-mu.so.0 \
+                    libtss2-tcti-device.so.0; do
+                    _snapresume_inst_libnames "$_lib" || dwarn "snapresume: $_lib not found: the $_type token cannot work at boot"
+                done
+                _snapresume_inst_libnames libtss2-tctildr.so.0 || :
+                ;;
+            systemd-fido2)
+                _snapresume_inst_libnames libfido2.so.1 || dwarn "snapresume: libfido2.so.1 not found: the $_type token cannot work at boot"
+                ;;
+            systemd-pkcs11)
+                _snapresume_inst_libnames libp11-kit.so.0 || dwarn "snapresume: libp11-kit.so.0 not found: the $_type token cannot work at boot"
+                ;;
+        esac
+    done < <(_snapresume_token_plugins)
 }
 
 # called by dracut
@@ -138,6 +228,8 @@ install() {
             fi
         fi
     fi
+
+    _snapresume_install_tokens
 
     inst_simple "$moddir/snapresume-hook.sh" /usr/lib/snapresume/snapresume-hook.sh
     inst_script "$moddir/snapresume-run.sh" /usr/lib/snapresume/snapresume-run.sh

@@ -111,6 +111,32 @@ int luks_marker_set(struct crypt_device *cd, const char *uuid_text)
 	return r < 0 ? r : 0;
 }
 
+int luks_tokens(struct crypt_device *cd, struct luks_token *tokens, size_t max, size_t *ret_n)
+{
+	int n_max = crypt_token_max(CRYPT_LUKS2);
+	size_t n = 0;
+
+	if (n_max < 0)
+		return n_max;
+	for (int t = 0; t < n_max; t++) {
+		const char *type = NULL;
+		crypt_token_info st = crypt_token_status(cd, t, &type);
+
+		if (st == CRYPT_TOKEN_INACTIVE || st == CRYPT_TOKEN_INVALID || !type ||
+		    strcmp(type, LUKS_MARKER_TYPE) == 0)
+			continue;
+		if (n < max) {
+			tokens[n].id = t;
+			snprintf(tokens[n].type, sizeof(tokens[n].type), "%s", type);
+			tokens[n].builtin = st == CRYPT_TOKEN_INTERNAL;
+			tokens[n].plugin = st == CRYPT_TOKEN_EXTERNAL;
+		}
+		n++;
+	}
+	*ret_n = n;
+	return 0;
+}
+
 /* libcryptsetup returns the key slot used (>= 0) on success. */
 static int activated(int r)
 {

@@ -35,6 +35,22 @@ int luks_marker_set(struct crypt_device *cd, const char *uuid_text);
 /* Remove the marker; 0 also when there was none. */
 int luks_marker_clear(struct crypt_device *cd);
 
+/* A token of the volume other than our marker: an unlock method such as
+ * systemd-cryptenroll's "systemd-tpm2", "systemd-fido2" or
+ * "systemd-pkcs11".  Its handler is built into libcryptsetup (builtin), a
+ * plugin libcryptsetup could load here (plugin: LUKS_TOKEN_PLUGIN in its
+ * token folder), or neither (no plugin installed for its type). */
+struct luks_token {
+	int id;
+	char type[64];
+	bool builtin, plugin;
+};
+#define LUKS_TOKEN_PLUGIN "libcryptsetup-token-%s.so"
+
+/* The volume's tokens, our marker left out: up to max into tokens, how
+ * many there are into *ret_n (may be more than max).  0 or negative errno. */
+int luks_tokens(struct crypt_device *cd, struct luks_token *tokens, size_t max, size_t *ret_n);
+
 /* Unlock into /dev/mapper/name.  Each returns 0, -EPERM for a key that
  * opens no key slot, -ENOENT (tokens: none usable; key file: missing), or
  * another negative errno.  Key material is wiped by libcryptsetup or by

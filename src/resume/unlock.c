@@ -65,6 +65,65 @@ static bool ask_try_again(const char *path)
 	}
 }
 
+/* The volume's tokens first, as systemd-cryptsetup tries them: 0 when one
+ * unlocked it.  When none did, one line says why, so that the passphrase
+ * prompt that follows is not a surprise: the plugin of a token type is not
+ * in the initramfs, its device (the TPM) is missing, or it refused (a TPM2
+ * policy whose PCRs no longer match). */
+static int unlock_token(struct crypt_device *cd, const char *path)
+{
+	struct luks_token t[8];
+	char types[160] = "", missing[160] = "";
+	bool tpm2 = false;
+	size_t n = 0;
+	int r;
+
+	r = luks_tokens(cd, t, ARRAY_SIZE(t), &n);
+	if (r < 0) {
+		log_msg("cannot read the tokens of %s: %s", path, strerror(-r));
+		n = 0;
+	}
+	for (size_t i = 0; i < n && i < ARRAY_SIZE(t); i++) {
+		size_t l = strlen(types), m = strlen(missing);
+
+		snprintf(types + l, sizeof(types) - l, "%s%d (%s)", l ? ", " : "", t[i].id,
+			 t[i].type);
+		if (!t[i].builtin && !t[i].plugin)
+			snprintf(missing + m, sizeof(missing) - m, "%s" LUKS_TOKEN_PLUGIN,
+				 m ? ", " : "", t[i].type);
+		if (strcmp(t[i].type, "systemd-tpm2") == 0)
+			tpm2 = true;
+	}
+
+	r = luks_activate_token(cd, MAPPING_NAME);
+	if (r == 0) {
+		log_msg("%s unlocked with a LUKS2 token", path);
+		return 0;
+	}
+	if (n == 0 && r == -ENOENT)
+		return r; /* no token: nothing to say */
+	if (missing[0])
+		log_msg("no LUKS2 token unlocked %s: token %s: the initramfs lacks %s (rebuild it "
+			"with snapresume's module: dracut -f, update-initramfs -u)",
+			path, types, missing);
+	else if (r == -EOPNOTSUPP)
+		log_msg("no LUKS2 token unlocked %s: token %s: its plugin cannot load the libraries "
+			"it needs%s (rebuild the initramfs with snapresume's module: dracut -f, "
+			"update-initramfs -u)",
+			path, types, tpm2 ? " (tpm2-tss)" : "");
+	else if (r == -EAGAIN)
+		log_msg("no LUKS2 token unlocked %s: token %s: its device is not there (%s)", path,
+			types, tpm2 ? "no TPM: /dev/tpmrm0 missing" : "not plugged in");
+	else if (tpm2)
+		log_msg("no LUKS2 token unlocked %s: token %s refused (%s): the PCRs it is bound to "
+			"changed (firmware, boot loader or Secure Boot update?); re-enroll with "
+			"systemd-cryptenroll --wipe-slot=tpm2 --tpm2-device=auto",
+			path, types, strerror(-r));
+	else
+		log_msg("no LUKS2 token unlocked %s: token %s: %s", path, types, strerror(-r));
+	return r;
+}
+
 static enum unlock_result unlock(struct crypt_device *cd, const char *path,
 				 const struct resume_opts *o)
 {
@@ -72,13 +131,9 @@ static enum unlock_result unlock(struct crypt_device *cd, const char *path,
 	static char pass[512]; /* not on the stack: locked and wiped in one place */
 	int r;
 
-	r = luks_activate_token(cd, MAPPING_NAME);
-	if (r == 0) {
-		log_msg("%s unlocked with a LUKS2 token", path);
+	r = unlock_token(cd, path);
+	if (r == 0)
 		return UNLOCKED;
-	}
-	if (r != -ENOENT)
-		log_msg("no LUKS2 token unlocked %s: %s", path, strerror(-r));
 	if (o->keyfile[0]) {
 		r = luks_activate_keyfile(cd, MAPPING_NAME, o->keyfile);
 		if (r == 0) {

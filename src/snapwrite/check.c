@@ -161,8 +161,16 @@ static void check_kernel(struct checks *c)
 		check_say(c, "hibernation", CHECK_OK, "the kernel offers it");
 }
 
+/* What the listing of the initramfs showed: whether it could be listed,
+ * and the token plugins in it (their file names, space-separated). */
+struct initramfs_list {
+	bool listed;
+	char path[300];
+	char plugins[1024];
+};
+
 /* Does the initramfs of the running kernel carry snapresume? */
-static void check_initramfs(struct checks *c, const char *krel)
+static void check_initramfs(struct checks *c, const char *krel, struct initramfs_list *il)
 {
 	static const char *const fmt[] = {"/boot/initrd.img-%s", "/boot/initramfs-%s.img"};
 	static const char *const tools[] = {"lsinitramfs", "lsinitrd"};
@@ -185,6 +193,13 @@ static void check_initramfs(struct checks *c, const char *krel)
 				size_t n = strlen(line);
 				if (n >= 10 && strcmp(line + n - 10, "snapresume") == 0)
 					found = true;
+				/* .../cryptsetup/libcryptsetup-token-TYPE.so */
+				const char *b = strrchr(line, '/');
+				b = b ? b + 1 : line;
+				size_t pl = strlen(il->plugins);
+				if (strncmp(b, "libcryptsetup-token-", 20) == 0 &&
+				    pl + strlen(b) + 2 < sizeof(il->plugins))
+					snprintf(il->plugins + pl, sizeof(il->plugins) - pl, " %s", b);
 			}
 			pclose(f);
 		}
@@ -194,6 +209,8 @@ static void check_initramfs(struct checks *c, const char *krel)
 			return;
 		}
 	}
+	il->listed = listed;
+	snprintf(il->path, sizeof(il->path), "%s", path);
 	if (!listed)
 		check_say(c, "initramfs", CHECK_WARN, "no initramfs for %s in /boot", krel);
 	else if (found)
@@ -375,6 +392,71 @@ static void check_guard(struct checks *c, const struct args *a)
 			  strerror(-r));
 }
 
+/* A LUKS2 target's tokens (systemd-cryptenroll's TPM2, FIDO2, PKCS#11):
+ * each can unlock the image at boot only when the initramfs holds its
+ * libcryptsetup plugin (and what the plugin loads, which the listing does
+ * not show; snapresume's initramfs module installs both together). */
+static void check_tokens(struct checks *c, const struct args *a, const struct initramfs_list *il)
+{
+	_cleanup_(luks_freep) struct crypt_device *cd = NULL;
+	_cleanup_(freep) char *dev = NULL;
+	struct luks_token t[16];
+	char backing[256] = "", file[128], pat[140];
+	const char *vol;
+	size_t n = 0;
+
+	if (!a->target[0] || blockdev_resolve(a->target, &dev) < 0)
+		return;
+	vol = dev;
+	if (luks_open(vol, &cd) < 0) {
+		/* A mapping of the volume: the tokens are the volume's. */
+		if (luks_device_encrypted(dev, backing, sizeof(backing)) <= 0 || !backing[0] ||
+		    luks_open(backing, &cd) < 0)
+			return;
+		vol = backing;
+	}
+	if (luks_tokens(cd, t, ARRAY_SIZE(t), &n) < 0)
+		return;
+	if (n == 0) {
+		check_say(c, "luks2-tokens", CHECK_OK,
+			  "%s has no token: the initramfs asks for the passphrase (or uses the "
+			  "key file of /etc/snapresume.conf)",
+			  vol);
+		return;
+	}
+	for (size_t i = 0; i < n && i < ARRAY_SIZE(t); i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "luks2-token-%d", t[i].id);
+		snprintf(file, sizeof(file), LUKS_TOKEN_PLUGIN, t[i].type);
+		snprintf(pat, sizeof(pat), " %s", file);
+		if (t[i].builtin)
+			check_say(c, name, CHECK_OK, "%s token %d (%s): built into libcryptsetup", vol,
+				  t[i].id, t[i].type);
+		else if (!t[i].plugin)
+			check_say(c, name, CHECK_FAIL,
+				  "%s token %d (%s): no plugin for it on this system (%s/%s): the "
+				  "initramfs cannot use it either; install it (Debian: systemd, "
+				  "systemd-cryptsetup) and rebuild the initramfs",
+				  vol, t[i].id, t[i].type, crypt_token_external_path() ?: "?", file);
+		else if (!il->listed)
+			check_say(c, name, CHECK_WARN,
+				  "%s token %d (%s): cannot tell whether the initramfs has %s (it "
+				  "could not be listed)",
+				  vol, t[i].id, t[i].type, file);
+		else if (strstr(il->plugins, pat))
+			check_say(c, name, CHECK_OK,
+				  "%s token %d (%s): %s has its plugin %s: the image is unlocked "
+				  "with it at boot",
+				  vol, t[i].id, t[i].type, il->path, file);
+		else
+			check_say(c, name, CHECK_FAIL,
+				  "%s token %d (%s): %s lacks its plugin %s: the boot would ask for "
+				  "the passphrase; rebuild it (dracut -f, update-initramfs -u)",
+				  vol, t[i].id, t[i].type, il->path, file);
+	}
+}
+
 /* A kernel update: the running kernel's modules are gone (its package was
  * replaced on disk), and the boot loader's entry for it. */
 static void check_kernel_update(struct checks *c, const struct args *a, const char *krel)
@@ -415,6 +497,7 @@ int do_check(const struct args *a)
 {
 	struct out o = {.json = a->json};
 	struct checks c = {.o = &o};
+	struct initramfs_list il = {0};
 	struct identity id;
 
 	if (identity_read(&id) < 0)
@@ -423,10 +506,11 @@ int do_check(const struct args *a)
 		printf("{\n  \"kernel\": \"%s\",\n  \"checks\": [", id.kernel_release);
 	check_kernel_config(&c, id.kernel_release);
 	check_kernel(&c);
-	check_initramfs(&c, id.kernel_release);
+	check_initramfs(&c, id.kernel_release, &il);
 	check_target(&c, a);
 	check_encryption(&c, a);
 	check_guard(&c, a);
+	check_tokens(&c, a, &il);
 	check_kernel_update(&c, a, id.kernel_release);
 	if (o.json)
 		printf("\n  ],\n  \"failed\": %u,\n  \"warnings\": %u\n}\n", c.failed, c.warned);

@@ -103,6 +103,36 @@ static void print_extents(struct out *o, const struct xtarget *xt)
 
 static void print_overlays(struct out *o, const struct args *a, const struct image_header *h);
 
+/* The LUKS2 volume's unlock tokens, by type ("none" without), and the
+ * plugin files libcryptsetup loads for them here: what the initramfs
+ * generators read to install the plugins. */
+static void print_tokens(struct out *o, struct crypt_device *cd)
+{
+	struct luks_token t[16];
+	char line[600] = "", plugins[1200] = "";
+	const char *dir = crypt_token_external_path();
+	size_t n = 0;
+
+	if (luks_tokens(cd, t, ARRAY_SIZE(t), &n) < 0)
+		return;
+	for (size_t i = 0; i < n && i < ARRAY_SIZE(t); i++) {
+		size_t l = strlen(line), p = strlen(plugins);
+		bool seen = false;
+
+		for (size_t j = 0; j < i; j++)
+			seen = seen || strcmp(t[j].type, t[i].type) == 0;
+		if (seen)
+			continue;
+		snprintf(line + l, sizeof(line) - l, "%s%s", l ? " " : "", t[i].type);
+		if (t[i].plugin && dir)
+			snprintf(plugins + p, sizeof(plugins) - p, "%s%s/" LUKS_TOKEN_PLUGIN,
+				 p ? " " : "", dir, t[i].type);
+	}
+	out_str(o, "tokens", line[0] ? line : "none");
+	if (plugins[0])
+		out_str(o, "token_plugins", plugins);
+}
+
 /* status of a target that is a LUKS2 volume: read through its open mapping,
  * or, while it is locked, what its image marker says (and the overlays, in
  * both cases).  1 when the target is not a LUKS2 volume. */
@@ -134,6 +164,7 @@ static int status_encrypted(const struct args *a, struct out *o)
 		snprintf(line, sizeof(line), "luks2 %s (open)", dev);
 		out_str(o, "encryption", line);
 		out_str(o, "marker", marked ? u : "none");
+		print_tokens(o, cd);
 		print_overlays(o, a, state == IMAGE_VALID ? &h : NULL);
 		out_end(o);
 		return state == IMAGE_VALID ? 0 : -ENODATA;
@@ -143,6 +174,7 @@ static int status_encrypted(const struct args *a, struct out *o)
 	out_str(o, "encryption", "luks2 (locked)");
 	if (marked)
 		out_str(o, "uuid", u);
+	print_tokens(o, cd);
 	print_overlays(o, a, NULL);
 	out_end(o);
 	return marked ? 0 : -ENODATA;

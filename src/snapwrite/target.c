@@ -140,9 +140,19 @@ static int unlock_target(const struct args *a, struct crypt_target *ct)
 		ct->opened = true;
 		return 0;
 	}
+	/* Then its tokens (a TPM2 one: the PCRs of this boot), as
+	 * snapresume and systemd-cryptsetup try them. */
+	r = luks_activate_token(ct->cd, MAPPING_NAME);
+	if (r == 0) {
+		log_msg("%s unlocked with a LUKS2 token", ct->volume);
+		ct->opened = true;
+		return 0;
+	}
+	if (r != -ENOENT)
+		log_msg("no LUKS2 token unlocked %s: %s", ct->volume, strerror(-r));
 	if (!a->ask_password) {
-		log_error("Target %s is a LUKS2 volume: give keyfile= in %s, --key-file or "
-			  "--ask-password, or open it before",
+		log_error("Target %s is a LUKS2 volume no token unlocks: give keyfile= in %s, "
+			  "--key-file or --ask-password, or open it before",
 			  ct->volume, a->config);
 		return -EINVAL;
 	}

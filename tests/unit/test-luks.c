@@ -134,6 +134,41 @@ static void test_marker(void **state)
 	assert_int_equal(luks_marker_get(cd, NULL), 0);
 }
 
+/* luks_tokens lists the unlock tokens, never the marker, and tells a type
+ * no plugin here handles from a built-in one. */
+static void test_tokens(void **state)
+{
+	_cleanup_(luks_freep) struct crypt_device *cd = NULL;
+	struct luks_token t[4];
+	size_t n = 99;
+	int id;
+
+	(void)state;
+	assert_int_equal(luks_open(volume, &cd), 0);
+	assert_int_equal(luks_tokens(cd, t, ARRAY_SIZE(t), &n), 0);
+	assert_int_equal(n, 0);
+
+	assert_int_equal(luks_marker_set(cd, "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"), 0);
+	id = crypt_token_json_set(cd, CRYPT_ANY_TOKEN,
+				  "{\"type\":\"snaptest-noplugin\",\"keyslots\":[\"0\"]}");
+	assert_true(id >= 0);
+	assert_int_equal(luks_tokens(cd, t, ARRAY_SIZE(t), &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(t[0].id, id);
+	assert_string_equal(t[0].type, "snaptest-noplugin");
+	assert_false(t[0].builtin);
+	assert_false(t[0].plugin);
+
+	/* More than fit: counted all the same. */
+	assert_int_equal(luks_tokens(cd, t, 0, &n), 0);
+	assert_int_equal(n, 1);
+
+	assert_int_equal(crypt_token_json_set(cd, id, NULL), id);
+	assert_int_equal(luks_marker_clear(cd), 0);
+	assert_int_equal(luks_tokens(cd, t, ARRAY_SIZE(t), &n), 0);
+	assert_int_equal(n, 0);
+}
+
 /* The marker holds no key slot: the passphrase still opens the volume's
  * slot 0 (checked without activation), and token activation finds no
  * usable token. */
@@ -353,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_open_kinds),
 		cmocka_unit_test(test_marker),
 		cmocka_unit_test(test_marker_is_not_a_key),
+		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_device_encrypted_plain),
 		cmocka_unit_test(test_ask_fd),
 		cmocka_unit_test(test_ask_agents),

@@ -18,6 +18,12 @@
 #                    then "systemctl hibernate" into the swap partition
 #                    /dev/vdc, workload first; after the kernel's resume,
 #                    the workload and the service's journal.
+#   tpm2-enroll      enroll the TPM2 into the LUKS2 volume /dev/vdb
+#                    (systemd-cryptenroll --tpm2-device=auto, the PCRs of
+#                    snaptest.pcrs=, the passphrase from /root/luks-pass,
+#                    which is then removed), rebuild the initramfs with
+#                    the generator snaptest.gen= names (dracut or
+#                    initramfs-tools), report what snapwrite check says.
 #   check            a fresh boot: report it.
 
 WORKLOAD_DIR=/run
@@ -188,6 +194,30 @@ do_stock_hibernate() {
 	say "RESULT action=stock-hibernate resumed=yes pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs"
 }
 
+do_tpm2_enroll() {
+	pcrs=$(cmdline_value snaptest.pcrs 7)
+	gen=$(cmdline_value snaptest.gen dracut)
+	krel=$(uname -r)
+	say "tpm: $(echo /dev/tpm*)"
+	enrolled=no
+	if PASSWORD=$(cat /root/luks-pass) systemd-cryptenroll --tpm2-device=auto \
+		--tpm2-pcrs="$pcrs" /dev/vdb > /run/enroll.log 2>&1; then
+		enrolled=yes
+	fi
+	rm -f /root/luks-pass
+	sed 's/^/SNAPTEST: enroll: /' /run/enroll.log
+	say "status: $(snapwrite status 2>&1 | grep -E '^tokens|^token_plugins' | tr '\n' ' ')"
+	case $gen in
+	dracut) dracut -f --kver "$krel" "/boot/initrd.img-$krel" > /run/initramfs.log 2>&1 ;;
+	initramfs-tools) update-initramfs -u -k "$krel" > /run/initramfs.log 2>&1 ;;
+	esac
+	initramfs_rc=$?
+	sed -n 's/^/SNAPTEST: initramfs: /; /snapresume/p' /run/initramfs.log
+	snapwrite check 2>&1 | sed 's/^/SNAPTEST: check: /'
+	sync
+	say "RESULT action=tpm2-enroll enrolled=$enrolled initramfs_rc=$initramfs_rc"
+}
+
 exec > /dev/ttyS0 2>&1
 action=$(cmdline_value snaptest.action check)
 say "fresh boot action=$action kernel=$(uname -r) init=$(readlink /proc/1/exe)"
@@ -195,6 +225,7 @@ case $action in
 hibernate) do_hibernate ;;
 kernel-hibernate) do_kernel_hibernate ;;
 stock-hibernate) do_stock_hibernate ;;
+tpm2-enroll) do_tpm2_enroll ;;
 check)
 	# A mounted ESP (a scenario's): its files and their sums.
 	if mountpoint -q /boot/efi; then

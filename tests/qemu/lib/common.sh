@@ -39,6 +39,10 @@ SNAPTEST_RESUME=${SNAPTEST_RESUME-/dev/vdb}
 : "${SNAPTEST_TARGET_BLKDEBUG:=}"
 # SNAPTEST_QEMU_ARGS: more QEMU options, split on spaces (e.g. a -virtfs
 # share for a file system without a block device).
+# SNAPTEST_SWTPM_DIR: the guest gets a TPM 2.0 (tpm-tis), a software TPM
+# (swtpm) started for each boot with its state in that folder, which lasts
+# across the boots of a scenario (vm_boot_once).
+: "${SNAPTEST_SWTPM_DIR:=}"
 # SNAPTEST_NO_TARGET=1: boot without the target disk (/dev/vdb absent).
 : "${SNAPTEST_NO_TARGET:=0}"
 # The machine's identity (SMBIOS product UUID, /sys/class/dmi/id/product_uuid).
@@ -348,6 +352,39 @@ answer_console() {
 	done
 }
 
+# swtpm_start DIR: a software TPM 2.0 for one boot, its state in DIR (made
+# on first use: a new TPM), its control socket DIR/sock for QEMU's
+# tpm-emulator; its pid in DIR/pid. It ends with QEMU's connection
+# (--terminate), and swtpm_stop makes sure.
+swtpm_start() {
+	local dir=$1 i
+	mkdir -p "$dir/state"
+	rm -f "$dir/sock" "$dir/pid"
+	swtpm socket --tpm2 --tpmstate "dir=$dir/state" --ctrl "type=unixio,path=$dir/sock" \
+		--pid "file=$dir/pid" --log "file=$dir/swtpm.log" --terminate -d ||
+		{ log "swtpm failed to start (log $dir/swtpm.log)"; return 1; }
+	for i in $(seq 50); do
+		[ -S "$dir/sock" ] && [ -s "$dir/pid" ] && return 0
+		sleep 0.1
+	done
+	log "swtpm made no socket $dir/sock"
+	swtpm_stop "$dir"
+	return 1
+}
+
+# swtpm_stop DIR: the software TPM of DIR is gone (its state stays).
+swtpm_stop() {
+	local dir=$1 pid i
+	pid=$(cat "$dir/pid" 2> /dev/null) || return 0
+	for i in $(seq 20); do
+		kill -0 "$pid" 2> /dev/null || break
+		[ "$i" = 1 ] && kill "$pid" 2> /dev/null
+		sleep 0.1
+	done
+	kill -9 "$pid" 2> /dev/null
+	rm -f "$dir/pid" "$dir/sock"
+}
+
 # vm_boot_once LOG APPEND [KILL_ERE]: one boot of the guest with ROOT_IMG as
 # /dev/vda and TARGET_IMG as /dev/vdb; the serial console goes to LOG.
 # With KILL_ERE, QEMU is killed (SIGKILL, a power cut) as soon as a console
@@ -375,6 +412,12 @@ vm_boot_once() {
 	local prealloc=() qemu_extra=()
 	[ "$SNAPTEST_MEM_PREALLOC" = 1 ] && prealloc=(-mem-prealloc)
 	read -r -a qemu_extra <<< "${SNAPTEST_QEMU_ARGS:-}"
+	if [ -n "$SNAPTEST_SWTPM_DIR" ]; then
+		swtpm_start "$SNAPTEST_SWTPM_DIR" || return 1
+		# shellcheck disable=SC2054 # QEMU's option values have commas
+		qemu_extra+=(-chardev "socket,id=chrtpm,path=$SNAPTEST_SWTPM_DIR/sock"
+			-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0)
+	fi
 	start=$SECONDS
 	# QEMU runs in a subshell whose stderr is dropped, so that a kill -9 of
 	# QEMU gives no "Killed" job report on the terminal; its pid is in
@@ -428,6 +471,7 @@ vm_boot_once() {
 	fi
 	[ -e "$log.killed" ] && BOOT_END=killed
 	rm -f "$log.pid"
+	[ -z "$SNAPTEST_SWTPM_DIR" ] || swtpm_stop "$SNAPTEST_SWTPM_DIR"
 	# shellcheck disable=SC2034 # read by the scenario helpers
 	BOOT_SECONDS=$((SECONDS - start))
 	# Serial lines end in CR LF; keep plain LF for grep and friends.

@@ -8,9 +8,13 @@
 DISTRO_SUITE=bookworm
 DISTRO_MIRROR=${SNAPTEST_MIRROR:-http://deb.debian.org/debian}
 # What a user's small systemd machine has, and both initramfs generators
-# (dracut-core and initramfs-tools do not conflict).
+# (dracut-core and initramfs-tools do not conflict). The tpm2-tss
+# libraries are what systemd-cryptenroll --tpm2-device and the
+# systemd-tpm2 token plugin load at run time (dlopen: no package depends
+# on them), for the luks-tpm2 scenarios.
 DISTRO_PKGS="systemd,systemd-sysv,udev,dbus,kmod,dracut-core,initramfs-tools,klibc-utils,busybox,\
-e2fsprogs,libcryptsetup12,libdevmapper1.02.1,liblz4-1,libxxhash0,libsystemd0,dmsetup,cryptsetup-bin"
+e2fsprogs,libcryptsetup12,libdevmapper1.02.1,liblz4-1,libxxhash0,libsystemd0,dmsetup,cryptsetup-bin,\
+libtss2-esys-3.0.2-0,libtss2-rc0,libtss2-mu0,libtss2-tcti-device0"
 
 # distro_base: the debootstrapped tree as a tarball in the cache (made once,
 # under a lock: both kernels' lanes may ask at once). Sets DISTRO_TAR.

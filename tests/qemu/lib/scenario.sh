@@ -363,7 +363,45 @@ guest_modules() {
 
 # ---- Debian guests (lib/distro.sh) -----------------------------------------
 
-# distro_hibernate_resume LABEL [APPEND]: on a Debian guest (distro_guest first):
+# distro_tpm2_enroll GENERATOR PCRS: a Debian guest (distro_guest first)
+# whose target is a LUKS2 volume opened by the test passphrase
+# (luks_format passphrase) gets a software TPM for this and every later
+# boot (SNAPTEST_SWTPM_DIR, its state kept between them). One boot enrolls
+# it as a user does (systemd-cryptenroll --tpm2-device=auto --tpm2-pcrs=PCRS
+# in the guest) and rebuilds the initramfs there with GENERATOR (dracut or
+# initramfs-tools); the later boots start that initramfs (INITRD). snapwrite
+# check in the guest must find the plugin in it, and the host's listing of
+# it the plugin and the libraries it loads by name.
+distro_tpm2_enroll() {
+	local gen=$1 pcrs=$2 f
+	# shellcheck disable=SC2034 # read by vm_boot_once
+	SNAPTEST_SWTPM_DIR=$WORKDIR/tpm
+	(umask 077 && printf '%s' "$LUKS_PASS" > "$WORKDIR/luks-pass")
+	printf 'cd /root\nwrite %s luks-pass\n' "$WORKDIR/luks-pass" > "$WORKDIR/debugfs-pass.cmd"
+	debugfs -w -f "$WORKDIR/debugfs-pass.cmd" "$ROOT_IMG" > "$WORKDIR/debugfs-pass.log" 2>&1 ||
+		fail "debugfs could not put the passphrase into the guest root"
+	rm -f "$WORKDIR/luks-pass"
+	SNAPTEST_BOOT_TIMEOUT=600 boot b0-enroll tpm2-enroll "snaptest.pcrs=$pcrs snaptest.gen=$gen"
+	expect '^SNAPTEST: tpm: /dev/tpm0 /dev/tpmrm0' "the guest has no TPM device"
+	expect_result enrolled yes
+	expect_result initramfs_rc 0
+	expect '^SNAPTEST: status: tokens: systemd-tpm2 token_plugins: /.*/cryptsetup/libcryptsetup-token-systemd-tpm2\.so' \
+		"snapwrite status does not list the systemd-tpm2 token and its plugin"
+	expect '^SNAPTEST: check: ok +luks2-token-[0-9]+: /dev/vdb token [0-9]+ \(systemd-tpm2\): .* has its plugin libcryptsetup-token-systemd-tpm2\.so' \
+		"snapwrite check does not see the systemd-tpm2 plugin in the rebuilt initramfs"
+	debugfs -R "dump /boot/initrd.img-$KVER $WORKDIR/initrd-tpm2.img" "$ROOT_IMG" > "$WORKDIR/debugfs-initrd.log" 2>&1
+	[ -s "$WORKDIR/initrd-tpm2.img" ] || fail "cannot take the rebuilt initramfs out of the guest root"
+	# shellcheck disable=SC2034 # read by vm_boot
+	INITRD=$WORKDIR/initrd-tpm2.img
+	lsinitrd "$INITRD" > "$WORKDIR/initrd-tpm2.files" 2>&1 || fail "lsinitrd cannot list the rebuilt initramfs"
+	for f in cryptsetup/libcryptsetup-token-systemd-tpm2.so libtss2-esys.so.0 libtss2-sys.so.1 libtss2-rc.so.0 libtss2-mu.so.0 \
+		libtss2-tcti-device.so.0; do
+		grep -q -F -- "$f" "$WORKDIR/initrd-tpm2.files" || fail "the rebuilt initramfs has no $f (initrd-tpm2.files)"
+	done
+	note "initramfs with the TPM2 token plugin: $(grep -c -E 'libtss2|libcryptsetup-token' "$WORKDIR/initrd-tpm2.files") files"
+}
+
+# distro_hibernate_resume LABEL [APPEND [BEFORE_RESUME]]: on a Debian guest (distro_guest first):
 # "systemctl hibernate" writes the image through snapwrite (after a direct
 # "snapwrite hibernate" was refused for a block inhibitor), the machine
 # powers off; the next boot's initramfs resumes it: the workload is intact,
@@ -383,6 +421,9 @@ distro_hibernate_resume() {
 	BEFORE_COUNTER=$(sed -n 's/^SNAPTEST: before hibernate .*counter=\([0-9]*\)$/\1/p' "$LOG")
 
 	SNAPTEST_ANSWERS=("${DISTRO_ANSWERS[@]}")
+	# BEFORE_RESUME: what changes for the resume boot (answers to type,
+	# QEMU options).
+	[ -z "${3:-}" ] || "$3"
 	boot "$1-resume" check "${2:-}"
 	expect 'snapresume: resuming image' "the initramfs did not resume the image"
 	expect_not '^SNAPTEST: fresh boot' "the guest booted fresh instead of resuming"
