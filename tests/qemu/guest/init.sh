@@ -224,7 +224,10 @@ setup_target() {
 	swapfile | imagefile | imagefile-luks)
 		mkdir -p /images
 		_mo=$(cmdline_value snaptest.mountopt "")
-		if [ "$1" = imagefile-luks ]; then
+		_sd=$(cmdline_value snaptest.swapdir "")
+		if [ -n "$_sd" ]; then
+			: # the swap file goes into a mounted file system
+		elif [ "$1" = imagefile-luks ]; then
 			cryptsetup open --key-file /etc/snapresume/image.key /dev/vdb images || return 1
 			/usr/sbin/mke2fs -q -t ext4 -b 4096 /dev/mapper/images || return 1
 			mount -t ext4 /dev/mapper/images /images || return 1
@@ -236,6 +239,10 @@ setup_target() {
 		fi
 		if [ "$1" = swapfile ]; then
 			target=/images/swapfile
+			# snaptest.swapdir=/: the swap file in the root file
+			# system instead (a btrfs root mounted nodatacow);
+			# /dev/vdb is not used.
+			[ -n "$_sd" ] && target=${_sd%/}/swapfile
 			dd if=/dev/zero of="$target" bs=1M count="$(cmdline_value snaptest.swapmib 256)" 2> /dev/null || return 1
 			chmod 600 "$target"
 			mkswap "$target" > /dev/null || return 1

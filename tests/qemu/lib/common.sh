@@ -31,6 +31,8 @@ SNAPTEST_RESUME=${SNAPTEST_RESUME-/dev/vdb}
 # SNAPTEST_TARGET_OPTS: more -drive options for the target, e.g. a write
 # throttle to make a moment of the write long enough to cut the power in.
 : "${SNAPTEST_TARGET_OPTS:=}"
+# SNAPTEST_ROOT_FSTYPE: rootfstype= (ext4; a scenario that makes its root
+# another file system sets it, and an initramfs that can mount it).
 # SNAPTEST_ROOT_MODE: ro mounts the root file system read-only (as another
 # system's read-only mount would; rootflags=noload in SNAPTEST_APPEND keeps
 # even the journal replay away).
@@ -327,7 +329,7 @@ initramfs_build() {
 # The kernel command line every boot shares.
 base_cmdline() {
 	printf '%s' "console=ttyS0 panic=-1 oops=panic printk.devkmsg=on" \
-		" root=${SNAPTEST_ROOT_DEV:-/dev/vda} rootfstype=ext4 ${SNAPTEST_ROOT_MODE:-rw} rd.shell=0 rd.emergency=poweroff" \
+		" root=${SNAPTEST_ROOT_DEV:-/dev/vda} rootfstype=${SNAPTEST_ROOT_FSTYPE:-ext4} ${SNAPTEST_ROOT_MODE:-rw} rd.shell=0 rd.emergency=poweroff" \
 		"${SNAPTEST_RESUME:+ resume=$SNAPTEST_RESUME} rd.snap.timeout=30${SNAPTEST_APPEND:+ $SNAPTEST_APPEND}"
 }
 

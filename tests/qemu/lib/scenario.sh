@@ -145,29 +145,31 @@ hibernate() {
 }
 
 # swapfile_hibernate FSNAME [GUEST_ARGS]: a 512 MiB guest makes a swap file
-# on the file system of /dev/vdb (FSNAME, for messages), swaps part of its
-# workload out to it and hibernates into it. Sets OFFSET to the
-# resume_offset= snapwrite printed.
+# (SWAPFILE, default /images/swapfile on the file system of /dev/vdb;
+# FSNAME for messages), swaps part of its workload out to it and
+# hibernates into it. Sets OFFSET to the resume_offset= snapwrite printed.
 swapfile_hibernate() {
 	SNAPTEST_MEM=512
 	SNAPTEST_RESUME=''
 	hibernate b1-hibernate "snaptest.setup=swapfile snaptest.swapmib=320 snaptest.mib=160 snaptest.hog=300${2:+ $2}"
 	expect_not '^SNAPTEST: insmod' "a kernel module did not load"
-	expect '^SNAPTEST: target swapfile ready: /images/swapfile' "the guest did not make the swap file on $1"
+	expect "^SNAPTEST: target swapfile ready: ${SWAPFILE:-/images/swapfile}\$" "the guest did not make the swap file on $1"
 	expect '^SNAPTEST: hog done: .*pswpout [1-9]' "nothing was swapped out before the hibernation"
 	OFFSET=$(sed -n 's/^snapwrite: kernel command line for this target: resume=UUID=[0-9a-f-]* resume_offset=\([0-9]*\)$/\1/p' "$LOG" | head -n 1)
 	[ -n "$OFFSET" ] || fail "snapwrite did not print resume= and resume_offset= for the swap file"
 }
 
-# swapfile_resume FSNAME FILESYSTEMS: the next boot, with resume= and
-# resume_offset= as printed, resumes from the swap file (FILESYSTEMS
-# guarded), which is swap again afterwards.
+# swapfile_resume FSNAME FILESYSTEMS [APPEND]: the next boot, with resume=
+# and resume_offset= as printed (the file system's device: SWAPFILE_DEV,
+# default /dev/vdb, whose image is SWAPFILE_IMG, default TARGET_IMG),
+# resumes from the swap file (FILESYSTEMS guarded), which is swap again
+# afterwards.
 swapfile_resume() {
-	SNAPTEST_RESUME=UUID=$(blkid -o value -s UUID "$TARGET_IMG")
+	SNAPTEST_RESUME=UUID=$(blkid -o value -s UUID "${SWAPFILE_IMG:-$TARGET_IMG}")
 	# shellcheck disable=SC2034 # read by base_cmdline
-	SNAPTEST_APPEND="resume_offset=$OFFSET"
+	SNAPTEST_APPEND="resume_offset=$OFFSET${3:+ $3}"
 	boot b2-resume check
-	expect 'snapresume: resuming image .* from /dev/vdb ' "snapresume did not resume from the swap file on $1"
+	expect "snapresume: resuming image .* from ${SWAPFILE_DEV:-/dev/vdb} " "snapresume did not resume from the swap file on $1"
 	expect_resumed "$2"
 	expect_result swap_again ok
 }
