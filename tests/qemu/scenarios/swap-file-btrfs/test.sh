@@ -28,6 +28,7 @@ INITRAMFS_CACHE=$SNAPTEST_CACHE/initramfs-btrfs
 mkdir -p "$INITRAMFS_CACHE"
 initramfs_build > "$WORKDIR/initramfs.log" 2>&1 || fail "building an initramfs with btrfs failed: $(tail -n 3 "$WORKDIR/initramfs.log")"
 
+# shellcheck disable=SC2034 # read by swapfile_hibernate and swapfile_resume
 SWAPFILE=/swapfile SWAPFILE_DEV=/dev/vda SWAPFILE_IMG=$ROOT_IMG
 swapfile_hibernate btrfs "snaptest.swapdir=/ rootflags=nodatacow"
 
