@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "blockdev.h"
@@ -584,6 +586,78 @@ void rollback_monitor(const struct ovl_plan *plan, unsigned interval_s)
 	}
 }
 
+/* ---- after a golden resume ------------------------------------------ */
+
+static const char *const hook_dirs[] = {
+	"/usr/lib/systemd/system-sleep",
+	"/lib/systemd/system-sleep",
+	"/etc/systemd/system-sleep", /* overrides the others by name */
+};
+
+/* The hook to run for name: /etc's when it has one, else the first
+ * directory's that does.  false when none is executable. */
+static bool hook_path(const char *name, char *buf, size_t size)
+{
+	struct stat st;
+
+	for (size_t i = ARRAY_SIZE(hook_dirs); i-- > 0;) {
+		snprintf(buf, size, "%s/%s", hook_dirs[i], name);
+		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void golden_hooks(void)
+{
+	char *names[256], path[512];
+	size_t n = 0;
+
+	/* Every name once (/lib is /usr/lib on merged systems). */
+	for (size_t d = 0; d < ARRAY_SIZE(hook_dirs); d++) {
+		DIR *dir = opendir(hook_dirs[d]);
+		struct dirent *e;
+
+		if (!dir)
+			continue;
+		while ((e = readdir(dir)) && n < ARRAY_SIZE(names)) {
+			bool seen = e->d_name[0] == '.';
+
+			for (size_t i = 0; i < n && !seen; i++)
+				seen = strcmp(names[i], e->d_name) == 0;
+			if (!seen && (names[n] = strdup(e->d_name)))
+				n++;
+		}
+		closedir(dir);
+	}
+	qsort(names, n, sizeof(names[0]), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		int status;
+		pid_t pid;
+
+		if (!hook_path(names[i], path, sizeof(path))) {
+			free(names[i]);
+			continue;
+		}
+		free(names[i]);
+		pid = fork();
+		if (pid == 0) {
+			execl(path, path, "post", "golden", (char *)NULL);
+			_exit(127);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			log_error("system-sleep hook %s post golden failed", path);
+		else
+			log_msg("system-sleep hook %s post golden done", path);
+	}
+}
+
 /* ---- the verb and the overlays' specs -------------------------------- */
 
 /* The overlays: overlay= of the configuration, then rd.snap.overlay= of
@@ -665,6 +739,18 @@ int do_rollback(const struct args *a)
 		return -ENXIO;
 	}
 	image_uuid_format(h.uuid, u);
+	if (image_golden_info(&h, NULL)) {
+		if (act == ROLLBACK_RESUME)
+			log_msg("snapshot %s is golden: every boot returns to it, as before", u);
+		else
+			log_msg("the next boot ends golden snapshot %s: it %s", u,
+				act == ROLLBACK_KEEP
+					? "keeps the changes this boot made (merged into the "
+					  "origins); the boots after it are ordinary ones"
+					: "drops the changes, the file systems are as at the "
+					  "snapshot, and the machine boots afresh");
+		return 0;
+	}
 	switch (act) {
 	case ROLLBACK_RESUME:
 		log_msg("the next boot returns to snapshot %s: the changes made since are dropped",
