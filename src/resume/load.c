@@ -166,6 +166,9 @@ static int refuse(int fd, struct extmap *m, const char *path, const struct image
 		note_for_the_system(path, why, r);
 	} else {
 		log_msg("image on %s invalidated; booting without resuming", path);
+		if (h && image_golden_info(h, NULL))
+			log_msg("golden snapshot mode ends: the boots from now on are ordinary ones "
+				"('snapwrite snapshot --golden' takes a new golden snapshot)");
 	}
 	return -ECANCELED;
 }

@@ -27,6 +27,8 @@ expect 'snapresume: refusing image on /dev/vdb: file system / \(ext4 UUID=[0-9a-
 	"snapresume did not refuse the golden image over the changed root, saying why"
 expect 'snapresume: image on /dev/vdb invalidated; booting without resuming' \
 	"snapresume did not invalidate the refused golden image"
+expect 'snapresume: golden snapshot mode ends: the boots from now on are ordinary ones' \
+	"snapresume did not say that golden mode ended"
 expect_no_resume_attempt
 expect 'snapresume: overlay snaproot: the changes since the snapshot are not merged: the snapshot image was refused; COW store /dev/vdc dropped' \
 	"snapresume did not drop the COW store of the refused golden image"
