@@ -56,7 +56,8 @@ void help(void)
 	       "                   systems go to copy-on-write overlays (overlay=)\n"
 	       "  rollback ACTION  what the next boot does with a snapshot: resume (return\n"
 	       "                   to it), keep (merge the changes; the default) or discard;\n"
-	       "                   keep and discard end a golden snapshot\n"
+	       "                   golden: every boot returns to it (keep and discard end\n"
+	       "                   that)\n"
 	       "  status           show the image on the target (of a locked LUKS2\n"
 	       "                   target: whether it is marked as holding one)\n"
 	       "  verify           check every chunk of the image on the target\n"
@@ -301,7 +302,7 @@ int parse_args(int argc, char **argv, struct args *a)
 	if (strcmp(a->command, "rollback") == 0) {
 		if (optind >= argc)
 			return usage_error("%s", "rollback: what should the next boot do? "
-						 "(resume, keep or discard)");
+						 "(resume, keep, discard or golden)");
 		a->action = argv[optind++];
 	}
 	if (optind < argc)

@@ -684,6 +684,21 @@ size_t overlay_specs(const struct args *a, struct overlay_spec *specs)
 	return n;
 }
 
+/* Has the snapshot image a volatile overlay (its changes cannot be kept)? */
+static bool snapshot_volatile(const struct image_header *h)
+{
+	struct overlay_rec rec;
+	const uint8_t *p;
+	uint16_t type, len;
+	size_t cursor = 0;
+
+	while (image_record_next(h, &cursor, &type, &p, &len) == 1)
+		if (type == IMAGE_REC_OVERLAY && overlay_rec_decode(p, len, &rec) == 0 &&
+		    rec.kind == OVERLAY_VOLATILE)
+			return true;
+	return false;
+}
+
 /* Arm the next boot: what it does with the snapshot image on the target. */
 int do_rollback(const struct args *a)
 {
@@ -692,7 +707,9 @@ int do_rollback(const struct args *a)
 	_cleanup_(xtarget_done) struct xtarget xt = {0};
 	_cleanup_(freep) char *path = NULL;
 	_cleanup_(closep) int fd = -1;
-	enum rollback_action act = rollback_action_from_string(a->action);
+	bool make_golden = strcmp(a->action, "golden") == 0;
+	enum rollback_action act =
+		make_golden ? ROLLBACK_RESUME : rollback_action_from_string(a->action);
 	struct image_header h, armed;
 	enum image_state state;
 	const char *why = NULL;
@@ -701,7 +718,8 @@ int do_rollback(const struct args *a)
 	int r;
 
 	if (act == ROLLBACK_UNSET)
-		return usage_error("rollback: unknown action '%s' (want resume, keep or discard)",
+		return usage_error("rollback: unknown action '%s' (want resume, keep, discard or "
+				   "golden)",
 				   a->action);
 	if (target_is_luks2(a->target)) {
 		/* A LUKS2 volume keeps its snapshot image (and its marker) while
@@ -727,9 +745,12 @@ int do_rollback(const struct args *a)
 			  path);
 		return -ENODATA;
 	}
-	/* The same header with the armed action replaced. */
+	/* The same header with the armed action replaced; golden: with its
+	 * golden record too (an image golden already keeps its count). */
 	armed = h;
-	if (image_snapshot_arm(&armed, act) < 0) {
+	if (image_snapshot_arm(&armed, act) < 0 ||
+	    (make_golden && !image_golden_info(&h, NULL) &&
+	     image_golden_set(&armed, &(struct golden_rec){0, 0}) < 0)) {
 		log_error("No room for the armed action in the image header");
 		return -ECANCELED;
 	}
@@ -739,8 +760,18 @@ int do_rollback(const struct args *a)
 		return -ENXIO;
 	}
 	image_uuid_format(h.uuid, u);
+	if (make_golden) {
+		log_msg("snapshot %s is golden now: every boot returns to it until 'snapwrite "
+			"rollback keep' or 'rollback discard'",
+			u);
+		return 0;
+	}
 	if (image_golden_info(&h, NULL)) {
-		if (act == ROLLBACK_RESUME)
+		if (act == ROLLBACK_KEEP && snapshot_volatile(&h))
+			log_msg("a volatile COW store cannot be kept: the next boot ends golden "
+				"snapshot %s with discard",
+				u);
+		else if (act == ROLLBACK_RESUME)
 			log_msg("snapshot %s is golden: every boot returns to it, as before", u);
 		else
 			log_msg("the next boot ends golden snapshot %s: it %s", u,

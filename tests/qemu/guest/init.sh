@@ -109,6 +109,7 @@ do_hibernate() {
 	# "post golden" after each resume).
 	if [ "$(cmdline_value snaptest.hook 0)" = 1 ]; then
 		mkdir -p /etc/systemd/system-sleep
+		# shellcheck disable=SC2016 # $1 $2 are the hook's own arguments
 		printf '#!/bin/sh\necho "SNAPTEST: hook $1 $2" > /dev/console\n' \
 			> /etc/systemd/system-sleep/50-snaptest
 		chmod 755 /etc/systemd/system-sleep/50-snaptest
@@ -169,8 +170,8 @@ overlay_state() {
 # after_snapshot: the system runs on after "snapwrite snapshot": change
 # things (the file F on the root file system, the workload's counter goes
 # on), fill the COW store (snaptest.fill=MIB), arm the next boot
-# (snaptest.arm=ACTION; snaptest.arm_resumed=ACTION only where status
-# counts a golden resume), report, and power off. A golden snapshot comes
+# (snaptest.arm=ACTION; snaptest.arm_resumed=ACTION, or none, instead
+# where status counts a golden resume), report, and power off. A golden snapshot comes
 # back here at every boot (the kernel command line is the snapshot's):
 # f_before and counter_now say what the system found when it came back.
 after_snapshot() {
@@ -201,6 +202,7 @@ after_snapshot() {
 	if grep -q '^golden_resumes: [1-9]' /tmp/status.txt; then
 		arm=$(cmdline_value snaptest.arm_resumed "$arm")
 	fi
+	[ "$arm" = none ] && arm=""
 	arm_rc=none
 	if [ -n "$arm" ]; then
 		snapwrite rollback "$arm" --target "$target"
