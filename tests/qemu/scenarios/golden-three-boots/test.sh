@@ -45,8 +45,9 @@ for n in 1 2 3; do
 	expect_result f_before absent
 	expect_result f present
 	now=$(result counter_now)
-	[ -n "$now" ] && [ "$now" -ge "$BEFORE_COUNTER" ] && [ "$now" -lt "$POST_COUNTER" ] ||
+	if [ -z "$now" ] || [ "$now" -lt "$BEFORE_COUNTER" ] || [ "$now" -ge "$POST_COUNTER" ]; then
 		fail "boot $n: the workload came back at counter ${now:-<none>}, not at the snapshot's ($BEFORE_COUNTER, below $POST_COUNTER where the last run left it)"
+	fi
 	note "golden resume $n: counter $BEFORE_COUNTER -> came back at $now (last run ended at $POST_COUNTER)"
 	POST_COUNTER=$(result counter_post)
 done
