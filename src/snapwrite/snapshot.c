@@ -106,7 +106,9 @@ static int check_mapping(struct ovl *o)
 				strerror(-r));
 	if (strcmp(type, "snapshot") == 0 || strcmp(type, "snapshot-merge") == 0)
 		return offender("Overlay %s is a %s already: an earlier snapshot runs on; "
-				"reboot to keep or roll back first",
+				"reboot to keep or roll back first (a golden snapshot, which "
+				"every boot returns to, ends with 'snapwrite rollback keep' or "
+				"'discard' and a reboot)",
 				o->spec.name, type);
 	if (strcmp(type, "linear") != 0)
 		return offender("Overlay %s is a %s mapping, not a linear one of %s", o->spec.name,
