@@ -461,7 +461,7 @@ int resume_from(const char *path, const struct resume_opts *o, const struct args
 	char msg[1024], u[37];
 	uint64_t size, t0, t1, ahead_mib, load_pages, when;
 	unsigned tries = 0;
-	bool snapshot = false, golden = false;
+	bool snapshot = false, golden = false, golden_counted = false;
 	struct golden_rec g = {0};
 	int r;
 
@@ -746,11 +746,12 @@ retry:
 		if (r == 0)
 			r = target_write_header_map(fd, m, &counted);
 		if (r < 0) {
-			log_error("Failed to count the resume of golden image %s on %s: %s; "
-				  "booting without resuming",
-				  u, path, strerror(-r));
-			goto fail;
+			snprintf(msg, sizeof(msg), "counting the resume of the golden image failed: "
+				 "%s",
+				 strerror(-r));
+			goto refuse;
 		}
+		golden_counted = true;
 		log_msg("golden image %s: resume %" PRIu64 "; the image stays valid", u,
 			g.resumes);
 	} else {
@@ -824,6 +825,20 @@ retry:
 	 * what was loaded; a refused image is invalidated (refuse()). */
 fail:
 	closep(&snapfd);
+	/* A golden image counted for a restore that did not happen: this
+	 * boot runs on its origins, so it must not come back. */
+	if (golden_counted) {
+		int k = target_invalidate_map(fd, m, &h, IMAGE_DEAD_REFUSED, 0);
+
+		if (k < 0)
+			log_error("ERROR: the golden image on %s could not be invalidated (%s): "
+				  "the next boot refuses it (its resume was not confirmed)",
+				  path, strerror(-k));
+		else
+			log_msg("golden image on %s invalidated: this boot runs on its origins; "
+				"golden snapshot mode ends",
+				path);
+	}
 	return r < 0 ? r : -EIO;
 refuse:
 	closep(&snapfd);
