@@ -166,6 +166,9 @@ static int refuse(int fd, struct extmap *m, const char *path, const struct image
 		note_for_the_system(path, why, r);
 	} else {
 		log_msg("image on %s invalidated; booting without resuming", path);
+		if (h && image_golden_info(h, NULL))
+			log_msg("golden snapshot mode ends: the boots from now on are ordinary ones "
+				"('snapwrite snapshot --golden' takes a new golden snapshot)");
 	}
 	return -ECANCELED;
 }
@@ -458,7 +461,8 @@ int resume_from(const char *path, const struct resume_opts *o, const struct args
 	char msg[1024], u[37];
 	uint64_t size, t0, t1, ahead_mib, load_pages, when;
 	unsigned tries = 0;
-	bool snapshot = false;
+	bool snapshot = false, golden = false, golden_counted = false;
+	struct golden_rec g = {0};
 	int r;
 
 	r = blockdev_open(path, a->dry_run ? O_RDONLY : O_RDWR, true, &fd, &size);
@@ -497,6 +501,8 @@ int resume_from(const char *path, const struct resume_opts *o, const struct args
 	snapshot = image_snapshot_info(&h, NULL);
 	if (snapshot)
 		overlays_remember(&overlays, &h);
+	/* Only a snapshot's own record relaxes the one-shot rule. */
+	golden = snapshot && image_golden_info(&h, &g);
 
 	if (o->noresume) {
 		/* A snapshot's changes are kept, as by default. */
@@ -575,8 +581,8 @@ int resume_from(const char *path, const struct resume_opts *o, const struct args
 
 		strftime(t, sizeof(t), "%Y-%m-%d %H:%M:%S UTC", gmtime(&began));
 		snprintf(msg, sizeof(msg), "a previous resume of this image did not finish (it "
-			 "began loading it at %s): it is not tried again",
-			 t);
+			 "began loading it at %s%s): it is not tried again",
+			 t, golden ? ", and the resumed system did not confirm it" : "");
 		goto refuse;
 	}
 	if (!identity_matches(&h, &id, msg, sizeof(msg)) ||
@@ -719,15 +725,45 @@ retry:
 	}
 
 	/* Invalidate before the jump: an image is resumed at most once, and a
-	 * restore that fails or crashes from here on never loops. */
-	r = target_invalidate_map(fd, m, &h, IMAGE_DEAD_RESUMED, t1 - t0);
+	 * restore that fails or crashes from here on never loops.  A golden
+	 * image stays valid, counted, and keeps its attempt record: the
+	 * resumed system takes it back (snapwrite), so that a restore that
+	 * crashes is not tried again either. */
+	if (golden) {
+		struct image_header counted = h;
+
+		/* The COW stores first: the origins are then exactly as at the
+		 * snapshot, which is all a golden image needs. */
+		r = overlays_drop_for_resume(&overlays, &h, false, msg, sizeof(msg));
+		if (r < 0)
+			goto refuse;
+		g.resumes++;
+		g.last_resume = (uint64_t)time(NULL);
+		counted.restore_read_ns = 0;
+		r = image_attempt_mark(&counted, g.last_resume);
+		if (r == 0)
+			r = image_golden_set(&counted, &g);
+		if (r == 0)
+			r = target_write_header_map(fd, m, &counted);
+		if (r < 0) {
+			snprintf(msg, sizeof(msg), "counting the resume of the golden image failed: "
+				 "%s",
+				 strerror(-r));
+			goto refuse;
+		}
+		golden_counted = true;
+		log_msg("golden image %s: resume %" PRIu64 "; the image stays valid", u,
+			g.resumes);
+	} else {
+		r = target_invalidate_map(fd, m, &h, IMAGE_DEAD_RESUMED, t1 - t0);
+	}
 	if (r < 0) {
 		log_error("Failed to invalidate the image on %s before restoring: %s; "
 			  "booting without resuming",
 			  path, strerror(-r));
 		goto fail;
 	}
-	if (cd) {
+	if (cd && !golden) {
 		r = luks_marker_clear(cd);
 		if (r < 0) {
 			log_error("Failed to remove the image marker of the encrypted volume: %s; "
@@ -739,7 +775,7 @@ retry:
 	/* The restored system has the linear mappings it had at the
 	 * snapshot: what was written to the COW stores since must go, or a
 	 * later boot would merge it over the resumed system's writes. */
-	if (snapshot) {
+	if (snapshot && !golden) {
 		r = overlays_drop_for_resume(&overlays, &h, false, msg, sizeof(msg));
 		if (r < 0) {
 			overlay_action = ROLLBACK_KEEP;
@@ -789,6 +825,20 @@ retry:
 	 * what was loaded; a refused image is invalidated (refuse()). */
 fail:
 	closep(&snapfd);
+	/* A golden image counted for a restore that did not happen: this
+	 * boot runs on its origins, so it must not come back. */
+	if (golden_counted) {
+		int k = target_invalidate_map(fd, m, &h, IMAGE_DEAD_REFUSED, 0);
+
+		if (k < 0)
+			log_error("ERROR: the golden image on %s could not be invalidated (%s): "
+				  "the next boot refuses it (its resume was not confirmed)",
+				  path, strerror(-k));
+		else
+			log_msg("golden image on %s invalidated: this boot runs on its origins; "
+				"golden snapshot mode ends",
+				path);
+	}
 	return r < 0 ? r : -EIO;
 refuse:
 	closep(&snapfd);

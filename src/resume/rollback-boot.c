@@ -202,6 +202,24 @@ enum rollback_action overlays_decide(const struct resume_opts *o, const struct b
 							      : "COW store empty");
 		}
 	}
+	if (image_golden_info(h, NULL)) {
+		/* Golden: resumed at every boot until a keep or discard (armed,
+		 * or rd.snap.rollback= for one boot) ends it.  Where keep is
+		 * impossible, ending it drops the changes: resuming instead
+		 * would not end golden mode as asked. */
+		act = o->rollback ? o->rollback : armed ? armed : ROLLBACK_RESUME;
+		if (act == ROLLBACK_KEEP && !keep_possible) {
+			log_msg("keeping the changes since the golden snapshot is impossible: %s "
+				"lost them; golden mode ends with discard",
+				lost);
+			act = ROLLBACK_DISCARD;
+		}
+		log_msg("golden snapshot image: %s (%s)", rollback_action_to_string(act),
+			o->rollback ? "rd.snap.rollback= on the command line"
+			: armed && armed != ROLLBACK_RESUME ? "armed by snapwrite rollback"
+							    : "golden: every boot returns to it");
+		return act;
+	}
 	act = rollback_decide(o->rollback, armed, keep_possible, o->fallback, &fell_back);
 	if (fell_back)
 		log_msg("keeping the changes since the snapshot is impossible: %s lost them; "

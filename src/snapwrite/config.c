@@ -55,7 +55,9 @@ void help(void)
 	       "  snapshot         the same image, but run on: later changes to the file\n"
 	       "                   systems go to copy-on-write overlays (overlay=)\n"
 	       "  rollback ACTION  what the next boot does with a snapshot: resume (return\n"
-	       "                   to it), keep (merge the changes; the default) or discard\n"
+	       "                   to it), keep (merge the changes; the default) or discard;\n"
+	       "                   golden: every boot returns to it (keep and discard end\n"
+	       "                   that)\n"
 	       "  status           show the image on the target (of a locked LUKS2\n"
 	       "                   target: whether it is marked as holding one)\n"
 	       "  verify           check every chunk of the image on the target\n"
@@ -81,6 +83,8 @@ void help(void)
 	       "      --yes             prepare: do not ask before erasing\n"
 	       "      --size=SIZE       prepare: size of the image file to make\n"
 	       "      --json            status, check: one JSON object\n"
+	       "      --golden          snapshot: a golden snapshot, resumed at every boot\n"
+	       "                        until 'rollback keep' or 'rollback discard'\n"
 	       "      --ignore-inhibitors  hibernate or snapshot although a program holds\n"
 	       "                        a systemd inhibitor lock on sleep (what\n"
 	       "                        systemd-hibernate.service runs: logind decided)\n"
@@ -152,6 +156,7 @@ static const struct opt config_opts[] = {
 	{.key = "monitor_interval", .apply = opt_u64, .offset = A(monitor_interval), .max = 86400},
 	{.key = "oneshot_boot", .apply = opt_bool, .offset = A(oneshot_boot),
 	 .want = "want yes or no"},
+	{.key = "golden", .apply = opt_bool, .offset = A(golden), .want = "want yes or no"},
 };
 
 /* A line of the configuration that was not applied: an unknown key is
@@ -183,6 +188,7 @@ int load_config(struct args *a)
 	/* What the command line gave wins over the file. */
 	char keyfile[sizeof(a->keyfile)];
 	uint64_t workers = a->workers, image_size = a->image_size;
+	bool golden = a->golden; /* --golden */
 	int r;
 
 	r = read_text_file(a->config, text, sizeof(text));
@@ -205,13 +211,15 @@ int load_config(struct args *a)
 		a->workers = workers;
 	if (image_size)
 		a->image_size = image_size;
+	if (golden)
+		a->golden = true;
 	return 0;
 }
 
 int parse_args(int argc, char **argv, struct args *a)
 {
 	enum { OPT_REBOOT = 256, OPT_WORKERS, OPT_LIST, OPT_IMAGE_SIZE, OPT_KEY_FILE, OPT_ASK,
-	       OPT_YES, OPT_JSON, OPT_SIZE, OPT_IGNORE_INHIBITORS };
+	       OPT_YES, OPT_JSON, OPT_SIZE, OPT_IGNORE_INHIBITORS, OPT_GOLDEN };
 	static const struct option opts[] = {
 		{"target", required_argument, NULL, 't'},
 		{"config", required_argument, NULL, 'c'},
@@ -225,6 +233,7 @@ int parse_args(int argc, char **argv, struct args *a)
 		{"json", no_argument, NULL, OPT_JSON},
 		{"size", required_argument, NULL, OPT_SIZE},
 		{"ignore-inhibitors", no_argument, NULL, OPT_IGNORE_INHIBITORS},
+		{"golden", no_argument, NULL, OPT_GOLDEN},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -283,6 +292,9 @@ int parse_args(int argc, char **argv, struct args *a)
 		case OPT_IGNORE_INHIBITORS:
 			a->ignore_inhibitors = true;
 			break;
+		case OPT_GOLDEN:
+			a->golden = true;
+			break;
 		case 'q':
 			a->quiet = true;
 			break;
@@ -304,7 +316,7 @@ int parse_args(int argc, char **argv, struct args *a)
 	if (strcmp(a->command, "rollback") == 0) {
 		if (optind >= argc)
 			return usage_error("%s", "rollback: what should the next boot do? "
-						 "(resume, keep or discard)");
+						 "(resume, keep, discard or golden)");
 		a->action = argv[optind++];
 	}
 	if (optind < argc)

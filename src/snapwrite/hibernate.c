@@ -425,8 +425,77 @@ static void snapshot_running_on(const struct args *a, const struct ovl_plan *opl
 			oplan->o[i].spec.name, oplan->o[i].origin, oplan->o[i].cow,
 			oplan->o[i].cow_sectors >> 11,
 			oplan->o[i].spec.zram_bytes ? ", volatile" : "");
-	log_msg("the next boot keeps the changes (merges them) unless 'snapwrite "
-		"rollback resume' or 'rollback discard' says otherwise");
+	if (a->golden)
+		log_msg("golden snapshot: every boot returns to it until 'snapwrite rollback "
+			"keep' or 'rollback discard' ends that");
+	else
+		log_msg("the next boot keeps the changes (merges them) unless 'snapwrite "
+			"rollback resume' or 'rollback discard' says otherwise");
+	if (a->monitor_interval)
+		rollback_monitor(oplan, (unsigned)a->monitor_interval);
+}
+
+/*
+ * In the restored system, still frozen: is the image on the target a
+ * golden snapshot (valid, ours, with its golden record)?  Then the
+ * overlays go back in, as right after the snapshot (snapresume dropped the
+ * COW stores, so the kernel starts new ones), and the resume attempt is
+ * taken back: this resume finished.  1 when the system runs on overlays
+ * again; 0 when the image is not golden (a one-shot resume); negative when
+ * the overlays could not go back (the image is invalidated then: the
+ * system writes to the origins).
+ */
+static int golden_back(int fd, struct extmap *map, const uint8_t uuid[16],
+		       struct ovl_plan *oplan)
+{
+	struct image_header h;
+	enum image_state st;
+	int r;
+
+	if (target_read_header_map(fd, map, &st, &h, NULL) < 0 || st != IMAGE_VALID ||
+	    memcmp(h.uuid, uuid, 16) != 0 || !image_golden_info(&h, NULL))
+		return 0;
+	r = rollback_insert(oplan);
+	if (r < 0) {
+		log_error("golden snapshot: putting the overlays back failed: %s; the system "
+			  "runs on its origins, so the image is invalidated (take a new snapshot)",
+			  strerror(-r));
+		target_invalidate_map(fd, map, &h, IMAGE_DEAD_CANCELLED, 0);
+		return r;
+	}
+	image_attempt_clear(&h);
+	r = target_write_header_map(fd, map, &h);
+	if (r < 0)
+		log_error("golden snapshot: taking the resume attempt back failed: %s; the "
+			  "next boot refuses the image (see snapwrite status)",
+			  strerror(-r));
+	return 1;
+}
+
+/* Back at a golden snapshot, thawed: say so, make fresh what must not
+ * repeat (the system-sleep hooks, "post golden"), watch the COW stores. */
+static void golden_running_on(const struct args *a, const struct ovl_plan *oplan, int fd,
+			      const struct extmap *map, const uint8_t uuid[16])
+{
+	struct image_header h;
+	struct golden_rec g = {0};
+	enum image_state st;
+	char u[37], t[64] = "?";
+	time_t taken;
+
+	image_uuid_format(uuid, u);
+	if (target_read_header_map(fd, map, &st, &h, NULL) == 0 && st == IMAGE_VALID &&
+	    image_golden_info(&h, &g)) {
+		taken = (time_t)h.created_unix;
+		strftime(t, sizeof(t), "%Y-%m-%d %H:%M:%S UTC", gmtime(&taken));
+	}
+	log_msg("golden snapshot %s (taken %s): back at it, resume %" PRIu64 "; the system "
+		"runs on the overlays again",
+		u, t, g.resumes);
+	if (g.resumes)
+		journal_resumed(u, h.image_pages * IMAGE_PAGE_SIZE, h.payload_bytes,
+				h.snapshot_ns, h.write_ns, h.restore_read_ns);
+	golden_hooks();
 	if (a->monitor_interval)
 		rollback_monitor(oplan, (unsigned)a->monitor_interval);
 }
@@ -537,9 +606,10 @@ int do_hibernate(const struct args *a)
 	_cleanup_(plan_undop) struct ovl_plan *undo = NULL;
 	struct identity id;
 	struct boot_oneshot boot;
-	uint64_t size, t_freeze, t_snap, t_done, image_bytes = 0;
+	uint64_t size, t_freeze = 0, t_snap, t_done, image_bytes = 0;
 	bool in_suspend = false, oneshot = a->oneshot_boot && !a->snapshot, oneshot_set = false;
 	bool tempswap = false;
+	bool golden = false; /* resumed from a golden snapshot */
 	char u[37];
 	char inhibitors[512];
 	int r;
@@ -707,9 +777,16 @@ int do_hibernate(const struct args *a)
 	if (r < 0)
 		goto thaw;
 	/* The system restored from the image: the same call returned a
-	 * second time, with in_suspend false. */
-	if (!in_suspend)
+	 * second time, with in_suspend false.  A golden snapshot runs on
+	 * overlays again before anything thaws. */
+	if (!in_suspend) {
+		if (a->snapshot && golden_back(fd, map, h.uuid, &oplan) > 0) {
+			golden = true;
+			undo = NULL;       /* the zram stores are in use again */
+			ct.marked = false; /* the image stays valid, its marker with it */
+		}
 		goto cancel;
+	}
 
 	/* From here until power-off every other task is frozen: write only to
 	 * the raw target, never to a file system, never wait for udev. */
@@ -767,6 +844,11 @@ int do_hibernate(const struct args *a)
 			log_error("Failed to record the overlays: %s", strerror(-r));
 		/* The image is complete: from now on, what the system writes
 		 * goes to the COW stores, and the origins stay as it expects. */
+		if (r == 0 && a->golden) {
+			r = image_golden_set(&h, &(struct golden_rec){0, 0});
+			if (r < 0)
+				log_error("No room for the golden record in the image header");
+		}
 		if (r == 0)
 			r = rollback_insert(&oplan);
 	}
@@ -830,7 +912,7 @@ unlock:
 	if (oneshot_set && (r < 0 || !in_suspend) && bootloader_clear_oneshot(&boot) < 0)
 		log_error("Failed to clear %s's one-shot entry in %s, ignoring", boot.loader,
 			  boot.loader[0] == 'G' ? boot.env : "the EFI variables");
-	if (r == 0 && !in_suspend)
+	if (r == 0 && !in_suspend && !golden)
 		report_resumed(fd, map, h.uuid);
 	/* Back from the image, or no hibernation: the pages come back in and
 	 * the target is a dedicated target again.  Closing the snapshot device
@@ -842,7 +924,9 @@ unlock:
 	}
 	if (r < 0)
 		return r;
-	if (in_suspend)
+	if (golden)
+		golden_running_on(a, &oplan, fd, map, h.uuid);
+	else if (in_suspend)
 		snapshot_running_on(a, &oplan, u, t_freeze);
 	return 0;
 }

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "blockdev.h"
@@ -104,7 +106,9 @@ static int check_mapping(struct ovl *o)
 				strerror(-r));
 	if (strcmp(type, "snapshot") == 0 || strcmp(type, "snapshot-merge") == 0)
 		return offender("Overlay %s is a %s already: an earlier snapshot runs on; "
-				"reboot to keep or roll back first",
+				"reboot to keep or roll back first (a golden snapshot, which "
+				"every boot returns to, ends with 'snapwrite rollback keep' or "
+				"'discard' and a reboot)",
 				o->spec.name, type);
 	if (strcmp(type, "linear") != 0)
 		return offender("Overlay %s is a %s mapping, not a linear one of %s", o->spec.name,
@@ -584,6 +588,78 @@ void rollback_monitor(const struct ovl_plan *plan, unsigned interval_s)
 	}
 }
 
+/* ---- after a golden resume ------------------------------------------ */
+
+static const char *const hook_dirs[] = {
+	"/usr/lib/systemd/system-sleep",
+	"/lib/systemd/system-sleep",
+	"/etc/systemd/system-sleep", /* overrides the others by name */
+};
+
+/* The hook to run for name: /etc's when it has one, else the first
+ * directory's that does.  false when none is executable. */
+static bool hook_path(const char *name, char *buf, size_t size)
+{
+	struct stat st;
+
+	for (size_t i = ARRAY_SIZE(hook_dirs); i-- > 0;) {
+		snprintf(buf, size, "%s/%s", hook_dirs[i], name);
+		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void golden_hooks(void)
+{
+	char *names[256], path[512];
+	size_t n = 0;
+
+	/* Every name once (/lib is /usr/lib on merged systems). */
+	for (size_t d = 0; d < ARRAY_SIZE(hook_dirs); d++) {
+		DIR *dir = opendir(hook_dirs[d]);
+		struct dirent *e;
+
+		if (!dir)
+			continue;
+		while ((e = readdir(dir)) && n < ARRAY_SIZE(names)) {
+			bool seen = e->d_name[0] == '.';
+
+			for (size_t i = 0; i < n && !seen; i++)
+				seen = strcmp(names[i], e->d_name) == 0;
+			if (!seen && (names[n] = strdup(e->d_name)))
+				n++;
+		}
+		closedir(dir);
+	}
+	qsort(names, n, sizeof(names[0]), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		int status;
+		pid_t pid;
+
+		if (!hook_path(names[i], path, sizeof(path))) {
+			free(names[i]);
+			continue;
+		}
+		free(names[i]);
+		pid = fork();
+		if (pid == 0) {
+			execl(path, path, "post", "golden", (char *)NULL);
+			_exit(127);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			log_error("system-sleep hook %s post golden failed", path);
+		else
+			log_msg("system-sleep hook %s post golden done", path);
+	}
+}
+
 /* ---- the verb and the overlays' specs -------------------------------- */
 
 /* The overlays: overlay= of the configuration, then rd.snap.overlay= of
@@ -610,6 +686,21 @@ size_t overlay_specs(const struct args *a, struct overlay_spec *specs)
 	return n;
 }
 
+/* Has the snapshot image a volatile overlay (its changes cannot be kept)? */
+static bool snapshot_volatile(const struct image_header *h)
+{
+	struct overlay_rec rec;
+	const uint8_t *p;
+	uint16_t type, len;
+	size_t cursor = 0;
+
+	while (image_record_next(h, &cursor, &type, &p, &len) == 1)
+		if (type == IMAGE_REC_OVERLAY && overlay_rec_decode(p, len, &rec) == 0 &&
+		    rec.kind == OVERLAY_VOLATILE)
+			return true;
+	return false;
+}
+
 /* Arm the next boot: what it does with the snapshot image on the target. */
 int do_rollback(const struct args *a)
 {
@@ -618,7 +709,9 @@ int do_rollback(const struct args *a)
 	_cleanup_(xtarget_done) struct xtarget xt = {0};
 	_cleanup_(freep) char *path = NULL;
 	_cleanup_(closep) int fd = -1;
-	enum rollback_action act = rollback_action_from_string(a->action);
+	bool make_golden = strcmp(a->action, "golden") == 0;
+	enum rollback_action act =
+		make_golden ? ROLLBACK_RESUME : rollback_action_from_string(a->action);
 	struct image_header h, armed;
 	enum image_state state;
 	const char *why = NULL;
@@ -627,7 +720,8 @@ int do_rollback(const struct args *a)
 	int r;
 
 	if (act == ROLLBACK_UNSET)
-		return usage_error("rollback: unknown action '%s' (want resume, keep or discard)",
+		return usage_error("rollback: unknown action '%s' (want resume, keep, discard or "
+				   "golden)",
 				   a->action);
 	if (target_is_luks2(a->target)) {
 		/* A LUKS2 volume keeps its snapshot image (and its marker) while
@@ -653,9 +747,12 @@ int do_rollback(const struct args *a)
 			  path);
 		return -ENODATA;
 	}
-	/* The same header with the armed action replaced. */
+	/* The same header with the armed action replaced; golden: with its
+	 * golden record too (an image golden already keeps its count). */
 	armed = h;
-	if (image_snapshot_arm(&armed, act) < 0) {
+	if (image_snapshot_arm(&armed, act) < 0 ||
+	    (make_golden && !image_golden_info(&h, NULL) &&
+	     image_golden_set(&armed, &(struct golden_rec){0, 0}) < 0)) {
 		log_error("No room for the armed action in the image header");
 		return -ECANCELED;
 	}
@@ -665,6 +762,28 @@ int do_rollback(const struct args *a)
 		return -ENXIO;
 	}
 	image_uuid_format(h.uuid, u);
+	if (make_golden) {
+		log_msg("snapshot %s is golden now: every boot returns to it until 'snapwrite "
+			"rollback keep' or 'rollback discard'",
+			u);
+		return 0;
+	}
+	if (image_golden_info(&h, NULL)) {
+		if (act == ROLLBACK_KEEP && snapshot_volatile(&h))
+			log_msg("a volatile COW store cannot be kept: the next boot ends golden "
+				"snapshot %s with discard",
+				u);
+		else if (act == ROLLBACK_RESUME)
+			log_msg("snapshot %s is golden: every boot returns to it, as before", u);
+		else
+			log_msg("the next boot ends golden snapshot %s: it %s", u,
+				act == ROLLBACK_KEEP
+					? "keeps the changes this boot made (merged into the "
+					  "origins); the boots after it are ordinary ones"
+					: "drops the changes, the file systems are as at the "
+					  "snapshot, and the machine boots afresh");
+		return 0;
+	}
 	switch (act) {
 	case ROLLBACK_RESUME:
 		log_msg("the next boot returns to snapshot %s: the changes made since are dropped",

@@ -62,6 +62,11 @@ void rollback_revert(struct ovl_plan *plan);
  * exits when no overlay is a snapshot any more. */
 void rollback_monitor(const struct ovl_plan *plan, unsigned interval_s);
 
+/* After a golden resume: run the system-sleep hooks as "HOOK post golden"
+ * (the directories and overrides of systemd-sleep), each to its end, in
+ * the order of their names; say which failed. */
+void golden_hooks(void);
+
 /* One overlay's state for status: "linear", "snapshot", "merging" or
  * "missing"; usage filled for the last two. */
 struct ovl_state {

@@ -79,6 +79,7 @@ struct args {
 	uint64_t cow_min;      /* cow_min=: the smallest COW store taken */
 	uint64_t monitor_interval; /* monitor_interval=: seconds, 0 none */
 	bool oneshot_boot;         /* oneshot_boot=yes: the next boot starts this kernel */
+	bool golden;               /* --golden, golden=yes: every boot returns to the snapshot */
 };
 
 /* The LUKS2 volume an image goes into, and what we did to it. */

@@ -189,7 +189,29 @@ static void print_overlays(struct out *o, const struct args *a, const struct ima
 	size_t n = overlay_specs(a, specs);
 	char key[96], line[320];
 
-	if (h && image_snapshot_info(h, &armed)) {
+	struct golden_rec g;
+
+	if (h && image_snapshot_info(h, &armed) && image_golden_info(h, &g)) {
+		/* Golden: every boot resumes it, until keep or discard. */
+		out_str(o, "image_kind", "golden snapshot");
+		out_u64(o, "golden_resumes", g.resumes);
+		if (g.last_resume) {
+			time_t t = (time_t)g.last_resume;
+			char when[64];
+
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+			out_str(o, "golden_last_resume", when);
+		} else {
+			out_str(o, "golden_last_resume", "never");
+		}
+		if (armed == ROLLBACK_KEEP || armed == ROLLBACK_DISCARD)
+			snprintf(line, sizeof(line), "%s (armed): ends golden mode",
+				 rollback_action_to_string(armed));
+		else
+			snprintf(line, sizeof(line), "resume (golden: every boot returns to the "
+				 "snapshot)");
+		out_str(o, "next_boot", line);
+	} else if (h && image_snapshot_info(h, &armed)) {
 		out_str(o, "image_kind", "snapshot");
 		snprintf(line, sizeof(line), "%s%s", rollback_action_to_string(armed ? armed : ROLLBACK_KEEP),
 			 armed ? " (armed)" : " (the default)");

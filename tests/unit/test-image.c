@@ -1149,6 +1149,54 @@ static void test_attempt_record(void **state)
 	assert_int_equal(decode(hdr_buf, &back, NULL), IMAGE_DAMAGED);
 }
 
+/* The golden record: critical and known, counted in place, of exactly
+ * its length; taking an attempt back leaves every other record. */
+static void test_golden_record(void **state)
+{
+	struct image_header h, back;
+	struct golden_rec g = {0};
+	uint64_t when = 0;
+	uint8_t rec[IMAGE_GOLDEN_LEN] = {0};
+
+	(void)state;
+	assert_true(IMAGE_REC_GOLDEN & IMAGE_RECORD_CRITICAL);
+	sample_header(&h);
+	le64_put(rec, 4242);
+	assert_int_equal(image_record_add(&h, IMAGE_REC_LOAD_PAGES, rec, 8), 0);
+	memset(rec, 0, sizeof(rec));
+	assert_false(image_golden_info(&h, &g));
+	assert_int_equal(image_golden_set(&h, &(struct golden_rec){0, 0}), 0);
+	assert_int_equal(image_attempt_mark(&h, 1796000000), 0);
+	/* Counted in place: one record, whatever the number of resumes. */
+	assert_int_equal(image_golden_set(&h, &(struct golden_rec){3, 1796000123}), 0);
+	image_header_encode(&h, hdr_buf);
+	assert_int_equal(decode(hdr_buf, &back, NULL), IMAGE_VALID);
+	assert_true(image_golden_info(&back, &g));
+	assert_int_equal(g.resumes, 3);
+	assert_int_equal(g.last_resume, 1796000123);
+	assert_true(image_attempt_begun(&back, &when));
+	assert_int_equal(when, 1796000000);
+	image_attempt_clear(&back);
+	assert_false(image_attempt_begun(&back, NULL));
+	assert_true(image_golden_info(&back, &g));
+	assert_int_equal(g.resumes, 3);
+	assert_int_equal(image_load_pages(&back), 4242);
+	{
+		size_t cursor = 0, n = 0;
+		const uint8_t *p;
+		uint16_t type, len;
+
+		while (image_record_next(&back, &cursor, &type, &p, &len) == 1)
+			n += type == IMAGE_REC_GOLDEN;
+		assert_int_equal(n, 1);
+	}
+
+	sample_header(&h);
+	assert_int_equal(image_record_add(&h, IMAGE_REC_GOLDEN, rec, 8), 0);
+	image_header_encode(&h, hdr_buf);
+	assert_int_equal(decode(hdr_buf, &back, NULL), IMAGE_DAMAGED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1183,6 +1231,7 @@ int main(void)
 		cmocka_unit_test(test_stream_load_pages),
 		cmocka_unit_test(test_load_pages_record),
 		cmocka_unit_test(test_attempt_record),
+		cmocka_unit_test(test_golden_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

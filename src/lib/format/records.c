@@ -26,6 +26,9 @@ int image_records_check(const uint8_t *b)
 		} else if (type == IMAGE_REC_LOAD_PAGES || type == IMAGE_REC_ATTEMPT) {
 			if (len != 8)
 				return -EBADMSG;
+		} else if (type == IMAGE_REC_GOLDEN) {
+			if (len != IMAGE_GOLDEN_LEN)
+				return -EBADMSG;
 		} else if (type == IMAGE_REC_FS_DIGEST) {
 			if (len != IMAGE_FS_DIGEST_LEN)
 				return -EBADMSG;
@@ -134,6 +137,65 @@ bool image_attempt_begun(const struct image_header *h, uint64_t *ret_when)
 			return true;
 		}
 	return false;
+}
+
+/* h's records without those of type; 0, or -ENOSPC (cannot happen: they
+ * fitted before). */
+static int records_drop(struct image_header *h, uint16_t type)
+{
+	struct image_header out = *h;
+	const uint8_t *p;
+	uint16_t t, len;
+	size_t cursor = 0;
+	int r;
+
+	memset(out.records, 0, sizeof(out.records));
+	while (image_record_next(h, &cursor, &t, &p, &len) == 1)
+		if (t != type && (r = image_record_add(&out, t, p, len)) < 0)
+			return r;
+	*h = out;
+	return 0;
+}
+
+void image_attempt_clear(struct image_header *h)
+{
+	(void)records_drop(h, IMAGE_REC_ATTEMPT);
+}
+
+/* Payload of IMAGE_REC_GOLDEN: 0 resumes (8)  8 last_resume (8). */
+bool image_golden_info(const struct image_header *h, struct golden_rec *ret)
+{
+	size_t cursor = 0;
+	const uint8_t *p;
+	uint16_t type, len;
+
+	while (image_record_next(h, &cursor, &type, &p, &len) == 1)
+		if (type == IMAGE_REC_GOLDEN && len == IMAGE_GOLDEN_LEN) {
+			if (ret) {
+				ret->resumes = le64_get(p);
+				ret->last_resume = le64_get(p + 8);
+			}
+			return true;
+		}
+	return false;
+}
+
+int image_golden_set(struct image_header *h, const struct golden_rec *g)
+{
+	struct image_header out = *h;
+	uint8_t rec[IMAGE_GOLDEN_LEN];
+	int r;
+
+	r = records_drop(&out, IMAGE_REC_GOLDEN);
+	if (r < 0)
+		return r;
+	le64_put(rec, g->resumes);
+	le64_put(rec + 8, g->last_resume);
+	r = image_record_add(&out, IMAGE_REC_GOLDEN, rec, sizeof(rec));
+	if (r < 0)
+		return r;
+	*h = out;
+	return 0;
 }
 
 /* Payload of IMAGE_REC_FS_DIGEST: 0 uuid (16)  16 digest (8). */

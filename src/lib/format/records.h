@@ -21,7 +21,9 @@
 #define IMAGE_REC_LOAD_PAGES 0x0005u /* pages the kernel allocates to load it, u64 */
 #define IMAGE_REC_ATTEMPT 0x0006u    /* a resume began loading it: when, u64 seconds */
 #define IMAGE_REC_FS_DIGEST 0x0007u  /* a guarded file system's superblocks' digest */
+#define IMAGE_REC_GOLDEN 0x8008u    /* a golden snapshot: resumed at every boot */
 #define IMAGE_FS_DIGEST_LEN 24u
+#define IMAGE_GOLDEN_LEN 16u
 
 #define IMAGE_FS_GUARD_LEN 96u
 #define IMAGE_OVERLAY_LEN 176
@@ -74,6 +76,27 @@ int image_attempt_mark(struct image_header *h, uint64_t when);
 
 /* Did a resume begin to load this image?  *ret_when (may be NULL): when. */
 bool image_attempt_begun(const struct image_header *h, uint64_t *ret_when);
+
+/* Take a resume attempt back (the resumed system of a golden image, or a
+ * load that did not start): h's records without attempt records. */
+void image_attempt_clear(struct image_header *h);
+
+/*
+ * A golden snapshot (record IMAGE_REC_GOLDEN, critical): every boot resumes
+ * it and leaves it valid, until a boot keeps or discards.  The record
+ * counts the resumes and holds the time of the last one.
+ */
+struct golden_rec {
+	uint64_t resumes;     /* boots that resumed it */
+	uint64_t last_resume; /* unix time of the last one; 0 for none */
+};
+
+/* Is the image golden?  Its record into *ret (may be NULL). */
+bool image_golden_info(const struct image_header *h, struct golden_rec *ret);
+
+/* h's records with the golden record replaced by (or set to) g.  0, or
+ * -ENOSPC. */
+int image_golden_set(struct image_header *h, const struct golden_rec *g);
 
 /* Add g's digest record (when it has a digest): 0, or -ENOSPC. */
 int image_fs_digest_add(struct image_header *h, const struct fs_guard *g);

@@ -104,6 +104,17 @@ do_hibernate() {
 		snapwrite prepare --target /dev/vdb --yes
 		say "prepare rc=$?"
 	fi
+	# snaptest.hook=1: a system-sleep hook on the root file system that
+	# tells the host how it was called (golden snapshots run it as
+	# "post golden" after each resume).
+	if [ "$(cmdline_value snaptest.hook 0)" = 1 ]; then
+		mkdir -p /etc/systemd/system-sleep
+		# shellcheck disable=SC2016 # $1 $2 are the hook's own arguments
+		printf '#!/bin/sh\necho "SNAPTEST: hook $1 $2" > /dev/console\n' \
+			> /etc/systemd/system-sleep/50-snaptest
+		chmod 755 /etc/systemd/system-sleep/50-snaptest
+		sync
+	fi
 	conf=$(cmdline_value snaptest.conf "")
 	confline=$(cmdline_value snaptest.confline "")
 	swopt=$(cmdline_value snaptest.swopt "" | tr ',' ' ')
@@ -159,9 +170,15 @@ overlay_state() {
 # after_snapshot: the system runs on after "snapwrite snapshot": change
 # things (the file F on the root file system, the workload's counter goes
 # on), fill the COW store (snaptest.fill=MIB), arm the next boot
-# (snaptest.arm=ACTION), report, and power off.
+# (snaptest.arm=ACTION; snaptest.arm_resumed=ACTION, or none, instead
+# where status counts a golden resume), report, and power off. A golden snapshot comes
+# back here at every boot (the kernel command line is the snapshot's):
+# f_before and counter_now say what the system found when it came back.
 after_snapshot() {
 	say "snapshot taken, running on"
+	f_before=$(f_state)
+	now=$(last_counter "$wpid")
+	if kill -0 "$wpid" 2> /dev/null; then alive=yes; else alive=no; fi
 	status_lines "$target"
 	sleep 3
 	post=$(last_counter "$wpid")
@@ -182,13 +199,17 @@ after_snapshot() {
 		sleep 3
 	fi
 	arm=$(cmdline_value snaptest.arm "")
+	if grep -q '^golden_resumes: [1-9]' /tmp/status.txt; then
+		arm=$(cmdline_value snaptest.arm_resumed "$arm")
+	fi
+	[ "$arm" = none ] && arm=""
 	arm_rc=none
 	if [ -n "$arm" ]; then
 		snapwrite rollback "$arm" --target "$target"
 		arm_rc=$?
 	fi
 	status_lines "$target"
-	say "RESULT action=snapshot running_on=yes pid=$wpid counter_before=$before counter_post=$post f=$(f_state) arm_rc=$arm_rc"
+	say "RESULT action=snapshot running_on=yes pid=$wpid alive=$alive counter_before=$before counter_now=$now counter_post=$post f_before=$f_before f=$(f_state) arm_rc=$arm_rc"
 }
 
 # status_lines TARGET: snapwrite status on TARGET, each line for the host.
