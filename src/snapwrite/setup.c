@@ -552,6 +552,15 @@ static int state_load(struct setup_state *s, bool *exists)
 	return r;
 }
 
+/* The record's folder, when setup made it and nothing else is in it. */
+static void state_dir_remove(void)
+{
+	char dir[] = SETUP_STATE;
+
+	*strrchr(dir, '/') = 0;
+	(void)rmdir(dir);
+}
+
 static int state_save(const struct setup_state *s)
 {
 	_cleanup_(freep) char *text = NULL;
@@ -651,6 +660,7 @@ static int setup_undo(const struct args *a)
 		log_error("Failed to remove '%s': %s", SETUP_STATE, strerror(errno));
 		return -errno;
 	}
+	state_dir_remove();
 	r = regenerate(&p, false);
 	if (r < 0)
 		return r;
