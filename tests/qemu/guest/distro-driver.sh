@@ -248,8 +248,8 @@ do_setup_undo() {
 	snapwrite setup --undo > /run/undo.log 2>&1
 	undo_rc=$?
 	sed 's/^/SNAPTEST: undo: /' /run/undo.log
-	diff -r --no-dereference /var/lib/snaptest/etc-before /etc > /run/etc.diff 2>&1
-	etc_same=$([ $? = 0 ] && echo yes || echo no)
+	etc_same=no
+	diff -r --no-dereference /var/lib/snaptest/etc-before /etc > /run/etc.diff 2>&1 && etc_same=yes
 	sed 's/^/SNAPTEST: etc diff: /' /run/etc.diff
 	grub_resume=$(grep -c 'resume=' /boot/grub/grub.cfg)
 	state=$([ -e /var/lib/snapresume/setup.state ] && echo kept || echo gone)

@@ -38,6 +38,7 @@ grub_installed() {
 }
 
 # No resume= from the harness: the command line is what setup configured.
+# shellcheck disable=SC2034 # read by base_cmdline
 SNAPTEST_RESUME=
 distro_guest initramfs-tools grub_installed
 boot b1-setup setup "snaptest.setup_target=PARTUUID=$partuuid"
@@ -61,12 +62,13 @@ expect_result again_same yes
 linux=$(grep -m 1 -E "^SNAPTEST: grub.cfg: linux[[:space:]]+/boot/vmlinuz-${KVER//+/\\+} " "$LOG") ||
 	fail "update-grub wrote no menu entry for $KVER into grub.cfg"
 note "grub.cfg: $linux"
-words=$(tr ' \t' '\n\n' <<< "$linux" | grep -E '^(resume|resume_offset)=' | tr '\n' ' ')
+words=$(tr -s ' \t' '\n' <<< "$linux" | grep -E '^(resume|resume_offset)=' | tr '\n' ' ')
 [ "$words" = "resume=PARTUUID=$partuuid " ] || fail "grub.cfg's entry has '$words', not resume=PARTUUID=$partuuid"
 
 # The initramfs that update-initramfs rebuilt in the guest.
-debugfs -R "dump /boot/initrd.img-$KVER $WORKDIR/initrd-rebuilt.img" "$ROOT_IMG" > /dev/null 2>&1 &&
-	[ -s "$WORKDIR/initrd-rebuilt.img" ] || fail "no /boot/initrd.img-$KVER in the guest's root"
+debugfs -R "dump /boot/initrd.img-$KVER $WORKDIR/initrd-rebuilt.img" "$ROOT_IMG" > /dev/null 2>&1
+[ -s "$WORKDIR/initrd-rebuilt.img" ] || fail "no /boot/initrd.img-$KVER in the guest's root"
+# shellcheck disable=SC2034 # read by vm_boot
 INITRD=$WORKDIR/initrd-rebuilt.img
 distro_hibernate_resume b2 "$words"
 
