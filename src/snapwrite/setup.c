@@ -462,6 +462,25 @@ static void say_replaced(const struct setup_plan *p, const char *path)
 	}
 }
 
+/* Does grub-mkconfig source the drop-ins of /etc/default/grub.d (Debian's and
+ * Ubuntu's do; upstream's and Fedora's do not)?  Read in its script. */
+static bool grub_reads_dropins(void)
+{
+	static const char *const tools[] = {"grub-mkconfig", "grub2-mkconfig"};
+	char path[300];
+
+	for (size_t i = 0; i < ARRAY_SIZE(tools); i++) {
+		_cleanup_(freep) char *text = NULL;
+		size_t len;
+		mode_t m;
+
+		if (tool_find(tools[i], path, sizeof(path)) &&
+		    file_get(path, &text, &len, &m) == 0 && strstr(text, "/default/grub.d/"))
+			return true;
+	}
+	return false;
+}
+
 /* The kernel command line, the distribution's way. */
 static int plan_cmdline(struct setup_plan *p)
 {
@@ -474,6 +493,14 @@ static int plan_cmdline(struct setup_plan *p)
 
 	if (access(GRUB_DEFAULT, F_OK) == 0 || access("/boot/grub/grub.cfg", F_OK) == 0) {
 		p->boot = BOOT_GRUB;
+		if (!grub_reads_dropins()) {
+			log_error("This GRUB's configuration tool does not read %s/*.cfg: add "
+				  "resume=%s%s%" PRIu64 " to GRUB_CMDLINE_LINUX in %s yourself and "
+				  "regenerate grub.cfg, or use kernel-install (%s)",
+				  GRUB_DROPIN_DIR, p->resume, p->with_offset ? " resume_offset=" : "",
+				  p->with_offset ? p->offset : 0, GRUB_DEFAULT, KERNEL_CMDLINE);
+			return -ENOENT;
+		}
 		if (stat(GRUB_DROPIN_DIR, &st) < 0) {
 			r = setup_state_add(&p->state, GRUB_DROPIN_DIR, true, 0755, NULL, 0, NULL, 0);
 			if (r < 0)
