@@ -208,6 +208,25 @@ static bool grub_update_argv(char *argv[4], char *buf, size_t size)
 	return false;
 }
 
+/* After setup's GRUB run: its configuration must carry resume=. */
+static int grub_cfg_check(const struct setup_plan *p, char *const argv[])
+{
+	const char *cfg = argv[1] ? argv[2] : "/boot/grub/grub.cfg";
+	_cleanup_(freep) char *text = NULL;
+	char word[300];
+	size_t len;
+	mode_t m;
+
+	if (!p->resume[0])
+		return 0; /* --undo */
+	snprintf(word, sizeof(word), "resume=%s", p->resume);
+	if (file_get(cfg, &text, &len, &m) < 0 || !strstr(text, word)) {
+		log_error("%s ran, but %s has no %s: look at what it printed", argv[0], cfg, word);
+		return -ECHILD;
+	}
+	return 0;
+}
+
 /* The boot loader's configuration and the initramfs, made again from what
  * /etc says now.  0 or -ECHILD (said). */
 static int regenerate(const struct setup_plan *p, bool dry_run)
@@ -224,6 +243,9 @@ static int regenerate(const struct setup_plan *p, bool dry_run)
 			say_argv("would run:", argv);
 		} else {
 			r = run(argv);
+			if (r < 0)
+				return r;
+			r = grub_cfg_check(p, argv);
 			if (r < 0)
 				return r;
 		}
