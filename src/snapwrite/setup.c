@@ -788,6 +788,7 @@ int do_setup(const struct args *a)
 		/* An image file: made by find_resume already. */
 	}
 	if (!p.changes) {
+		log_msg("%s prepared; nothing else to change", a->target);
 		r = 0;
 		goto out;
 	}
@@ -815,8 +816,10 @@ int do_setup(const struct args *a)
 	}
 	r = regenerate(&p, false);
 	if (r < 0) {
-		log_error("The files are written; once the failure above is fixed, run the "
-			  "command again (or 'snapwrite setup --undo')");
+		log_error("The files are written (see %s), the step above failed: once it is "
+			  "fixed, run it and the ones after it by hand ('snapwrite setup --dry-run "
+			  "--undo' lists them), or undo with 'snapwrite setup --undo'",
+			  SETUP_STATE);
 		goto out;
 	}
 	log_msg("set up: the next boot resumes from %s; 'snapwrite setup --undo' reverses it",
