@@ -207,7 +207,8 @@ etc_sum() {
 do_setup() {
 	target=$(cmdline_value snaptest.setup_target)
 	kver=$(uname -r)
-	mkfs.ext4 -q -F -L oldfs "$target" > /dev/null 2>&1 || say "mkfs.ext4 $target failed"
+	dev=$(findfs "$target")
+	mkfs.ext4 -q -F -L oldfs "$dev" > /dev/null 2>&1 || say "mkfs.ext4 $dev ($target) failed"
 	rm -rf /var/lib/snaptest/etc-before
 	mkdir -p /var/lib/snaptest
 	cp -a /etc /var/lib/snaptest/etc-before
@@ -229,7 +230,7 @@ do_setup() {
 	grep -E '^[[:space:]]*linux[[:space:]]' /boot/grub/grub.cfg | sed 's/^[[:space:]]*/SNAPTEST: grub.cfg: /'
 	initrd_rebuilt=no
 	[ "$(file_sum "/boot/initrd.img-$kver")" != "$initrd0" ] && initrd_rebuilt=yes
-	say "target blkid: $(blkid -p -o export "$target" 2> /dev/null | tr '\n' ' ')"
+	say "target blkid: $(blkid -p -o export "$dev" 2> /dev/null | tr '\n' ' ')"
 	etc1=$(etc_sum)
 	grub1=$(file_sum /boot/grub/grub.cfg)
 	initrd1=$(file_sum "/boot/initrd.img-$kver")
