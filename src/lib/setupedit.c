@@ -121,6 +121,50 @@ int cmdline_set_resume(const char *in, const char *resume, uint64_t offset, bool
 	return 0;
 }
 
+/* Is line (n bytes) a target= line: blanks, "target", blanks, "="? */
+static bool target_line(const char *l, size_t n)
+{
+	size_t i = strspn(l, " \t");
+
+	if (i + 6 > n || strncmp(l + i, "target", 6) != 0)
+		return false;
+	i += 6;
+	i += strspn(l + i, " \t");
+	return i < n && l[i] == '=';
+}
+
+int conf_set_target(const char *text, const char *target, char **ret, size_t *ret_len)
+{
+	size_t len = strlen(text), olen = 0;
+	bool done = false;
+	char *out = malloc(len + strlen(target) + 16);
+
+	if (!out)
+		return -ENOMEM;
+	for (const char *l = text; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t n = nl ? (size_t)(nl - l) + 1 : strlen(l);
+
+		if (target_line(l, n)) {
+			if (!done)
+				olen += (size_t)sprintf(out + olen, "target=%s\n", target);
+			done = true;
+		} else {
+			memcpy(out + olen, l, n);
+			olen += n;
+			if (!nl)
+				out[olen++] = '\n';
+		}
+		l += n;
+	}
+	if (!done)
+		olen += (size_t)sprintf(out + olen, "target=%s\n", target);
+	out[olen] = 0;
+	*ret = out;
+	*ret_len = olen;
+	return 0;
+}
+
 int grub_dropin_text(const char *resume, uint64_t offset, bool with_offset, char *out,
 		     size_t size)
 {

@@ -30,6 +30,12 @@ bool setup_value_ok(const char *value);
 int cmdline_set_resume(const char *in, const char *resume, uint64_t offset, bool with_offset,
 		       char *out, size_t size, char *old, size_t oldsize);
 
+/* text, a configuration file (key=value lines), with target=target: the
+ * first target= line replaced, any other removed, or one added at the
+ * end; every other line kept as it is (a last line gets its newline).
+ * *ret is malloc'd. 0 or -ENOMEM. */
+int conf_set_target(const char *text, const char *target, char **ret, size_t *ret_len);
+
 /* The text of /etc/default/grub.d/snapresume.cfg: GRUB_CMDLINE_LINUX
  * extended by resume= (and resume_offset=). 0, -ENOBUFS, -EINVAL. */
 int grub_dropin_text(const char *resume, uint64_t offset, bool with_offset, char *out,

@@ -425,39 +425,16 @@ static int plan_file(struct setup_plan *p, const char *path, const char *after, 
 static int plan_config(const struct args *a, struct setup_plan *p)
 {
 	_cleanup_(freep) char *text = NULL, *out = NULL;
-	const char *conf = a->config;
 	size_t len = 0, olen = 0;
-	bool done = false;
 	mode_t mode = 0644;
-	int r = file_get(conf, &text, &len, &mode);
+	int r = file_get(a->config, &text, &len, &mode);
 
 	if (r < 0 && r != -ENOENT)
 		return r;
-	out = malloc(len + sizeof(a->target) + 16);
-	if (!out)
-		return -ENOMEM;
-	for (char *l = text; l && *l;) {
-		char *nl = strchr(l, '\n'), *k = l;
-		size_t n = nl ? (size_t)(nl - l) + 1 : strlen(l);
-
-		while (*k == ' ' || *k == '\t')
-			k++;
-		if (strncmp(k, "target", 6) == 0 && strspn(k + 6, " \t") + 6 < n &&
-		    k[6 + strspn(k + 6, " \t")] == '=') {
-			if (!done)
-				olen += (size_t)sprintf(out + olen, "target=%s\n", a->target);
-			done = true;
-		} else {
-			memcpy(out + olen, l, n);
-			olen += n;
-			if (!nl)
-				out[olen++] = '\n';
-		}
-		l += n;
-	}
-	if (!done)
-		olen += (size_t)sprintf(out + olen, "target=%s\n", a->target);
-	return plan_file(p, conf, out, olen, 0644);
+	r = conf_set_target(text ? text : "", a->target, &out, &olen);
+	if (r < 0)
+		return r;
+	return plan_file(p, a->config, out, olen, 0644);
 }
 
 /* Say which resume= the new one replaces: the running kernel's, and one

@@ -79,6 +79,29 @@ static void test_cmdline_refused(void **state)
 			 -ENOBUFS);
 }
 
+static void expect_conf(const char *in, const char *want)
+{
+	char *out;
+	size_t len;
+
+	assert_int_equal(conf_set_target(in, "PARTUUID=ab", &out, &len), 0);
+	assert_int_equal(len, strlen(want));
+	assert_string_equal(out, want);
+	free(out);
+}
+
+static void test_conf_target(void **state)
+{
+	(void)state;
+	expect_conf("", "target=PARTUUID=ab\n");
+	expect_conf("# mine\nworkers=2", "# mine\nworkers=2\ntarget=PARTUUID=ab\n");
+	expect_conf("a=1\n  target = /dev/vdb\nb=2\ntarget=/dev/vdc\n",
+		    "a=1\ntarget=PARTUUID=ab\nb=2\n");
+	/* Comments and other keys that start with target stay. */
+	expect_conf("# target=/dev/old\ntargets=x\n", "# target=/dev/old\ntargets=x\ntarget=PARTUUID=ab\n");
+	expect_conf("target=PARTUUID=ab\n", "target=PARTUUID=ab\n");
+}
+
 static void test_grub_dropin(void **state)
 {
 	char out[1024], small[40];
@@ -199,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_cmdline_add),
 		cmocka_unit_test(test_cmdline_replace),
 		cmocka_unit_test(test_cmdline_refused),
+		cmocka_unit_test(test_conf_target),
 		cmocka_unit_test(test_grub_dropin),
 		cmocka_unit_test(test_state_roundtrip),
 		cmocka_unit_test(test_state_keeps_first_before),
