@@ -438,5 +438,6 @@ int check_for_setup(const struct args *a)
 	check_guard(&c, a);
 	printf("%u problem%s, %u warning%s\n", c.failed, c.failed == 1 ? "" : "s", c.warned,
 	       c.warned == 1 ? "" : "s");
+	fflush(stdout); /* before setup's messages on stderr */
 	return c.failed ? -ECANCELED : 0;
 }

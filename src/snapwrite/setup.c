@@ -702,6 +702,8 @@ int do_setup(const struct args *a)
 	bool had_state;
 	int r;
 
+	/* Its lines and the tools' in the order they happen, in a log too. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (a->undo)
 		return setup_undo(a);
 	r = target_required(a);
