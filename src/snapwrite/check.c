@@ -221,7 +221,7 @@ static void check_initramfs(struct checks *c, const char *krel, struct initramfs
 }
 
 /* The target: there, big enough for the memory in use, named by resume=. */
-static void check_target(struct checks *c, const struct args *a)
+static void check_target(struct checks *c, const struct args *a, bool cmdline_too)
 {
 	_cleanup_(xtarget_done) struct xtarget xt = {0};
 	_cleanup_(freep) char *path = NULL, *named = NULL;
@@ -298,6 +298,8 @@ static void check_target(struct checks *c, const struct args *a)
 		check_say(c, "memory", CHECK_OK, "%" PRIu64 " MiB of memory in use", in_use >> 20);
 
 	/* The kernel command line must lead snapresume to it. */
+	if (!cmdline_too)
+		return;
 	resume_opts_init(&o);
 	if (read_text_file("/proc/cmdline", cmdline, sizeof(cmdline)) < 0) {
 		check_say(c, "cmdline", CHECK_WARN, "cannot read the kernel command line");
@@ -507,7 +509,7 @@ int do_check(const struct args *a)
 	check_kernel_config(&c, id.kernel_release);
 	check_kernel(&c);
 	check_initramfs(&c, id.kernel_release, &il);
-	check_target(&c, a);
+	check_target(&c, a, true);
 	check_encryption(&c, a);
 	check_guard(&c, a);
 	check_tokens(&c, a, &il);
@@ -517,5 +519,29 @@ int do_check(const struct args *a)
 	else
 		printf("%u problem%s, %u warning%s\n", c.failed, c.failed == 1 ? "" : "s", c.warned,
 		       c.warned == 1 ? "" : "s");
+	return c.failed ? -ECANCELED : 0;
+}
+
+/* Before setup: what check checks, but not the kernel command line nor
+ * the initramfs (setup sets both), nor the boot loader's entry; a target
+ * that is an image file still to make is checked once it is made. */
+int check_for_setup(const struct args *a)
+{
+	struct out o = {0};
+	struct checks c = {.o = &o};
+	struct identity id;
+	struct stat st;
+
+	if (identity_read(&id) < 0)
+		strcpy(id.kernel_release, "?");
+	check_kernel_config(&c, id.kernel_release);
+	check_kernel(&c);
+	if (a->target[0] != '/' || stat(a->target, &st) == 0)
+		check_target(&c, a, false);
+	check_encryption(&c, a);
+	check_guard(&c, a);
+	printf("%u problem%s, %u warning%s\n", c.failed, c.failed == 1 ? "" : "s", c.warned,
+	       c.warned == 1 ? "" : "s");
+	fflush(stdout); /* before setup's messages on stderr */
 	return c.failed ? -ECANCELED : 0;
 }

@@ -67,6 +67,10 @@ void help(void)
 	       "                   or make an image file (a path, with --size)\n"
 	       "  check            what would make hibernation fail: kernel, lockdown,\n"
 	       "                   initramfs, target size, resume= on the command line\n"
+	       "  setup            from installed to working: check, prepare the target\n"
+	       "                   (asking), target= in the configuration, resume= on the\n"
+	       "                   kernel command line (GRUB or kernel-install), rebuild\n"
+	       "                   the initramfs; --undo reverses it, --dry-run shows it\n"
 	       "\n"
 	       "Options:\n"
 	       "  -t, --target=SPEC     where the image goes: a device (/dev/..., UUID=,\n"
@@ -80,7 +84,9 @@ void help(void)
 	       "      --key-file=FILE   key file that opens a LUKS2 target\n"
 	       "      --ask-password    ask for the LUKS2 target's passphrase on the terminal\n"
 	       "      --list            verify: print every chunk\n"
-	       "      --yes             prepare: do not ask before erasing\n"
+	       "      --yes             prepare, setup: do not ask before erasing\n"
+	       "      --dry-run         setup: print what it would do, change nothing\n"
+	       "      --undo            setup: put back every file setup changed\n"
 	       "      --size=SIZE       prepare: size of the image file to make\n"
 	       "      --json            status, check: one JSON object\n"
 	       "      --golden          snapshot: a golden snapshot, resumed at every boot\n"
@@ -219,7 +225,8 @@ int load_config(struct args *a)
 int parse_args(int argc, char **argv, struct args *a)
 {
 	enum { OPT_REBOOT = 256, OPT_WORKERS, OPT_LIST, OPT_IMAGE_SIZE, OPT_KEY_FILE, OPT_ASK,
-	       OPT_YES, OPT_JSON, OPT_SIZE, OPT_IGNORE_INHIBITORS, OPT_GOLDEN };
+	       OPT_YES, OPT_JSON, OPT_SIZE, OPT_IGNORE_INHIBITORS, OPT_GOLDEN, OPT_DRY_RUN,
+	       OPT_UNDO };
 	static const struct option opts[] = {
 		{"target", required_argument, NULL, 't'},
 		{"config", required_argument, NULL, 'c'},
@@ -234,6 +241,8 @@ int parse_args(int argc, char **argv, struct args *a)
 		{"size", required_argument, NULL, OPT_SIZE},
 		{"ignore-inhibitors", no_argument, NULL, OPT_IGNORE_INHIBITORS},
 		{"golden", no_argument, NULL, OPT_GOLDEN},
+		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+		{"undo", no_argument, NULL, OPT_UNDO},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -295,6 +304,12 @@ int parse_args(int argc, char **argv, struct args *a)
 		case OPT_GOLDEN:
 			a->golden = true;
 			break;
+		case OPT_DRY_RUN:
+			a->dry_run = true;
+			break;
+		case OPT_UNDO:
+			a->undo = true;
+			break;
 		case 'q':
 			a->quiet = true;
 			break;
@@ -311,7 +326,7 @@ int parse_args(int argc, char **argv, struct args *a)
 	}
 	if (optind >= argc)
 		return usage_error("%s", "missing command (hibernate, snapshot, rollback, status, "
-					 "verify, discard, prepare or check)");
+					 "verify, discard, prepare, check or setup)");
 	a->command = argv[optind++];
 	if (strcmp(a->command, "rollback") == 0) {
 		if (optind >= argc)

@@ -70,6 +70,7 @@ static const struct verb {
 	{"discard", do_discard, false},
 	{"prepare", do_prepare, false},
 	{"check", do_check, false},
+	{"setup", do_setup, false},
 };
 
 int main(int argc, char **argv)

@@ -3,7 +3,7 @@
  * snapwrite: what its verbs share.  snapwrite.c has main() and the verb
  * table; each verb has its file (hibernate.c: hibernate and snapshot;
  * snapshot.c: the overlays and rollback; status.c: status, verify and
- * discard; prepare.c; check.c); config.c reads the command line and
+ * discard; prepare.c; check.c; setup.c); config.c reads the command line and
  * /etc/snapwrite.conf; target.c opens every kind of target; output.c
  * prints "key: value" lines or JSON.
  */
@@ -80,6 +80,8 @@ struct args {
 	uint64_t monitor_interval; /* monitor_interval=: seconds, 0 none */
 	bool oneshot_boot;         /* oneshot_boot=yes: the next boot starts this kernel */
 	bool golden;               /* --golden, golden=yes: every boot returns to the snapshot */
+	bool dry_run;              /* setup: print the plan, change nothing */
+	bool undo;                 /* setup --undo */
 };
 
 /* The LUKS2 volume an image goes into, and what we did to it. */
@@ -211,3 +213,9 @@ int do_verify(const struct args *a);
 int do_discard(const struct args *a);
 int do_prepare(const struct args *a);
 int do_check(const struct args *a);
+int do_setup(const struct args *a);
+
+/* check.c: what check checks before setup, except what setup sets (the
+ * kernel command line, the initramfs).  0, or -ECANCELED when a check
+ * failed (said). */
+int check_for_setup(const struct args *a);

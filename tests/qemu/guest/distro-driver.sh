@@ -25,6 +25,16 @@
 #                    the generator snaptest.gen= names (dracut or
 #                    initramfs-tools), report what snapwrite check says.
 #   check            a fresh boot: report it.
+#   setup            "snapwrite setup" on a fresh machine (no
+#                    /etc/snapwrite.conf), target snaptest.setup_target=
+#                    (an ext4 is made on it first, for setup to erase):
+#                    /etc copied to /var/lib/snaptest/etc-before, --dry-run
+#                    (which must change nothing), setup --yes, the linux
+#                    lines of the grub.cfg update-grub wrote, whether the
+#                    initramfs was rebuilt, and a second run (which must
+#                    change nothing).
+#   setup-undo       "snapwrite setup --undo", then /etc compared with the
+#                    copy of before setup, and grub.cfg's resume= words.
 
 WORKLOAD_DIR=/run
 # shellcheck source=tests/qemu/guest/guest-lib.sh
@@ -218,6 +228,69 @@ do_tpm2_enroll() {
 	say "RESULT action=tpm2-enroll enrolled=$enrolled initramfs_rc=$initramfs_rc"
 }
 
+# etc_sum: one digest of everything in /etc (names, modes, contents).
+etc_sum() {
+	(cd /etc && find . -printf '%p %m %y %l\n' | sort && find . -type f -print0 | sort -z |
+		xargs -0 cat) | sha256sum | cut -d ' ' -f 1
+}
+
+do_setup() {
+	target=$(cmdline_value snaptest.setup_target)
+	kver=$(uname -r)
+	dev=$(findfs "$target")
+	mkfs.ext4 -q -F -L oldfs "$dev" > /dev/null 2>&1 || say "mkfs.ext4 $dev ($target) failed"
+	rm -rf /var/lib/snaptest/etc-before
+	mkdir -p /var/lib/snaptest
+	cp -a /etc /var/lib/snaptest/etc-before
+	initrd0=$(file_sum "/boot/initrd.img-$kver")
+	grub0=$(file_sum /boot/grub/grub.cfg)
+	etc0=$(etc_sum)
+	snapwrite setup --dry-run --target "$target" > /run/dry.log 2>&1
+	dry_rc=$?
+	sed 's/^/SNAPTEST: dry-run: /' /run/dry.log
+	dry_same=no
+	[ "$(etc_sum)" = "$etc0" ] && [ "$(file_sum /boot/grub/grub.cfg)" = "$grub0" ] &&
+		[ ! -e /var/lib/snapresume/setup.state ] && dry_same=yes
+	sleep 1
+	snapwrite setup --yes --target "$target" > /run/setup.log 2>&1
+	setup_rc=$?
+	sed 's/^/SNAPTEST: setup: /' /run/setup.log
+	sed 's/^/SNAPTEST: conf: /' /etc/snapwrite.conf
+	sed 's/^/SNAPTEST: dropin: /' /etc/default/grub.d/snapresume.cfg 2> /dev/null
+	grep -E '^[[:space:]]*linux[[:space:]]' /boot/grub/grub.cfg | sed 's/^[[:space:]]*/SNAPTEST: grub.cfg: /'
+	initrd_rebuilt=no
+	[ "$(file_sum "/boot/initrd.img-$kver")" != "$initrd0" ] && initrd_rebuilt=yes
+	say "target blkid: $(blkid -p -o export "$dev" 2> /dev/null | tr '\n' ' ')"
+	etc1=$(etc_sum)
+	grub1=$(file_sum /boot/grub/grub.cfg)
+	initrd1=$(file_sum "/boot/initrd.img-$kver")
+	sleep 1
+	snapwrite setup --yes --target "$target" > /run/again.log 2>&1
+	again_rc=$?
+	sed 's/^/SNAPTEST: again: /' /run/again.log
+	again_same=no
+	[ "$(etc_sum)" = "$etc1" ] && [ "$(file_sum /boot/grub/grub.cfg)" = "$grub1" ] &&
+		[ "$(file_sum "/boot/initrd.img-$kver")" = "$initrd1" ] && again_same=yes
+	sync
+	say "RESULT action=setup dry_rc=$dry_rc dry_same=$dry_same setup_rc=$setup_rc initrd_rebuilt=$initrd_rebuilt again_rc=$again_rc again_same=$again_same"
+}
+
+do_setup_undo() {
+	snapwrite setup --undo > /run/undo.log 2>&1
+	undo_rc=$?
+	sed 's/^/SNAPTEST: undo: /' /run/undo.log
+	etc_same=no
+	diff -r --no-dereference /var/lib/snaptest/etc-before /etc > /run/etc.diff 2>&1 && etc_same=yes
+	sed 's/^/SNAPTEST: etc diff: /' /run/etc.diff
+	grub_resume=$(grep -c 'resume=' /boot/grub/grub.cfg)
+	state=$([ -e /var/lib/snapresume/setup.state ] && echo kept || echo gone)
+	snapwrite setup --undo > /run/undo2.log 2>&1
+	undo2_rc=$?
+	sed 's/^/SNAPTEST: undo again: /' /run/undo2.log
+	sync
+	say "RESULT action=setup-undo undo_rc=$undo_rc etc_same=$etc_same grub_resume=$grub_resume state=$state undo2_rc=$undo2_rc"
+}
+
 exec > /dev/ttyS0 2>&1
 action=$(cmdline_value snaptest.action check)
 say "fresh boot action=$action kernel=$(uname -r) init=$(readlink /proc/1/exe)"
@@ -226,6 +299,8 @@ hibernate) do_hibernate ;;
 kernel-hibernate) do_kernel_hibernate ;;
 stock-hibernate) do_stock_hibernate ;;
 tpm2-enroll) do_tpm2_enroll ;;
+setup) do_setup ;;
+setup-undo) do_setup_undo ;;
 check)
 	# A mounted ESP (a scenario's): its files and their sums.
 	if mountpoint -q /boot/efi; then
