@@ -32,6 +32,19 @@ bool initrd_has_file(const struct initrd_view *v, const char *path)
 	return strstr(v->files, needle) != NULL;
 }
 
+bool initrd_has_basename(const struct initrd_view *v, const char *name)
+{
+	char needle[PATH_MAX + 2];
+
+	if (!v->files)
+		return false;
+	snprintf(needle, sizeof(needle), "/%s\n", name);
+	if (strstr(v->files, needle))
+		return true;
+	snprintf(needle, sizeof(needle), "\n%s\n", name);
+	return strstr(v->files, needle) != NULL;
+}
+
 /* Is one of the paths in the image? */
 static bool have_any(const struct initrd_view *v, const char *const *paths)
 {

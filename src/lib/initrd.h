@@ -45,6 +45,8 @@ void initrd_view_classify(struct initrd_view *v);
 void initrd_view_done(struct initrd_view *v);
 
 bool initrd_has_file(const struct initrd_view *v, const char *path);
+/* A file of that name (the last component of its path) anywhere in it. */
+bool initrd_has_basename(const struct initrd_view *v, const char *name);
 /* A kernel module in the image, whatever its compression and whether its
  * name is written with '-' or '_'. */
 bool initrd_has_module(const struct initrd_view *v, const char *module);

@@ -28,6 +28,7 @@
 #include "fsguard.h"
 #include "devprobe.h"
 #include "format/format.h"
+#include "initrd.h"
 #include "locator.h"
 #include "log.h"
 #include "luks.h"
@@ -161,63 +162,19 @@ static void check_kernel(struct checks *c)
 		check_say(c, "hibernation", CHECK_OK, "the kernel offers it");
 }
 
-/* What the listing of the initramfs showed: whether it could be listed,
- * and the token plugins in it (their file names, space-separated). */
-struct initramfs_list {
-	bool listed;
-	char path[300];
-	char plugins[1024];
-};
-
-/* Does the initramfs of the running kernel carry snapresume? */
-static void check_initramfs(struct checks *c, const char *krel, struct initramfs_list *il)
+static void check_initramfs(struct checks *c, const char *krel, struct initrd_view *v)
 {
-	static const char *const fmt[] = {"/boot/initrd.img-%s", "/boot/initramfs-%s.img"};
-	static const char *const tools[] = {"lsinitramfs", "lsinitrd"};
-	char path[300], cmd[400], line[512];
-	bool found = false, listed = false;
-
-	for (size_t i = 0; i < ARRAY_SIZE(fmt) && !listed; i++) {
-		snprintf(path, sizeof(path), fmt[i], krel);
-		if (access(path, R_OK) < 0)
-			continue;
-		for (size_t t = 0; t < ARRAY_SIZE(tools) && !listed; t++) {
-			FILE *f;
-			snprintf(cmd, sizeof(cmd), "%s '%s' 2>/dev/null", tools[t], path);
-			f = popen(cmd, "re");
-			if (!f)
-				continue;
-			while (fgets(line, sizeof(line), f)) {
-				listed = true;
-				line[strcspn(line, "\n")] = 0;
-				size_t n = strlen(line);
-				if (n >= 10 && strcmp(line + n - 10, "snapresume") == 0)
-					found = true;
-				/* .../cryptsetup/libcryptsetup-token-TYPE.so */
-				const char *b = strrchr(line, '/');
-				b = b ? b + 1 : line;
-				size_t pl = strlen(il->plugins);
-				if (strncmp(b, "libcryptsetup-token-", 20) == 0 &&
-				    pl + strlen(b) + 2 < sizeof(il->plugins))
-					snprintf(il->plugins + pl, sizeof(il->plugins) - pl, " %s", b);
-			}
-			pclose(f);
-		}
-		if (!listed) {
-			check_say(c, "initramfs", CHECK_WARN,
-				  "cannot list %s (neither lsinitramfs nor lsinitrd works)", path);
-			return;
-		}
-	}
-	il->listed = listed;
-	snprintf(il->path, sizeof(il->path), "%s", path);
-	if (!listed)
+	initrd_view_load(v, krel);
+	if (!v->path[0])
 		check_say(c, "initramfs", CHECK_WARN, "no initramfs for %s in /boot", krel);
-	else if (found)
-		check_say(c, "initramfs", CHECK_OK, "%s has snapresume", path);
+	else if (!v->listed)
+		check_say(c, "initramfs", CHECK_WARN,
+			  "cannot list %s (neither lsinitramfs nor lsinitrd works)", v->path);
+	else if (initrd_has_file(v, "usr/sbin/snapresume") || initrd_has_file(v, "sbin/snapresume"))
+		check_say(c, "initramfs", CHECK_OK, "%s has snapresume", v->path);
 	else
 		check_say(c, "initramfs", CHECK_FAIL,
-			  "%s has no snapresume: rebuild it (dracut -f, update-initramfs -u)", path);
+			  "%s has no snapresume: rebuild it (dracut -f, update-initramfs -u)", v->path);
 }
 
 /* The target: there, big enough for the memory in use, named by resume=. */
@@ -377,7 +334,7 @@ static void say_visible(void *userdata, const struct fs_mount *m, const char *in
 
 /* The file systems the image would guard: each one accounted for, and
  * visible to the initramfs of the next boot. */
-static void check_guard(struct checks *c, const struct args *a)
+static void check_guard(struct checks *c, const struct args *a, struct initrd_view *view)
 {
 	static struct fs_plan plan;
 	int r;
@@ -388,7 +345,7 @@ static void check_guard(struct checks *c, const struct args *a)
 			  "mounted file systems that cannot be guarded (see above)");
 		return;
 	}
-	r = guard_visibility(a, &plan, say_visible, c);
+	r = guard_visibility(a, &plan, view, say_visible, c);
 	if (r < 0 && r != -ECANCELED)
 		check_say(c, "fs-guard", CHECK_WARN, "cannot tell what the initramfs sees: %s",
 			  strerror(-r));
@@ -398,12 +355,12 @@ static void check_guard(struct checks *c, const struct args *a)
  * each can unlock the image at boot only when the initramfs holds its
  * libcryptsetup plugin (and what the plugin loads, which the listing does
  * not show; snapresume's initramfs module installs both together). */
-static void check_tokens(struct checks *c, const struct args *a, const struct initramfs_list *il)
+static void check_tokens(struct checks *c, const struct args *a, const struct initrd_view *il)
 {
 	_cleanup_(luks_freep) struct crypt_device *cd = NULL;
 	_cleanup_(freep) char *dev = NULL;
 	struct luks_token t[16];
-	char backing[256] = "", file[128], pat[140];
+	char backing[256] = "", file[128];
 	const char *vol;
 	size_t n = 0;
 
@@ -431,7 +388,6 @@ static void check_tokens(struct checks *c, const struct args *a, const struct in
 
 		snprintf(name, sizeof(name), "luks2-token-%d", t[i].id);
 		snprintf(file, sizeof(file), LUKS_TOKEN_PLUGIN, t[i].type);
-		snprintf(pat, sizeof(pat), " %s", file);
 		if (t[i].builtin)
 			check_say(c, name, CHECK_OK, "%s token %d (%s): built into libcryptsetup", vol,
 				  t[i].id, t[i].type);
@@ -446,7 +402,7 @@ static void check_tokens(struct checks *c, const struct args *a, const struct in
 				  "%s token %d (%s): cannot tell whether the initramfs has %s (it "
 				  "could not be listed)",
 				  vol, t[i].id, t[i].type, file);
-		else if (strstr(il->plugins, pat))
+		else if (initrd_has_basename(il, file))
 			check_say(c, name, CHECK_OK,
 				  "%s token %d (%s): %s has its plugin %s: the image is unlocked "
 				  "with it at boot",
@@ -499,7 +455,7 @@ int do_check(const struct args *a)
 {
 	struct out o = {.json = a->json};
 	struct checks c = {.o = &o};
-	struct initramfs_list il = {0};
+	_cleanup_(initrd_view_done) struct initrd_view il = {0};
 	struct identity id;
 
 	if (identity_read(&id) < 0)
@@ -511,7 +467,7 @@ int do_check(const struct args *a)
 	check_initramfs(&c, id.kernel_release, &il);
 	check_target(&c, a, true);
 	check_encryption(&c, a);
-	check_guard(&c, a);
+	check_guard(&c, a, &il);
 	check_tokens(&c, a, &il);
 	check_kernel_update(&c, a, id.kernel_release);
 	if (o.json)
@@ -539,7 +495,7 @@ int check_for_setup(const struct args *a)
 	if (a->target[0] != '/' || stat(a->target, &st) == 0)
 		check_target(&c, a, false);
 	check_encryption(&c, a);
-	check_guard(&c, a);
+	check_guard(&c, a, NULL);
 	printf("%u problem%s, %u warning%s\n", c.failed, c.failed == 1 ? "" : "s", c.warned,
 	       c.warned == 1 ? "" : "s");
 	fflush(stdout); /* before setup's messages on stderr */

@@ -341,7 +341,7 @@ int fs_guard_plan(const struct args *a, struct fs_plan *plan)
  * guarded file system, or it would refuse the image. */
 static int fs_guard_visible(const struct args *a, const struct fs_plan *plan)
 {
-	int r = guard_visibility(a, plan, say_invisible, (void *)a);
+	int r = guard_visibility(a, plan, NULL, say_invisible, (void *)a);
 
 	if (r == -ECANCELED && a->fs_guard_visibility != FS_VISIBILITY_WARN) {
 		log_error("Refusing to hibernate: the next boot could not check every guarded "

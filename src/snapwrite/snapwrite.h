@@ -159,8 +159,11 @@ int fs_guard_plan(const struct args *a, struct fs_plan *plan);
  * 0, -ECANCELED when one will not, or -errno. */
 typedef void (*guard_visibility_fn)(void *userdata, const struct fs_mount *m,
 				    const char *initramfs, const char *why);
-int guard_visibility(const struct args *a, const struct fs_plan *plan, guard_visibility_fn fn,
-		     void *userdata);
+struct initrd_view;
+/* view: the initramfs, listed already (check); NULL: listed here, and only
+ * when a device outside those of / and the target needs it. */
+int guard_visibility(const struct args *a, const struct fs_plan *plan, struct initrd_view *view,
+		     guard_visibility_fn fn, void *userdata);
 
 /* tempswap.c: a dedicated target as swap while memory is pushed out for
  * the snapshot (more than about half of memory in use) */

@@ -169,18 +169,18 @@ static void layer_problem(const struct initrd_view *v, const struct args *a,
 	}
 }
 
-int guard_visibility(const struct args *a, const struct fs_plan *plan, guard_visibility_fn fn,
-		     void *userdata)
+int guard_visibility(const struct args *a, const struct fs_plan *plan, struct initrd_view *view,
+		     guard_visibility_fn fn, void *userdata)
 {
-	_cleanup_(initrd_view_done) struct initrd_view v = {0};
+	_cleanup_(initrd_view_done) struct initrd_view own = {0};
+	struct initrd_view *v = view;
 	struct identity id;
 	struct seen seen = {0};
 	struct stat st;
 	unsigned problems = 0;
 
-	if (identity_read(&id) < 0)
+	if (!view && identity_read(&id) < 0)
 		return -EIO;
-	initrd_view_load(&v, id.kernel_release);
 	for (size_t i = 0; i < plan->n; i++)
 		if (strcmp(plan->mounts[i].mount_point, "/") == 0)
 			seen_add_stack(&seen, plan->mounts[i].major, plan->mounts[i].minor);
@@ -208,11 +208,17 @@ int guard_visibility(const struct args *a, const struct fs_plan *plan, guard_vis
 		for (size_t k = 0; r == 0 && k < n && k < STACK_MAX && !why[0]; k++) {
 			if (seen_has(&seen, &st_[k]))
 				continue;
-			layer_problem(&v, a, &st_[k], why, sizeof(why));
+			/* Listing the initramfs takes seconds: only for a
+			 * device that every boot does not see anyway. */
+			if (!v) {
+				initrd_view_load(&own, id.kernel_release);
+				v = &own;
+			}
+			layer_problem(v, a, &st_[k], why, sizeof(why));
 		}
 		if (why[0])
 			problems++;
-		fn(userdata, m, v.path[0] ? v.path : NULL, why[0] ? why : NULL);
+		fn(userdata, m, v && v->path[0] ? v->path : NULL, why[0] ? why : NULL);
 	}
 	return problems ? -ECANCELED : 0;
 }

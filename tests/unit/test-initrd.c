@@ -283,7 +283,11 @@ static void test_lvm_md_modules(void **state)
 	view(&v, ITOOLS "sbin/mdadm\n", "", "");
 	assert_true(initrd_assembles_md(&v));
 
-	view(&v, DRACUT_SD, "", "");
+	view(&v, DRACUT_SD "usr/lib/x86_64-linux-gnu/cryptsetup/libcryptsetup-token-systemd-tpm2.so\n", "", "");
+	assert_true(initrd_has_basename(&v, "libcryptsetup-token-systemd-tpm2.so"));
+	assert_true(initrd_has_basename(&v, "lvm"));
+	assert_false(initrd_has_basename(&v, "libcryptsetup-token-systemd-fido2.so"));
+	assert_false(initrd_has_basename(&v, "systemd-tpm2.so"));
 	assert_true(initrd_has_module(&v, "virtio_blk"));
 	assert_false(initrd_has_module(&v, "virtio"));
 	assert_false(initrd_has_module(&v, "usb_storage"));
