@@ -477,7 +477,7 @@ static void check_sleep(struct checks *c, const struct args *a)
 {
 	static const char *const verbs[] = {"hibernate", "hybrid-sleep", "suspend-then-hibernate"};
 	char exec[256], theirs[1024] = "";
-	bool s3 = suspend_offered(), any = true;
+	bool s3 = s3_offered(), mem = suspend_offered(), any = true;
 	unsigned ours = 0;
 	int mode;
 
@@ -526,7 +526,10 @@ static void check_sleep(struct checks *c, const struct args *a)
 		check_say(c, "sleep-verbs", CHECK_OK,
 			  "systemctl hibernate, hybrid-sleep and suspend-then-hibernate go through "
 			  "snapwrite%s",
-			  s3 ? "" : "; no suspend to RAM here, so only hibernate is offered");
+			  !mem ? "; no suspend to RAM here, so only hibernate is offered"
+			  : !s3 ? "; no S3 here (suspend-to-idle only), so hybrid-sleep is not "
+				  "offered"
+				: "");
 }
 
 /* Everything that would make hibernation fail, before the user tries. */

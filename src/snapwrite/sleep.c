@@ -60,6 +60,13 @@ bool suspend_offered(void)
 	return sysfs_offers("/sys/power/state", "mem");
 }
 
+bool s3_offered(void)
+{
+	/* SNAPSHOT_S2RAM suspends to S3 itself, whatever mem_sleep says: a
+	 * machine with suspend-to-idle only cannot do it. */
+	return suspend_offered() && sysfs_offers("/sys/power/mem_sleep", "deep");
+}
+
 int power_mode_pick(const struct args *a, int *ret)
 {
 	int mode = a->reboot ? POWER_REBOOT : a->mode;
@@ -261,14 +268,15 @@ int do_suspend_then_hibernate(const struct args *a)
  * from sleep.conf and its drop-ins, read again for every question.  The
  * package ships SLEEP_ALLOW_NAME under lib/systemd/sleep.conf.d saying
  * "no" to all three; while "snapwrite check" passes, a file of the same
- * name in /run (which hides it) says "yes" to what can work: hibernate,
- * and the two that suspend to RAM first when the kernel can.  A file of
+ * name in /run (which hides it) says "yes" to what can work: hibernate;
+ * hybrid sleep when the machine has S3 (deep); suspend-then-hibernate when
+ * it can suspend at all.  A file of
  * that name in /etc/systemd/sleep.conf.d is the administrator's and wins.
  */
 void sleep_allow_update(bool ok)
 {
 	char path[] = SLEEP_ALLOW_DIR "/" SLEEP_ALLOW_NAME;
-	bool s3 = suspend_offered();
+	bool s3 = s3_offered(), mem = suspend_offered();
 	struct stat st;
 	FILE *f;
 
@@ -291,7 +299,7 @@ void sleep_allow_update(bool ok)
 		"AllowHibernation=yes\n"
 		"AllowHybridSleep=%s\n"
 		"AllowSuspendThenHibernate=%s\n",
-		s3 ? "yes" : "no", s3 ? "yes" : "no");
+		s3 ? "yes" : "no", mem ? "yes" : "no");
 	if (fclose(f) != 0)
 		unlink(path);
 }

@@ -120,7 +120,8 @@ struct out {
 #define SLEEP_ALLOW_NAME "50-snapresume.conf"
 const char *power_mode_name(int mode);
 bool platform_s4_offered(void);
-bool suspend_offered(void);
+bool suspend_offered(void); /* any suspend to RAM ("mem" in /sys/power/state) */
+bool s3_offered(void);      /* S3 ("deep"), which hybrid sleep needs */
 /* The mode this run uses: auto resolved; -EOPNOTSUPP (said) when
  * mode=platform is asked for and the platform has no S4. */
 int power_mode_pick(const struct args *a, int *ret);
