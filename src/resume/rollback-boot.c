@@ -531,23 +531,27 @@ void overlays_setup(const struct resume_opts *o, struct boot_plan *bp,
 				b->state == COW_VALID ? "changes" : "nothing to keep");
 			continue;
 		}
-		if (b->state != COW_NONE && !store_is_ours(b, h, why, sizeof(why))) {
+		bool ours = b->state == COW_NONE || store_is_ours(b, h, why, sizeof(why));
+		bool want = ours && b->state == COW_VALID &&
+			    merge_wanted(bp, action, b, why, sizeof(why));
+		/* A merge an earlier boot began that may not go on. */
+		bool hold = ours && b->state == COW_VALID && !want && action == ROLLBACK_UNSET &&
+			    bp->h.dead_reason == IMAGE_DEAD_KEPT;
+
+		if (!ours) {
 			log_error("overlay %s: the COW store %s is not touched: %s", b->spec.name,
 				  b->cow[0] ? b->cow : b->spec.cow, why);
-		} else if (b->state == COW_VALID && action == ROLLBACK_UNSET &&
-			   bp->h.dead_reason == IMAGE_DEAD_KEPT &&
-			   !merge_wanted(bp, action, b, why, sizeof(why))) {
+		} else if (hold) {
 			/* Half merged, and changed by another system: no state
 			 * of it is right.  Neither merge on nor drop the store
 			 * (what it holds is the only copy of those changes),
 			 * and do not map the origin: the boot stops here. */
 			log_error("overlay %s: not merging on, and not mapped: %s; the COW store %s "
-				  "is left as it is (it holds the rest of the changes); repair %s "
-				  "by hand (fsck), or boot with noresume after taking the overlay "
-				  "out of the configuration",
+				  "is left as it is (it holds the rest of the changes); inspect and "
+				  "repair %s by hand, then boot without this overlay",
 				  b->spec.name, why, b->cow, b->origin);
 			continue;
-		} else if (b->state == COW_VALID && merge_wanted(bp, action, b, why, sizeof(why))) {
+		} else if (want) {
 			/* Whatever the outcome, never map the origin alone under
 			 * a store that is (partly) merged: the file system would
 			 * be in neither state.  A failed merge leaves the

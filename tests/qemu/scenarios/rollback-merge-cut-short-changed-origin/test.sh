@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # No merge over an origin another system wrote to, even half way. After a
 # snapshot the guest writes F and 32 MiB more; the next boot keeps the
-# changes and begins to merge, and the power is cut as the merge starts.
+# changes and begins to merge, and the power is cut a second into it.
 # Then a boot without overlays (another boot entry, a rescue system)
 # mounts /dev/vda itself and writes a file. The next boot with the overlay
 # finds the decision (keep) of the merge cut short, but the origin is
@@ -17,13 +17,17 @@
 rollback_setup
 take_snapshot b1-snapshot "snaptest.fill=32"
 
-boot b2-cut check "" 'snapresume: overlay snaproot: merging the changes since the snapshot'
+# The merge of 32 MiB takes about 3 s here: cut it a second in.
+SNAPTEST_KILL_DELAY=1 \
+	boot b2-cut check "" 'snapresume: overlay snaproot: merging the changes since the snapshot'
 [ "$BOOT_END" = killed ] || fail "no merge to cut the power in (boot ended by $BOOT_END)"
 expect_not 'merged into /dev/vda' "the merge finished before the power cut"
+to_merge=$(sed -n 's/.*overlay snaproot: merging the changes since the snapshot (\([0-9]*\) KiB).*/\1/p' "$LOG" | head -n 1)
 
 SNAPTEST_APPEND='' SNAPTEST_ROOT_DEV=/dev/vda SNAPTEST_RESUME='' \
 	boot b3-other-system check "snaptest.mark=written-by-another-boot"
 expect '^SNAPTEST: marked: written-by-another-boot' "the plain boot did not write its file"
+note "merge: $to_merge KiB to merge when the power was cut"
 
 boot b4-overlays check "rd.timeout=30"
 expect 'snapresume: overlay snaproot: not merging on, and not mapped: its origin /dev/vda was written by another system while the merge was cut short' \
