@@ -27,8 +27,9 @@ expect 'snapresume: overlay snaproot: the changes since the snapshot \([1-9][0-9
 # Part of it was merged before the cut: less is left now.
 left=$(sed -n 's/.*overlay snaproot: merging the changes since the snapshot (\([0-9]*\) KiB).*/\1/p' "$LOG" | head -n 1)
 note "merge: $to_merge KiB to merge, $left KiB left after the cut"
-[ -n "$left" ] && [ -n "$to_merge" ] && [ "$left" -lt "$to_merge" ] ||
+if [ -z "$left" ] || [ -z "$to_merge" ] || [ "$left" -ge "$to_merge" ]; then
 	fail "the power cut did not leave a half-merged origin ($to_merge KiB to merge, ${left:-?} KiB left after it)"
+fi
 expect_not 'not merging on' "the merge was refused although nothing else wrote to the origin"
 expect_fresh_boot
 expect_result f present
