@@ -239,7 +239,10 @@ static bool merge_resumable(const struct boot_ovl *b, const struct image_header 
 			    size_t size)
 {
 	struct fs_guard then, into, now;
-	char was[256], will[256];
+	char was[256] = "the snapshot recorded no state of it", will[256];
+	size_t cursor = 0;
+	const uint8_t *p;
+	uint16_t type, len;
 
 	if (fsguard_read(b->origin, &now) < 0) {
 		snprintf(why, size, "its origin %s cannot be read", b->origin);
@@ -252,33 +255,29 @@ static bool merge_resumable(const struct boot_ovl *b, const struct image_header 
 			b->spec.name, b->origin);
 		return true;
 	}
-	if (!origin_unchanged(b, h, was, sizeof(was)) &&
-	    !fsguard_same(&into, &now, will, sizeof(will))) {
-		size_t cursor = 0;
-		const uint8_t *p;
-		uint16_t type, len;
-		bool mix = false;
-
-		while (image_record_next(h, &cursor, &type, &p, &len) == 1) {
-			if (type != IMAGE_REC_FS_GUARD)
-				continue;
-			fs_guard_decode(p, &then);
-			if (memcmp(then.uuid, now.uuid, 16) != 0 || then.fs_type != now.fs_type)
-				continue;
-			mix = either(now.mount_count, then.mount_count, into.mount_count) &&
-			      either(now.mount_time, then.mount_time, into.mount_time) &&
-			      either(now.write_time, then.write_time, into.write_time);
-		}
-		if (!mix) {
-			snprintf(why, size,
-				 "its origin %s was written by another system while the merge was "
-				 "cut short: it is neither as at the snapshot (%s) nor as the merge "
-				 "leaves it (%s)",
-				 b->origin, was, will);
-			return false;
-		}
+	if (fsguard_same(&into, &now, will, sizeof(will)))
+		return true; /* all that shows is merged */
+	while (image_record_next(h, &cursor, &type, &p, &len) == 1) {
+		if (type != IMAGE_REC_FS_GUARD)
+			continue;
+		fs_guard_decode(p, &then);
+		if (memcmp(then.uuid, now.uuid, 16) != 0)
+			continue;
+		then.digest = image_fs_digest(h, then.uuid);
+		if (fsguard_same(&then, &now, was, sizeof(was)))
+			return true; /* nothing that shows is merged yet */
+		if (then.fs_type == now.fs_type &&
+		    either(now.mount_count, then.mount_count, into.mount_count) &&
+		    either(now.mount_time, then.mount_time, into.mount_time) &&
+		    either(now.write_time, then.write_time, into.write_time))
+			return true; /* some of each */
+		break;
 	}
-	return true;
+	snprintf(why, size,
+		 "its origin %s was written by another system while the merge was cut short: "
+		 "against the snapshot, %s; against the merged state, %s",
+		 b->origin, was, will);
+	return false;
 }
 
 enum rollback_action overlays_decide(const struct resume_opts *o, const struct boot_plan *bp,
