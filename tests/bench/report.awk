@@ -1,7 +1,9 @@
 # The benchmark's report, used by tests/bench/report: reads results.tsv
 # (tab separated, one header line), prints the main part of bench.md,
-# writes the chart's data to the file named by -v chart= and the two
-# summary lines to the file named by -v ratios=.
+# writes the chart's data to the file named by -v chart= and the summary
+# lines to the file named by -v ratios=: "golden: N.NN s vs cold boot
+# N.NN s" when both ran, then always "write: N.NN x kernel-lz4" and
+# "resume: N.NN x kernel-lz4" (the last two).
 # Other variables: kver, cpu, mem, mib, date.
 
 BEGIN { FS = "\t" }
@@ -60,6 +62,10 @@ NR == 1 { next }
 	r10[n] = num($18) ? $18 : ""
 	r90[n] = (num($19) && $19 > 0 && num($2)) ? 0.9 * $2 / 1e6 / $19 : ""
 	ws[n] = rate($2, $20)
+	fill[n] = num($21) ? $21 : ""
+	rs[n] = num($8) ? $8 : ""
+	unseen[n] = num($22) ? $22 : ""
+	srboot[n] = num($23) ? $23 : ""
 	idx[$1] = n
 	# The kernel's best, per column: smallest or fastest.
 	if ($1 ~ /^kernel-/ && $13 == "ok") {
@@ -132,6 +138,10 @@ END {
 			printf "- *%s* (diagnostic): snapwrite with `--workers=%s`.\n", name[i], substr(name[i], 12)
 		if (name[i] == "snapread")
 			printf "- *snapread* (diagnostic): no image is written; its *write MB/s* is how fast `read()` hands the snapshot out of /dev/snapshot, one page per call, into a buffer that is thrown away.\n"
+		if (name[i] == "golden")
+			printf "- *golden*: `snapwrite snapshot --golden` of the same workload, the root file system on a device-mapper overlay, and the next boot, whose initramfs drops the COW store and loads the image without invalidating it (see *Golden snapshot against a cold boot* below). Its *kernel start → workload running* is measured as for a resume.\n"
+		if (name[i] == "cold")
+			printf "- *cold*: the same guest booted with no image, the workload started fresh; its *kernel start → workload running* is the printk clock of the workload's `ready` mark, once it has filled its memory and tmpfs.\n"
 		if (name[i] == "loadfloor")
 			printf "- *loadfloor* (diagnostic): the kernel's own part of a load. A snapshot of the workload is taken and dropped, keeping its header and page list; the next boot's initramfs hands the kernel those and then as many data pages from one buffer (256 per `writev()`, as snapresume does), and closes /dev/snapshot without restoring. Its *read MB/s* is data pages ÷ that time: no loader through /dev/snapshot can read faster in this guest.\n"
 	}
@@ -181,7 +191,32 @@ END {
 			printf "- the kernel's own part of a load (loadfloor) allows any loader at most %.2f× kernel-lz4 here; snapresume reaches %.0f%% of that\n", r[f] / r[k], 100 * r[s] / r[f]
 		printf "\n"
 	}
+	g = idx["golden"]
+	c = idx["cold"]
+	if (g && c) {
+		printf "## Golden snapshot against a cold boot\n\n"
+		printf "Kernel start to the workload running, medians: a boot that returns to a golden snapshot of the running workload, against a boot of the same guest (same disks, same kernel command line, the root on the same overlay, no image) that starts the workload fresh and lets it fill its memory.\n\n"
+		printf "| boot | kernel start → workload running s ↓ | where the time goes |\n"
+		printf "|---|---:|---|\n"
+		printf "| golden resume | %s | boot kernel up to its last line before the jump into the image %s s (snapresume's load of the image %s s within it), restored kernel to the workload's `running again` %s s; not seen by any clock, between the two: at most %s s |\n",
+			plain(res[g], "%.2f"), plain(jump[g], "%.2f"), plain(rs[g], "%.2f"), plain(after[g], "%.2f"), plain(unseen[g], "%.2f")
+		printf "| cold boot | %s | snapresume in the initramfs (no image; it sets up the overlay) %s s, the workload filling its memory (its own clock) %s s, the rest of the boot %s s |\n",
+			plain(res[c], "%.2f"), plain(srboot[c], "%.2f"), plain(fill[c], "%.2f"),
+			plain((res[c] != "" && srboot[c] != "" && fill[c] != "") ? res[c] - srboot[c] - fill[c] : "", "%.2f")
+		printf "\n"
+		if (res[g] != "" && res[c] != "" && res[g] > 0) {
+			printf "A golden resume reaches the running workload in %.0f%% of the time of a cold boot (%.2f× faster)", 100 * res[g] / res[c], res[c] / res[g]
+			if (unseen[g] != "")
+				printf "; counting the unseen part at its bound, in %.0f%% (%.2f×)", 100 * (res[g] + unseen[g]) / res[c], res[c] / (res[g] + unseen[g])
+			printf ".\n\n"
+		}
+		printf "- The golden resume's time is measured as for a resume: the boot kernel's clock at its last line before the jump into the image (it includes dropping the COW store and loading the image), plus, in the restored kernel, its first own line to the workload's `running again` mark (it includes snapwrite putting the overlay back while the system is still frozen). The snapshot boot itself (filling memory, taking the snapshot) is done once and not counted: every later boot returns to it.\n"
+		printf "- Not seen by any clock: after its last line the boot kernel suspends its console, quiesces the devices, takes the other CPU down and copies into place the pages it could not load there, then jumps. The boot that took the snapshot did the same steps where its clock shows them, and copied every page of the image: the time from its console's suspension to `Image created` bounds that part from above.\n"
+		printf "- The cold boot's time is the printk clock of the workload's `ready` mark: kernel, initramfs (snapresume finds no image and sets up the overlay), init, then the workload started fresh filling %s MiB.\n\n", mib
+		printf("golden: %s s vs cold boot %s s\n", plain(res[g], "%.2f"), plain(res[c], "%.2f")) > ratios
+	}
 	printf("write: %.2f x kernel-lz4\nresume: %.2f x kernel-lz4\n", wr, rr) > ratios
 	for (i = 1; i <= n; i++)
-		printf("\"%s\" %s %s\n", name[i], w[i] == "" ? 0 : w[i], r[i] == "" ? 0 : r[i]) > chart
+		if (w[i] != "" || r[i] != "")
+			printf("\"%s\" %s %s\n", name[i], w[i] == "" ? 0 : w[i], r[i] == "" ? 0 : r[i]) > chart
 }

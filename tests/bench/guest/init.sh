@@ -7,6 +7,13 @@
 #                     /dev/snapshot alone, or saving a snapshot's header and
 #                     page list for the initramfs to time the kernel's own
 #                     part of a load (snapbench.loadfloor=, 91snapbench)
+#   bench.mode=golden  fill memory and take a golden snapshot (snapwrite
+#                     snapshot --golden; the root on an overlay, set up by
+#                     the host), then run on and power off; every later boot
+#                     returns to it, and the restored system reports as a
+#                     resumed one does
+#   bench.mode=cold   start the workload fresh, let it fill memory, power off
+#                     (the cold boot the golden resume is held against)
 #   bench.step=hibernate|resume       hibernate: fill memory and hibernate;
 #                                     resume: this boot was meant to resume,
 #                                     so getting here means it did not
@@ -80,6 +87,7 @@ do_hibernate() {
 	swpout0=$(vmstat pswpout)
 
 	mark "trigger mode=$mode"
+	golden=no
 	if [ "$mode" = kernel ]; then
 		if echo disk > /sys/power/state; then rc=0; else rc=1; fi
 	elif [ "$mode" = snapread ]; then
@@ -95,6 +103,12 @@ do_hibernate() {
 		sed 's/^/BENCH: /' /tmp/floorsave.log
 		say "RESULT floorsave=$([ "$rc" -eq 0 ] && echo ok || echo failed)"
 		return
+	elif [ "$mode" = golden ]; then
+		# Returns twice: in this boot once the snapshot is taken (the
+		# system runs on), and in every boot that resumes it.
+		snapwrite snapshot --golden --target "$target"
+		rc=$?
+		golden=yes
 	else
 		workers=$(cmdline_value bench.workers "")
 		image_size=$(cmdline_value bench.image_size "")
@@ -107,13 +121,40 @@ do_hibernate() {
 		say "RESULT error=hibernate-failed rc=$rc"
 		return
 	fi
+	# A golden snapshot counts its resumes in its header: none yet in the
+	# boot that took it, which runs on and powers off.
+	resumes=""
+	if [ "$golden" = yes ]; then
+		resumes=$(snapwrite status --target "$target" 2> /dev/null | sed -n 's/^golden_resumes: *//p')
+		if [ "${resumes:-0}" = 0 ]; then
+			say "RESULT golden=taken resumes=${resumes:-none}"
+			return
+		fi
+	fi
 	if ! wait_for_line /tmp/benchload.log '^benchload: running again' 30; then
 		kill -USR1 "$wpid"
 	fi
 	wait_for_line /tmp/benchload.log '^benchload: verify ' 300
 	grep -E '^benchload: (running again|verify|region)' /tmp/benchload.log | sed 's/^/BENCH: /'
 	verify=$(sed -n 's/^benchload: verify \([a-zA-Z]*\) .*/\1/p' /tmp/benchload.log)
-	say "RESULT resumed=yes verify=${verify:-none} swapped_out_pages=$(($(vmstat pswpout) - swpout0))"
+	say "RESULT resumed=yes verify=${verify:-none} swapped_out_pages=$(($(vmstat pswpout) - swpout0))${resumes:+ golden_resumes=$resumes}"
+}
+
+# do_cold: the workload started fresh in this boot, as do_hibernate starts
+# it; its "ready" mark (in /dev/kmsg) is the moment it runs with its state
+# built.
+do_cold() {
+	mib=$(cmdline_value bench.mib 430)
+	ensure_mount tmpfs /bench "mode=0700,size=$((mib / 2 + 64))m"
+	/usr/bin/benchload hold "$mib" 1 /bench > /tmp/benchload.log 2>&1 &
+	if ! wait_for_line /tmp/benchload.log '^benchload: ready' 600; then
+		cat /tmp/benchload.log
+		say "RESULT error=workload-not-ready"
+		return
+	fi
+	sed -n 's/^benchload: ready/BENCH: workload ready/p' /tmp/benchload.log
+	grep -E '^(MemTotal|MemFree|AnonPages|Shmem):' /proc/meminfo | tr -s ' ' | sed 's/^/BENCH: meminfo /'
+	say "RESULT cold=ok"
 }
 
 do_raw() {
@@ -141,7 +182,8 @@ say "fresh boot mode=$mode step=$step kernel=$(uname -r)"
 # The kernel's lz4 for its hibernation (crypto "lz4" over lib/lz4).
 load_modules
 case $mode:$step in
-kernel:hibernate | snapwrite:hibernate | snapread:hibernate | loadfloor:hibernate) do_hibernate "$mode" ;;
+kernel:hibernate | snapwrite:hibernate | snapread:hibernate | loadfloor:hibernate | golden:hibernate) do_hibernate "$mode" ;;
+cold:*) do_cold ;;
 raw:*) do_raw ;;
 loadfloor:resume) say "RESULT loadfloor=done" ;;
 *:resume) say "RESULT error=not-resumed" ;;
