@@ -112,8 +112,12 @@ do_hibernate() {
 	else
 		workers=$(cmdline_value bench.workers "")
 		image_size=$(cmdline_value bench.image_size "")
-		snapwrite hibernate --target "$target" ${workers:+--workers="$workers"} \
-			${image_size:+--image-size="$image_size"}
+		# The same image as the kernel's contenders (image_size is all
+		# of memory for both): no temporary swap area, which would let
+		# the kernel push part of the workload out first.
+		echo temp_swap=no > /tmp/bench-snapwrite.conf
+		snapwrite --config /tmp/bench-snapwrite.conf hibernate --target "$target" \
+			${workers:+--workers="$workers"} ${image_size:+--image-size="$image_size"}
 		rc=$?
 	fi
 	# Only a resumed system (or a failed hibernation) gets here.
