@@ -31,6 +31,8 @@ SNAPTEST_RESUME=${SNAPTEST_RESUME-/dev/vdb}
 # SNAPTEST_TARGET_OPTS: more -drive options for the target, e.g. a write
 # throttle to make a moment of the write long enough to cut the power in.
 : "${SNAPTEST_TARGET_OPTS:=}"
+# SNAPTEST_ROOT_OPTS: the same for the root disk (a slow merge).
+: "${SNAPTEST_ROOT_OPTS:=}"
 # SNAPTEST_ROOT_FSTYPE: rootfstype= (ext4; a scenario that makes its root
 # another file system sets it, and an initramfs that can mount it).
 # SNAPTEST_ROOT_MODE: ro mounts the root file system read-only (as another
@@ -430,7 +432,7 @@ vm_boot_once() {
 			-pidfile "$log.pid" \
 			-kernel "$KTREE/boot/vmlinuz-$KVER" -initrd "$INITRD" \
 			-append "$(base_cmdline) $append" \
-			-drive "file=$ROOT_IMG,format=raw,if=virtio,cache=none" \
+			-drive "file=$ROOT_IMG,format=raw,if=virtio,cache=none${SNAPTEST_ROOT_OPTS:+,$SNAPTEST_ROOT_OPTS}" \
 			"${target_drive[@]}" "${qemu_extra[@]}" < "$input" > "$log" 2>&1
 		# A second command, so that bash cannot exec QEMU in place of
 		# the subshell.
