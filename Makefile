@@ -17,6 +17,7 @@ MANDIR      ?= $(PREFIX)/share/man
 DRACUTDIR   ?= /usr/lib/dracut/modules.d
 INITRAMFSTOOLSDIR ?= /usr/share/initramfs-tools
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SLEEPCONFDIR ?= $(PREFIX)/lib/systemd/sleep.conf.d
 DOCDIR      ?= $(PREFIX)/share/doc/snapresume
 LIBEXECDIR  ?= $(PREFIX)/lib/snapresume
 SYSCONFDIR  ?= /etc
@@ -180,8 +181,19 @@ install: all
 		> $(B)/hibernate-snapresume.conf
 	install -D -m 0644 $(B)/hibernate-snapresume.conf \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/systemd-hibernate.service.d/snapresume.conf
+	for v in hybrid-sleep suspend-then-hibernate; do \
+		sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' systemd/systemd-$$v.service.d/snapresume.conf.in \
+			> $(B)/$$v-snapresume.conf && \
+		install -D -m 0644 $(B)/$$v-snapresume.conf \
+			$(DESTDIR)$(SYSTEMDUNITDIR)/systemd-$$v.service.d/snapresume.conf || exit 1; \
+	done
 	install -D -m 0644 systemd/systemd-logind.service.d/snapresume.conf \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/systemd-logind.service.d/snapresume.conf
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/snapwrite-allow.service.in > $(B)/snapwrite-allow.service
+	install -D -m 0644 $(B)/snapwrite-allow.service $(DESTDIR)$(SYSTEMDUNITDIR)/snapwrite-allow.service
+	install -D -m 0644 systemd/snapwrite-allow.path $(DESTDIR)$(SYSTEMDUNITDIR)/snapwrite-allow.path
+	install -D -m 0644 systemd/sleep.conf.d/50-snapresume.conf \
+		$(DESTDIR)$(SLEEPCONFDIR)/50-snapresume.conf
 	install -D -m 0644 etc/snapwrite.conf.example $(DESTDIR)$(DOCDIR)/snapwrite.conf.example
 
 uninstall:
@@ -190,10 +202,14 @@ uninstall:
 	rm -rf $(DESTDIR)$(DRACUTDIR)/90snapresume
 	rm -f $(DESTDIR)$(INITRAMFSTOOLSDIR)/hooks/snapresume \
 		$(DESTDIR)$(INITRAMFSTOOLSDIR)/scripts/local-top/snapresume
-	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/systemd-hibernate.service.d/snapresume.conf \
-		$(DESTDIR)$(SYSTEMDUNITDIR)/systemd-logind.service.d/snapresume.conf
-	-rmdir $(DESTDIR)$(SYSTEMDUNITDIR)/systemd-hibernate.service.d \
-		$(DESTDIR)$(SYSTEMDUNITDIR)/systemd-logind.service.d 2> /dev/null
+	for d in hibernate hybrid-sleep suspend-then-hibernate logind; do \
+		rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/systemd-$$d.service.d/snapresume.conf; \
+		rmdir $(DESTDIR)$(SYSTEMDUNITDIR)/systemd-$$d.service.d 2> /dev/null || :; \
+	done
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/snapwrite-allow.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/snapwrite-allow.path \
+		$(DESTDIR)$(SLEEPCONFDIR)/50-snapresume.conf
+	-rmdir $(DESTDIR)$(SLEEPCONFDIR) 2> /dev/null
 	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DOCDIR)
 
 clean:

@@ -59,6 +59,24 @@ int snapdev_platform_support(int fd, bool on)
 	return snap_ioctl(fd, SNAPSHOT_PLATFORM_SUPPORT, on ? 1 : 0);
 }
 
+int snapdev_s2ram(int fd)
+{
+	/* Suspend to RAM from the frozen state, the image taken; returns once
+	 * woken (0), or at once when the platform cannot suspend.  The
+	 * snapshot is no longer "ready" afterwards: free it before thawing. */
+	return snap_ioctl(fd, SNAPSHOT_S2RAM, 0);
+}
+
+int snapdev_power_off(int fd)
+{
+	/* Enter the platform's S4; the kernel does it only when platform
+	 * support was on before CREATE_IMAGE, and returns 0 without doing
+	 * anything otherwise: then this is -ENOSYS.  Returns only on failure. */
+	int r = snap_ioctl(fd, SNAPSHOT_POWER_OFF, 0);
+
+	return r < 0 ? r : -ENOSYS;
+}
+
 int snapdev_pref_image_size(int fd, uint64_t bytes)
 {
 	/* Preferred upper bound for the image: the kernel frees memory down to

@@ -25,7 +25,13 @@ int snapdev_open(const char *path, int mode, int *ret_fd);
 int snapdev_freeze(int fd);
 int snapdev_unfreeze(int fd);
 int snapdev_free(int fd);
+/* Platform support (ACPI S4) for the next CREATE_IMAGE or ATOMIC_RESTORE:
+ * set before either. */
 int snapdev_platform_support(int fd, bool on);
+/* Hybrid sleep: suspend to RAM, frozen, after the image was saved. */
+int snapdev_s2ram(int fd);
+/* Platform mode: enter S4 through the platform.  Returns only on failure. */
+int snapdev_power_off(int fd);
 int snapdev_pref_image_size(int fd, uint64_t bytes);
 int snapdev_image_size(int fd, uint64_t *ret_bytes);
 

@@ -809,6 +809,10 @@ retry:
 		(double)pst.io_ns / 1e9, hash64_impl(),
 		(double)pst.work_ns / 1e9, pipe_workers(p));
 
+	/* An image that went down through the platform's S4 comes back
+	 * through it (the firmware expects the matching wake-up steps). */
+	if (image_power_mode(&h) == IMAGE_POWER_PLATFORM && snapdev_platform_support(snapfd, true) < 0)
+		log_msg("the kernel refused platform support; restoring without it");
 	r = snapdev_freeze(snapfd);
 	if (r < 0) {
 		log_error("Failed to freeze processes: %s; booting without resuming",

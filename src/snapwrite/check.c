@@ -54,6 +54,7 @@ struct checks {
 	struct out *o;
 	unsigned failed, warned;
 	bool any;
+	bool quiet; /* --quiet: only what is wrong, and the count */
 };
 
 static void check_say(struct checks *c, const char *name, enum check_status st,
@@ -74,7 +75,8 @@ static void check_say(struct checks *c, const char *name, enum check_status st,
 	else if (st == CHECK_WARN)
 		c->warned++;
 	if (!c->o->json) {
-		printf("%-4s  %s: %s\n", word[st], name, msg);
+		if (!c->quiet || st != CHECK_OK)
+			printf("%-4s  %s: %s\n", word[st], name, msg);
 		return;
 	}
 	printf("%s\n    {\"name\": \"%s\", \"status\": \"%s\", \"message\": ", c->any ? "," : "",
@@ -209,6 +211,25 @@ static void check_target(struct checks *c, const struct args *a, bool cmdline_to
 	} else if (r) {
 		check_say(c, "target", CHECK_FAIL, "'%s' cannot hold images (see above)", a->target);
 		return;
+	}
+
+	/* A swap target is also where the kernel's own hibernation would
+	 * write, if anything reached it: its image is not snapresume's. */
+	if (xt.kind == EXTMAP_SWAP) {
+		char res[64] = "", off[64] = "0";
+		unsigned maj, min;
+
+		read_text_file("/sys/power/resume", res, sizeof(res));
+		read_text_file("/sys/power/resume_offset", off, sizeof(off));
+		if (sscanf(res, "%u:%u", &maj, &min) == 2 && makedev(maj, min) == xt.devnum &&
+		    strtoull(off, NULL, 10) == xt.offset_pages)
+			check_say(c, "kernel-hibernation", CHECK_WARN,
+				  "the kernel's resume device is this swap area (/sys/power/resume "
+				  "%u:%u): its own hibernation (echo disk > /sys/power/state, a tool "
+				  "that bypasses systemd) would write an image there that snapresume "
+				  "does not resume, and the memory state would be lost; hibernate with "
+				  "systemctl or snapwrite",
+				  maj, min);
 	}
 
 	/* The image holds the memory in use, compressed; compression is
@@ -450,11 +471,69 @@ static void check_kernel_update(struct checks *c, const struct args *a, const ch
 			  b.loader[0] ? ")" : "");
 }
 
+/* How the machine goes down after the image, and whether every systemd
+ * verb that hibernates goes through snapwrite. */
+static void check_sleep(struct checks *c, const struct args *a)
+{
+	static const char *const verbs[] = {"hibernate", "hybrid-sleep", "suspend-then-hibernate"};
+	char exec[256], theirs[1024] = "";
+	bool s3 = suspend_offered(), any = true;
+	unsigned ours = 0;
+	int mode;
+
+	if (a->reboot || a->mode != POWER_AUTO) {
+		mode = a->reboot ? POWER_REBOOT : a->mode;
+		if (mode == POWER_PLATFORM && !platform_s4_offered())
+			check_say(c, "mode", CHECK_FAIL,
+				  "mode=platform, but the platform offers no S4 (/sys/power/disk): "
+				  "hibernate refuses; mode=auto or shutdown powers off instead");
+		else
+			check_say(c, "mode", CHECK_OK, "%s (mode=%s)", power_mode_name(mode),
+				  power_mode_name(mode));
+	} else if (platform_s4_offered()) {
+		check_say(c, "mode", CHECK_OK, "platform (the firmware's S4, which the platform "
+					       "offers; mode=shutdown powers off without it)");
+	} else {
+		check_say(c, "mode", CHECK_OK, "shutdown (the platform offers no S4)");
+	}
+
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++) {
+		char unit[64];
+		size_t n;
+
+		snprintf(unit, sizeof(unit), "systemd-%s.service", verbs[i]);
+		if (unit_exec_start(unit, exec, sizeof(exec)) < 0) {
+			any = false;
+			break;
+		}
+		n = strlen(exec);
+		if (n >= 16 && strcmp(exec + n - 16, "/snapwrite-sleep") == 0)
+			ours++;
+		else
+			snprintf(theirs + strlen(theirs), sizeof(theirs) - strlen(theirs), "%s%s (%s)",
+				 theirs[0] ? ", " : "", verbs[i], exec[0] ? exec : "no ExecStart");
+	}
+	if (!any)
+		check_say(c, "sleep-verbs", CHECK_OK,
+			  "no systemd to ask: 'snapwrite hibernate' is the way to hibernate");
+	else if (theirs[0])
+		check_say(c, "sleep-verbs", CHECK_FAIL,
+			  "systemctl %s would not go through snapwrite: the kernel's own "
+			  "hibernation would run (the drop-ins of make install are missing or "
+			  "overridden)",
+			  theirs);
+	else
+		check_say(c, "sleep-verbs", CHECK_OK,
+			  "systemctl hibernate, hybrid-sleep and suspend-then-hibernate go through "
+			  "snapwrite%s",
+			  s3 ? "" : "; no suspend to RAM here, so only hibernate is offered");
+}
+
 /* Everything that would make hibernation fail, before the user tries. */
 int do_check(const struct args *a)
 {
 	struct out o = {.json = a->json};
-	struct checks c = {.o = &o};
+	struct checks c = {.o = &o, .quiet = a->quiet};
 	_cleanup_(initrd_view_done) struct initrd_view il = {0};
 	struct identity id;
 
@@ -470,6 +549,9 @@ int do_check(const struct args *a)
 	check_guard(&c, a, &il);
 	check_tokens(&c, a, &il);
 	check_kernel_update(&c, a, id.kernel_release);
+	check_sleep(&c, a);
+	/* logind offers the verbs that hibernate only while this passes. */
+	sleep_allow_update(c.failed == 0);
 	if (o.json)
 		printf("\n  ],\n  \"failed\": %u,\n  \"warnings\": %u\n}\n", c.failed, c.warned);
 	else

@@ -52,6 +52,9 @@ void help(void)
 	       "\n"
 	       "Commands:\n"
 	       "  hibernate        snapshot, write the image to the target, power off\n"
+	       "  suspend-then-hibernate  suspend to RAM; hibernate when woken by an alarm\n"
+	       "                   after HibernateDelaySec= (systemd's sleep.conf), run on\n"
+	       "                   when woken before it\n"
 	       "  snapshot         the same image, but run on: later changes to the file\n"
 	       "                   systems go to copy-on-write overlays (overlay=)\n"
 	       "  rollback ACTION  what the next boot does with a snapshot: resume (return\n"
@@ -78,7 +81,13 @@ void help(void)
 	       "                        partition or swap file, or an image file made by\n"
 	       "                        prepare (default: target= in the configuration file)\n"
 	       "  -c, --config=FILE     configuration file (default " DEFAULT_CONFIG ")\n"
-	       "      --reboot          reboot instead of powering off after hibernate\n"
+	       "      --mode=MODE       after the image: platform (the firmware's S4),\n"
+	       "                        shutdown, reboot; auto (the default): platform\n"
+	       "                        when the platform offers S4, else shutdown\n"
+	       "      --reboot          the same as --mode=reboot\n"
+	       "      --then-suspend    hibernate: suspend to RAM after writing the image\n"
+	       "                        (hybrid sleep); woken, run on, image invalidated\n"
+	       "      --delay=TIME      suspend-then-hibernate: instead of HibernateDelaySec=\n"
 	       "      --workers=N       compression threads (default: one per CPU)\n"
 	       "      --image-size=SIZE preferred image size passed to the kernel\n"
 	       "      --key-file=FILE   key file that opens a LUKS2 target\n"
@@ -139,6 +148,14 @@ static const char *const encryption_names[] = {
 	NULL,
 };
 
+static const char *const mode_names[] = {
+	[POWER_AUTO] = "auto",
+	[POWER_PLATFORM] = "platform",
+	[POWER_SHUTDOWN] = "shutdown",
+	[POWER_REBOOT] = "reboot",
+	NULL,
+};
+
 static const struct opt config_opts[] = {
 	{.key = "target", .apply = opt_device, .offset = A(conf_target),
 	 .size = A_SIZE(conf_target), .want = "want /dev/..., UUID=, PARTUUID=, LABEL= or PARTLABEL="},
@@ -163,6 +180,8 @@ static const struct opt config_opts[] = {
 	{.key = "oneshot_boot", .apply = opt_bool, .offset = A(oneshot_boot),
 	 .want = "want yes or no"},
 	{.key = "golden", .apply = opt_bool, .offset = A(golden), .want = "want yes or no"},
+	{.key = "mode", .apply = opt_enum, .offset = A(mode), .names = mode_names,
+	 .want = "want auto, platform, shutdown or reboot"},
 };
 
 /* A line of the configuration that was not applied: an unknown key is
@@ -195,6 +214,7 @@ int load_config(struct args *a)
 	char keyfile[sizeof(a->keyfile)];
 	uint64_t workers = a->workers, image_size = a->image_size;
 	bool golden = a->golden; /* --golden */
+	int mode = a->mode;
 	int r;
 
 	r = read_text_file(a->config, text, sizeof(text));
@@ -219,6 +239,8 @@ int load_config(struct args *a)
 		a->image_size = image_size;
 	if (golden)
 		a->golden = true;
+	if (a->mode_given)
+		a->mode = mode;
 	return 0;
 }
 
@@ -226,7 +248,7 @@ int parse_args(int argc, char **argv, struct args *a)
 {
 	enum { OPT_REBOOT = 256, OPT_WORKERS, OPT_LIST, OPT_IMAGE_SIZE, OPT_KEY_FILE, OPT_ASK,
 	       OPT_YES, OPT_JSON, OPT_SIZE, OPT_IGNORE_INHIBITORS, OPT_GOLDEN, OPT_DRY_RUN,
-	       OPT_UNDO };
+	       OPT_UNDO, OPT_MODE, OPT_THEN_SUSPEND, OPT_DELAY };
 	static const struct option opts[] = {
 		{"target", required_argument, NULL, 't'},
 		{"config", required_argument, NULL, 'c'},
@@ -243,6 +265,9 @@ int parse_args(int argc, char **argv, struct args *a)
 		{"golden", no_argument, NULL, OPT_GOLDEN},
 		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 		{"undo", no_argument, NULL, OPT_UNDO},
+		{"mode", required_argument, NULL, OPT_MODE},
+		{"then-suspend", no_argument, NULL, OPT_THEN_SUSPEND},
+		{"delay", required_argument, NULL, OPT_DELAY},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -310,6 +335,30 @@ int parse_args(int argc, char **argv, struct args *a)
 		case OPT_UNDO:
 			a->undo = true;
 			break;
+		case OPT_MODE: {
+			int m = -1;
+
+			for (int i = 0; mode_names[i]; i++)
+				if (strcmp(optarg, mode_names[i]) == 0)
+					m = i;
+			if (m < 0)
+				return usage_error("invalid --mode '%s' (want auto, platform, "
+						   "shutdown or reboot)",
+						   optarg);
+			a->mode = m;
+			a->mode_given = true;
+			break;
+		}
+		case OPT_THEN_SUSPEND:
+			a->then_suspend = true;
+			break;
+		case OPT_DELAY:
+			if (parse_timespan_usec(optarg, &a->delay_usec) < 0 || !a->delay_usec ||
+			    a->delay_usec == UINT64_MAX)
+				return usage_error("invalid --delay '%s' (want a time span: 90, "
+						   "20s, 30min, 2h)",
+						   optarg);
+			break;
 		case 'q':
 			a->quiet = true;
 			break;
@@ -325,8 +374,9 @@ int parse_args(int argc, char **argv, struct args *a)
 		}
 	}
 	if (optind >= argc)
-		return usage_error("%s", "missing command (hibernate, snapshot, rollback, status, "
-					 "verify, discard, prepare, check or setup)");
+		return usage_error("%s", "missing command (hibernate, suspend-then-hibernate, "
+					 "snapshot, rollback, status, verify, discard, prepare, "
+					 "check or setup)");
 	a->command = argv[optind++];
 	if (strcmp(a->command, "rollback") == 0) {
 		if (optind >= argc)

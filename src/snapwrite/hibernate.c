@@ -610,6 +610,8 @@ int do_hibernate(const struct args *a)
 	bool in_suspend = false, oneshot = a->oneshot_boot && !a->snapshot, oneshot_set = false;
 	bool tempswap = false;
 	bool golden = false; /* resumed from a golden snapshot */
+	bool woken = false;  /* hybrid sleep, woken from RAM */
+	int mode = POWER_SHUTDOWN;
 	char u[37];
 	char inhibitors[512];
 	int r;
@@ -620,6 +622,18 @@ int do_hibernate(const struct args *a)
 			  "hibernates anyway; 'systemd-inhibit --list' shows the locks)",
 			  inhibitors);
 		return -ECANCELED;
+	}
+
+	/* How the machine goes down once the image is committed: a mode the
+	 * platform cannot do is refused before anything is touched. */
+	if (!a->snapshot) {
+		r = power_mode_pick(a, &mode);
+		if (r < 0)
+			return r;
+		if (a->then_suspend && !suspend_offered())
+			log_msg("the kernel offers no suspend to RAM: after the image, the system "
+				"powers off (%s) instead",
+				power_mode_name(mode));
 	}
 
 	r = open_write_target(a, &ct, &xt, true, &path, &fd, &size);
@@ -663,6 +677,13 @@ int do_hibernate(const struct args *a)
 		if (r < 0)
 			return -ECANCELED;
 	}
+	if (mode == POWER_PLATFORM && !a->then_suspend) {
+		uint8_t rec[4] = {IMAGE_POWER_PLATFORM, 0, 0, 0};
+
+		r = image_record_add(&h, IMAGE_REC_POWER_MODE, rec, sizeof(rec));
+		if (r < 0)
+			return -ECANCELED;
+	}
 	r = image_uuid_generate(h.uuid);
 	if (r < 0) {
 		log_error("Failed to generate an image UUID: %s", strerror(-r));
@@ -680,6 +701,17 @@ int do_hibernate(const struct args *a)
 	r = snapshot_open(&snapfd);
 	if (r < 0)
 		return r;
+	/* The platform prepares for S4 from the snapshot on (and is told
+	 * again at restore: the power_mode record). */
+	if (mode == POWER_PLATFORM && !a->then_suspend) {
+		r = snapdev_platform_support(snapfd, true);
+		if (r < 0) {
+			log_error("The kernel refused platform support: %s; nothing was done "
+				  "(mode=shutdown powers off without it)",
+				  strerror(-r));
+			return -EOPNOTSUPP;
+		}
+	}
 
 	/* More memory in use than the snapshot can copy: a dedicated target
 	 * serves as swap meanwhile (tempswap.c). */
@@ -879,7 +911,11 @@ int do_hibernate(const struct args *a)
 		     u, st.pages, (st.pages * IMAGE_PAGE_SIZE) >> 20, st.disk_bytes >> 20,
 		     st.chunks, (double)(t_done - t_snap) / 1e9,
 		     mb_per_s(st.pages * IMAGE_PAGE_SIZE, t_done - t_snap), peak_rss_kib(),
-		     a->snapshot ? "running on" : a->reboot ? "rebooting" : "powering off");
+		     a->snapshot ? "running on"
+		     : a->then_suspend ? "suspending to RAM"
+		     : mode == POWER_REBOOT ? "rebooting"
+		     : mode == POWER_PLATFORM ? "entering S4 through the platform"
+					     : "powering off");
 
 	if (a->snapshot) {
 		undo = NULL;       /* the zram stores are in use now */
@@ -887,8 +923,36 @@ int do_hibernate(const struct args *a)
 		goto cancel;
 	}
 
-	/* The devices were thawed for writing; power off from this state. */
-	reboot(a->reboot ? RB_AUTOBOOT : RB_POWER_OFF);
+	/* Hybrid sleep: to RAM, still frozen.  Woken, the system runs on from
+	 * here, so the image is stale before anything thaws; if the machine
+	 * lost power instead, the next boot resumes the image. */
+	if (a->then_suspend && suspend_offered()) {
+		r = snapdev_s2ram(snapfd);
+		if (r == 0) {
+			woken = true;
+			r = target_invalidate_map(fd, map, &h, IMAGE_DEAD_WOKEN, 0);
+			if (xt.kind == EXTMAP_SWAP)
+				locator_restore_swap(fd, map);
+			if (r < 0)
+				log_error("Failed to invalidate the image after the wake-up: %s",
+					  strerror(-r));
+			else
+				log_msg("woken from suspend to RAM: image %s invalidated, running on",
+					u);
+			r = r < 0 ? -EIO : 0;
+			goto cancel;
+		}
+		log_error("Failed to suspend to RAM: %s; the image is committed, %s instead",
+			  strerror(-r), mode == POWER_REBOOT ? "rebooting" : "powering off");
+	}
+
+	/* The devices were thawed for writing; go down from this state. */
+	if (mode == POWER_PLATFORM && !a->then_suspend) {
+		r = snapdev_power_off(snapfd);
+		log_error("The platform did not enter S4: %s; powering off instead",
+			  strerror(-r));
+	}
+	reboot(mode == POWER_REBOOT ? RB_AUTOBOOT : RB_POWER_OFF);
 
 	/* Still here: the image must not be resumed after the system ran on. */
 	r = -errno;
@@ -909,7 +973,7 @@ unlock:
 	munlockall();
 	/* Not powered off (or back from the image): the one-shot entry must
 	 * not choose a later boot's kernel. */
-	if (oneshot_set && (r < 0 || !in_suspend) && bootloader_clear_oneshot(&boot) < 0)
+	if (oneshot_set && (r < 0 || !in_suspend || woken) && bootloader_clear_oneshot(&boot) < 0)
 		log_error("Failed to clear %s's one-shot entry in %s, ignoring", boot.loader,
 			  boot.loader[0] == 'G' ? boot.env : "the EFI variables");
 	if (r == 0 && !in_suspend && !golden)
@@ -926,7 +990,7 @@ unlock:
 		return r;
 	if (golden)
 		golden_running_on(a, &oplan, fd, map, h.uuid);
-	else if (in_suspend)
+	else if (in_suspend && !woken)
 		snapshot_running_on(a, &oplan, u, t_freeze);
 	return 0;
 }

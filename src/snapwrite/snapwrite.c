@@ -63,6 +63,7 @@ static const struct verb {
 	bool snapshot;
 } verbs[] = {
 	{"hibernate", do_hibernate, false},
+	{"suspend-then-hibernate", do_suspend_then_hibernate, false},
 	{"snapshot", do_hibernate, true},
 	{"rollback", do_rollback, false},
 	{"status", do_status, false},

@@ -51,6 +51,9 @@
  * target is the target's problem: -ENODEV).
  */
 
+/* What the machine does once the image is committed (mode=, --mode). */
+enum { POWER_AUTO, POWER_PLATFORM, POWER_SHUTDOWN, POWER_REBOOT };
+
 struct args {
 	const char *command;
 	char target[256];
@@ -82,6 +85,10 @@ struct args {
 	bool golden;               /* --golden, golden=yes: every boot returns to the snapshot */
 	bool dry_run;              /* setup: print the plan, change nothing */
 	bool undo;                 /* setup --undo */
+	int mode;                  /* POWER_*: mode=, --mode (--reboot: POWER_REBOOT) */
+	bool mode_given;           /* --mode */
+	bool then_suspend;         /* --then-suspend: hybrid sleep */
+	uint64_t delay_usec;       /* suspend-then-hibernate --delay: 0, sleep.conf's */
 };
 
 /* The LUKS2 volume an image goes into, and what we did to it. */
@@ -108,6 +115,27 @@ struct out {
 	bool json;
 	bool any;
 };
+
+/* sleep.c: power modes, suspend to RAM, systemd's sleep.conf, logind */
+#define SLEEP_ALLOW_NAME "50-snapresume.conf"
+struct sleep_conf {
+	uint64_t hibernate_delay_usec; /* HibernateDelaySec=, default 2 h */
+	uint64_t estimation_usec;      /* SuspendEstimationSec=, default 1 h */
+	char suspend_state[64];        /* SuspendState=, default "mem standby freeze" */
+	char mem_sleep_mode[64];       /* MemorySleepMode=, default: the kernel's */
+};
+const char *power_mode_name(int mode);
+bool platform_s4_offered(void);
+bool suspend_offered(void);
+/* The mode this run uses: auto resolved; -EOPNOTSUPP (said) when
+ * mode=platform is asked for and the platform has no S4. */
+int power_mode_pick(const struct args *a, int *ret);
+int parse_timespan_usec(const char *s, uint64_t *ret);
+/* sleep.conf as systemd reads it, under root ("" for the system). */
+void sleep_conf_read(const char *root, struct sleep_conf *c);
+int do_suspend_then_hibernate(const struct args *a);
+/* Tell logind which hibernating verbs it may offer (check passed or not). */
+void sleep_allow_update(bool ok);
 
 /* config.c */
 void help(void);

@@ -84,3 +84,43 @@ void journal_resumed(const char *uuid, uint64_t mem_bytes, uint64_t disk_bytes,
 	if (r < 0)
 		log_debug("no journal entry for the resume: %s", strerror(-r));
 }
+
+int unit_exec_start(const char *unit, char *buf, size_t size)
+{
+	sd_bus *bus = NULL;
+	sd_bus_message *reply = NULL, *prop = NULL;
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	const char *obj, *path;
+	int r;
+
+	if (size)
+		buf[0] = '\0';
+	r = sd_bus_open_system(&bus);
+	if (r < 0)
+		return r;
+	r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+			       "org.freedesktop.systemd1.Manager", "LoadUnit", &error, &reply, "s",
+			       unit);
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "o", &obj);
+	if (r >= 0)
+		r = sd_bus_get_property(bus, "org.freedesktop.systemd1", obj,
+					"org.freedesktop.systemd1.Service", "ExecStart", &error,
+					&prop, "a(sasbttttuii)");
+	if (r >= 0)
+		r = sd_bus_message_enter_container(prop, 'a', "(sasbttttuii)");
+	if (r >= 0)
+		r = sd_bus_message_enter_container(prop, 'r', "sasbttttuii");
+	if (r > 0) {
+		r = sd_bus_message_read(prop, "s", &path);
+		if (r >= 0)
+			snprintf(buf, size, "%s", path);
+	}
+	if (r < 0)
+		log_debug("ExecStart of %s: %s", unit, error.message ? error.message : strerror(-r));
+	sd_bus_error_free(&error);
+	sd_bus_message_unref(prop);
+	sd_bus_message_unref(reply);
+	sd_bus_flush_close_unref(bus);
+	return r < 0 ? r : 0;
+}

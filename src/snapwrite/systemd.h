@@ -17,3 +17,7 @@ int sleep_inhibitors(char *buf, size_t size);
  * both sides (nanoseconds).  Nothing happens without a journal. */
 void journal_resumed(const char *uuid, uint64_t mem_bytes, uint64_t disk_bytes,
 		     uint64_t snapshot_ns, uint64_t write_ns, uint64_t restore_ns);
+
+/* The program the unit's first ExecStart= runs (systemd's view, drop-ins
+ * applied), in buf; 0, or -errno when there is no systemd to ask. */
+int unit_exec_start(const char *unit, char *buf, size_t size);

@@ -215,6 +215,7 @@ const char *image_dead_reason_to_string(uint32_t r)
 	case IMAGE_DEAD_DISCARDED: return "discarded";
 	case IMAGE_DEAD_CANCELLED: return "cancelled by the writer";
 	case IMAGE_DEAD_KEPT: return "not resumed: the changes since the snapshot were kept";
+	case IMAGE_DEAD_WOKEN: return "woken from suspend to RAM (hybrid sleep): the system ran on";
 	}
 	return "unknown reason";
 }

@@ -60,6 +60,7 @@ enum image_dead_reason {
 	IMAGE_DEAD_DISCARDED = 4, /* the user discarded it */
 	IMAGE_DEAD_CANCELLED = 5, /* the writer gave up after committing */
 	IMAGE_DEAD_KEPT = 6,      /* a snapshot whose later changes were kept */
+	IMAGE_DEAD_WOKEN = 7,     /* hybrid sleep woken from RAM: the system ran on */
 };
 
 struct image_header {

@@ -26,6 +26,9 @@ int image_records_check(const uint8_t *b)
 		} else if (type == IMAGE_REC_LOAD_PAGES || type == IMAGE_REC_ATTEMPT) {
 			if (len != 8)
 				return -EBADMSG;
+		} else if (type == IMAGE_REC_POWER_MODE) {
+			if (len != 4)
+				return -EBADMSG;
 		} else if (type == IMAGE_REC_GOLDEN) {
 			if (len != IMAGE_GOLDEN_LEN)
 				return -EBADMSG;
@@ -109,6 +112,18 @@ uint64_t image_load_pages(const struct image_header *h)
 	while (image_record_next(h, &cursor, &type, &p, &len) == 1)
 		if (type == IMAGE_REC_LOAD_PAGES && len == 8)
 			return le64_get(p);
+	return 0;
+}
+
+uint32_t image_power_mode(const struct image_header *h)
+{
+	size_t cursor = 0;
+	const uint8_t *p;
+	uint16_t type, len;
+
+	while (image_record_next(h, &cursor, &type, &p, &len) == 1)
+		if (type == IMAGE_REC_POWER_MODE && len == 4)
+			return le32_get(p);
 	return 0;
 }
 

@@ -22,6 +22,7 @@
 #define IMAGE_REC_ATTEMPT 0x0006u    /* a resume began loading it: when, u64 seconds */
 #define IMAGE_REC_FS_DIGEST 0x0007u  /* a guarded file system's superblocks' digest */
 #define IMAGE_REC_GOLDEN 0x8008u    /* a golden snapshot: resumed at every boot */
+#define IMAGE_REC_POWER_MODE 0x0009u /* how the writer powered off, u32 IMAGE_POWER_* */
 #define IMAGE_FS_DIGEST_LEN 24u
 #define IMAGE_GOLDEN_LEN 16u
 
@@ -32,6 +33,8 @@
 #define IMAGE_FS_XFS 2u   /* xfs, version 5, internal log */
 #define IMAGE_FS_BTRFS 3u /* btrfs */
 #define IMAGE_FS_VFAT 4u  /* FAT12/16/32 (uuid: the volume serial, then zeros) */
+#define IMAGE_POWER_PLATFORM 1u /* the platform's S4 (SNAPSHOT_POWER_OFF): restore with
+				 * the platform too (SNAPSHOT_PLATFORM_SUPPORT) */
 
 /* One guarded file system (record IMAGE_REC_FS_GUARD): what identifies its
  * on-disk state when the snapshot was taken. */
@@ -73,6 +76,10 @@ uint64_t image_load_pages(const struct image_header *h);
 /* Record that a resume begins to load the image (at unix time when): h's
  * records with an attempt record added.  0, or -ENOSPC. */
 int image_attempt_mark(struct image_header *h, uint64_t when);
+
+/* The power mode record as IMAGE_POWER_*, 0 when the image has none (the
+ * writer powered off, rebooted or suspended to RAM). */
+uint32_t image_power_mode(const struct image_header *h);
 
 /* Did a resume begin to load this image?  *ret_when (may be NULL): when. */
 bool image_attempt_begun(const struct image_header *h, uint64_t *ret_when);
