@@ -40,7 +40,8 @@
 #                    naming the target; with it moved away (first as the
 #                    path unit sees it, up to 20 s, then after "snapwrite
 #                    check"); with it back; snapwrite's file in
-#                    /run/systemd/sleep.conf.d each time.
+#                    /run/systemd/sleep.conf.d each time (present, saying
+#                    yes, only while the check passes).
 #   platform-refuse  mode=platform in /etc/snapwrite.conf on a machine
 #                    without S4: "snapwrite check", a direct "snapwrite
 #                    hibernate" and "systemctl hibernate" must refuse while
@@ -217,10 +218,11 @@ can_all() {
 		"CanSuspendThenHibernate=$(can_hibernate CanSuspendThenHibernate)"
 }
 
-# sleep_dropin: snapwrite's drop-in for logind, or "none".
+# sleep_dropin: what "snapwrite check" told logind (its sleep.conf.d file
+# in /run, which hides the package's saying no), or "none".
 sleep_dropin() {
-	if [ -e /run/systemd/sleep.conf.d/snapresume.conf ]; then
-		grep -v '^#' /run/systemd/sleep.conf.d/snapresume.conf | tr '\n' ' '
+	if [ -e /run/systemd/sleep.conf.d/50-snapresume.conf ]; then
+		grep -v '^#' /run/systemd/sleep.conf.d/50-snapresume.conf | tr '\n' ' '
 	else
 		echo none
 	fi

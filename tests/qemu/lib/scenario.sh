@@ -515,13 +515,16 @@ xfs_btrfs_target() {
 
 # ---- the other sleep verbs: S3 and S4 (Debian guests) ----------------------
 
-# QEMU's i440fx offers S3 and S4 to the guest only when asked
-# (SNAPTEST_QEMU_ARGS). no_console_suspend keeps the serial console on
-# while the kernel enters a sleep state, so that its lines on the way in
-# (e.g. "ACPI: PM: Preparing to enter system sleep state S4") reach the log
-# before QEMU stops or exits.
+# S3 and S4 of QEMU's i440fx (its PIIX4 power management), on or off for
+# the guest (SNAPTEST_QEMU_ARGS). QEMU 7.2 offers both by default; the
+# scenarios say which they need. no_console_suspend keeps the serial
+# console on while the kernel enters a sleep state, so that its lines on
+# the way in (e.g. "ACPI: PM: Preparing to enter system sleep state S4")
+# reach the log before QEMU stops or exits.
 SLEEP_S3_ARGS="-global PIIX4_PM.disable_s3=0"
+SLEEP_NO_S3_ARGS="-global PIIX4_PM.disable_s3=1"
 SLEEP_S4_ARGS="-global PIIX4_PM.disable_s4=0"
+SLEEP_NO_S4_ARGS="-global PIIX4_PM.disable_s4=1"
 SLEEP_APPEND="no_console_suspend"
 
 # expect_power ERE WHAT: the guest's power events the host saw in the last
