@@ -3,11 +3,11 @@
 # in /etc/systemd/sleep.conf.d/. First run: "systemctl
 # suspend-then-hibernate" suspends (the monitor sees S3), nobody wakes the
 # guest, the RTC alarm does after the delay, and snapwrite hibernates: the
-# guest powers off with a valid image (and no S4: shutdown mode without
-# it), and the next boot resumes it intact, the hooks run as
-# "pre/post suspend-then-hibernate". Second run, on a zeroed target: the
-# monitor wakes the guest 3 s into S3, before the alarm: it carries on
-# (same workload, counter on), nothing written, no image.
+# guest goes down with a valid image, and the next boot resumes it
+# intact, the hooks run as "pre/post suspend-then-hibernate". Second run,
+# on a zeroed target: the monitor wakes the guest 3 s into S3, before the
+# alarm: it carries on (same workload, counter on), nothing written, no
+# image.
 #
 # kernels: none
 # full-kernels: 6.12
