@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <stdarg.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <libcryptsetup.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,12 +91,30 @@ static void check_say(struct checks *c, const char *name, enum check_status st,
 static void check_kernel_config(struct checks *c, const char *krel)
 {
 	const char *tool = getenv("SNAPRESUME_KCONFIG_CHECK");
-	char cmd[600], line[512], missing[1024] = "";
+	char cmd[PATH_MAX + 128], line[512], missing[1024] = "";
 	FILE *f;
 	int status;
 
+	char beside[PATH_MAX + 64];
+
 	if (!tool || !tool[0])
 		tool = KCONFIG_CHECK;
+	/* Built for one PREFIX, installed with another (make, then make
+	 * install PREFIX=/usr): the checker installed beside this program. */
+	if (access(tool, X_OK) < 0) {
+		ssize_t n = readlink("/proc/self/exe", beside, PATH_MAX);
+		char *slash;
+
+		if (n > 0) {
+			beside[n] = 0;
+			slash = strrchr(beside, '/');
+			if (slash && slash - beside >= 5 && strncmp(slash - 5, "/sbin", 5) == 0) {
+				strcpy(slash - 5, "/lib/snapresume/kernel-config-check");
+				if (access(beside, X_OK) == 0)
+					tool = beside;
+			}
+		}
+	}
 	if (access(tool, X_OK) < 0) {
 		check_say(c, "kernel-config", CHECK_WARN, "the checker %s is not installed", tool);
 		return;
@@ -477,7 +496,7 @@ static void check_sleep(struct checks *c, const struct args *a)
 {
 	static const char *const verbs[] = {"hibernate", "hybrid-sleep", "suspend-then-hibernate"};
 	char exec[256], theirs[1024] = "";
-	bool s3 = suspend_offered(), any = true;
+	bool s3 = s3_offered(), mem = suspend_offered(), any = true;
 	unsigned ours = 0;
 	int mode;
 
@@ -526,7 +545,10 @@ static void check_sleep(struct checks *c, const struct args *a)
 		check_say(c, "sleep-verbs", CHECK_OK,
 			  "systemctl hibernate, hybrid-sleep and suspend-then-hibernate go through "
 			  "snapwrite%s",
-			  s3 ? "" : "; no suspend to RAM here, so only hibernate is offered");
+			  !mem ? "; no suspend to RAM here, so only hibernate is offered"
+			  : !s3 ? "; no S3 here (suspend-to-idle only), so hybrid-sleep is not "
+				  "offered"
+				: "");
 }
 
 /* Everything that would make hibernation fail, before the user tries. */

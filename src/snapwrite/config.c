@@ -33,6 +33,7 @@
 #include "log.h"
 #include "luks.h"
 #include "options.h"
+#include "sleepconf.h"
 #include "pipeline.h"
 #include "systemd.h"
 #include "snapdev.h"

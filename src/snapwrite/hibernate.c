@@ -630,9 +630,9 @@ int do_hibernate(const struct args *a)
 		r = power_mode_pick(a, &mode);
 		if (r < 0)
 			return r;
-		if (a->then_suspend && !suspend_offered())
-			log_msg("the kernel offers no suspend to RAM: after the image, the system "
-				"powers off (%s) instead",
+		if (a->then_suspend && !s3_offered())
+			log_msg("the machine offers no S3 ('deep' in /sys/power/mem_sleep), which "
+				"hybrid sleep needs: after the image, it powers off (%s) instead",
 				power_mode_name(mode));
 	}
 
@@ -926,7 +926,7 @@ int do_hibernate(const struct args *a)
 	/* Hybrid sleep: to RAM, still frozen.  Woken, the system runs on from
 	 * here, so the image is stale before anything thaws; if the machine
 	 * lost power instead, the next boot resumes the image. */
-	if (a->then_suspend && suspend_offered()) {
+	if (a->then_suspend && s3_offered()) {
 		r = snapdev_s2ram(snapfd);
 		if (r == 0) {
 			woken = true;

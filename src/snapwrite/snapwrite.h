@@ -118,21 +118,13 @@ struct out {
 
 /* sleep.c: power modes, suspend to RAM, systemd's sleep.conf, logind */
 #define SLEEP_ALLOW_NAME "50-snapresume.conf"
-struct sleep_conf {
-	uint64_t hibernate_delay_usec; /* HibernateDelaySec=, default 2 h */
-	uint64_t estimation_usec;      /* SuspendEstimationSec=, default 1 h */
-	char suspend_state[64];        /* SuspendState=, default "mem standby freeze" */
-	char mem_sleep_mode[64];       /* MemorySleepMode=, default: the kernel's */
-};
 const char *power_mode_name(int mode);
 bool platform_s4_offered(void);
-bool suspend_offered(void);
+bool suspend_offered(void); /* any suspend to RAM ("mem" in /sys/power/state) */
+bool s3_offered(void);      /* S3 ("deep"), which hybrid sleep needs */
 /* The mode this run uses: auto resolved; -EOPNOTSUPP (said) when
  * mode=platform is asked for and the platform has no S4. */
 int power_mode_pick(const struct args *a, int *ret);
-int parse_timespan_usec(const char *s, uint64_t *ret);
-/* sleep.conf as systemd reads it, under root ("" for the system). */
-void sleep_conf_read(const char *root, struct sleep_conf *c);
 int do_suspend_then_hibernate(const struct args *a);
 /* Tell logind which hibernating verbs it may offer (check passed or not). */
 void sleep_allow_update(bool ok);
