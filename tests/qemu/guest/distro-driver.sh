@@ -120,6 +120,12 @@ exec_start() {
 	systemctl show -P ExecStart "$1" | sed -n 's/.*argv\[\]=\([^;]*[^ ;]\) *;.*/\1/p'
 }
 
+# The journal has snapwrite's resume entry in this boot (a resumed system's
+# boot is the one it hibernated in).
+resumed_here() {
+	journalctl -b -q -o cat MESSAGE_ID=4d2c6f1e0a8b4b7e9f3a51c2d8e6b701 | grep -q 'Resumed from snapresume image'
+}
+
 do_hibernate() {
 	install_sleep_hook
 	if [ "$(cmdline_value snaptest.showcheck 0)" = 1 ]; then
@@ -151,7 +157,8 @@ do_hibernate() {
 	resumed=no
 	_i=0
 	while [ "$_i" -lt 300 ]; do
-		if journalctl -q -o cat MESSAGE_ID=4d2c6f1e0a8b4b7e9f3a51c2d8e6b701 | grep -q 'Resumed from snapresume image'; then
+		# This boot's: a machine that hibernated before has older ones.
+		if resumed_here; then
 			resumed=yes
 			break
 		fi
@@ -169,8 +176,8 @@ do_hibernate() {
 	say "resumed after $(($(date +%s) - t0)) s"
 	journalctl -b -u systemd-hibernate.service -o cat | sed 's/^/SNAPTEST: service: /'
 	check_workload
-	journalctl -o cat MESSAGE_ID=4d2c6f1e0a8b4b7e9f3a51c2d8e6b701 | sed 's/^/SNAPTEST: journal: /'
-	journalctl -o verbose MESSAGE_ID=4d2c6f1e0a8b4b7e9f3a51c2d8e6b701 |
+	journalctl -b -o cat MESSAGE_ID=4d2c6f1e0a8b4b7e9f3a51c2d8e6b701 | sed 's/^/SNAPTEST: journal: /'
+	journalctl -b -o verbose MESSAGE_ID=4d2c6f1e0a8b4b7e9f3a51c2d8e6b701 |
 		grep -E '^ +SNAPRESUME_(WRITE|RESTORE)_USEC=' | sed 's/^ */SNAPTEST: field: /'
 	home=none
 	if [ "$home_sum" != none ]; then
@@ -265,12 +272,6 @@ do_logind_verbs() {
 	say "logind target back: $(can_all)"
 	sync
 	say "RESULT action=logind-verbs check1=$check1 check2=$check2 check3=$check3"
-}
-
-# The journal has snapwrite's resume entry in this boot (a resumed system's
-# boot is the one it hibernated in).
-resumed_here() {
-	journalctl -b -q -o cat MESSAGE_ID=4d2c6f1e0a8b4b7e9f3a51c2d8e6b701 | grep -q 'Resumed from snapresume image'
 }
 
 do_sleep() {
