@@ -210,6 +210,8 @@ uninstall:
 		$(DESTDIR)$(SYSTEMDUNITDIR)/snapwrite-allow.path \
 		$(DESTDIR)$(SLEEPCONFDIR)/50-snapresume.conf
 	-rmdir $(DESTDIR)$(SLEEPCONFDIR) 2> /dev/null
+	@# What snapwrite told logind at run time (only on the running system).
+	[ -n "$(DESTDIR)" ] || rm -f /run/systemd/sleep.conf.d/50-snapresume.conf
 	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DOCDIR)
 
 clean:

@@ -125,14 +125,15 @@ int dmx_target(const char *name, bool status, char *type, size_t type_size, uint
 	return r;
 }
 
-static int load(int kind, const char *name, uint64_t len, const char *type, const char *params)
+static int load_ro(int kind, const char *name, uint64_t len, const char *type,
+		   const char *params, bool ro)
 {
 	struct dm_task *dmt = task(kind, name);
 	int r;
 
 	if (!dmt)
 		return -ENOMEM;
-	if (!dm_task_add_target(dmt, 0, len, type, params)) {
+	if ((ro && !dm_task_set_ro(dmt)) || !dm_task_add_target(dmt, 0, len, type, params)) {
 		dm_task_destroy(dmt);
 		return -ENOMEM;
 	}
@@ -143,12 +144,17 @@ static int load(int kind, const char *name, uint64_t len, const char *type, cons
 
 int dmx_create(const char *name, uint64_t len, const char *type, const char *params)
 {
-	return load(DM_DEVICE_CREATE, name, len, type, params);
+	return load_ro(DM_DEVICE_CREATE, name, len, type, params, false);
+}
+
+int dmx_create_ro(const char *name, uint64_t len, const char *type, const char *params)
+{
+	return load_ro(DM_DEVICE_CREATE, name, len, type, params, true);
 }
 
 int dmx_reload(const char *name, uint64_t len, const char *type, const char *params)
 {
-	return load(DM_DEVICE_RELOAD, name, len, type, params);
+	return load_ro(DM_DEVICE_RELOAD, name, len, type, params, false);
 }
 
 /* A task on NAME alone: suspend (noflush: no flush, no lockfs), resume
@@ -177,6 +183,11 @@ int dmx_suspend(const char *name, bool noflush)
 int dmx_resume(const char *name)
 {
 	return name_task(DM_DEVICE_RESUME, name, false, true);
+}
+
+int dmx_remove(const char *name)
+{
+	return name_task(DM_DEVICE_REMOVE, name, false, true);
 }
 
 int dmx_clear(const char *name)

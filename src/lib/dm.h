@@ -27,6 +27,12 @@ int dmx_target(const char *name, bool status, char *type, size_t type_size, uint
 /* Create NAME with one target. */
 int dmx_create(const char *name, uint64_t len, const char *type, const char *params);
 
+/* Create NAME read-only (nothing can write through it). */
+int dmx_create_ro(const char *name, uint64_t len, const char *type, const char *params);
+
+/* Remove NAME. */
+int dmx_remove(const char *name);
+
 /* Load a new table into NAME's inactive slot (takes effect at resume). */
 int dmx_reload(const char *name, uint64_t len, const char *type, const char *params);
 

@@ -505,13 +505,18 @@ int resume_from(const char *path, const struct resume_opts *o, const struct args
 	golden = snapshot && image_golden_info(&h, &g);
 
 	if (o->noresume) {
-		/* A snapshot's changes are kept, as by default. */
+		/* A snapshot's changes are kept, as by default: recorded as
+		 * such, so that a merge cut short is finished (and checked) by
+		 * the next boot, as after any keep. */
 		if (snapshot)
 			overlay_action = ROLLBACK_KEEP;
 		log_msg("noresume given: not resuming image %s on %s", u, path);
 		if (a->dry_run)
 			return 0;
-		r = target_invalidate_map(fd, m, &h, IMAGE_DEAD_NORESUME, 0);
+		if (snapshot)
+			overlays_record_merge(&overlays, &h);
+		r = target_invalidate_map(fd, m, &h, snapshot ? IMAGE_DEAD_KEPT : IMAGE_DEAD_NORESUME,
+					  0);
 		if (r < 0)
 			log_error("Failed to invalidate the image on %s: %s", path, strerror(-r));
 		else
@@ -527,6 +532,10 @@ int resume_from(const char *path, const struct resume_opts *o, const struct args
 		if (overlay_action != ROLLBACK_RESUME) {
 			if (a->dry_run)
 				return 0;
+			/* So that a merge cut short is checked by the boot
+			 * that finishes it (said when it cannot be). */
+			if (overlay_action == ROLLBACK_KEEP)
+				overlays_record_merge(&overlays, &h);
 			r = target_invalidate_map(fd, m, &h,
 						  overlay_action == ROLLBACK_KEEP ? IMAGE_DEAD_KEPT
 										  : IMAGE_DEAD_DISCARDED,

@@ -174,6 +174,113 @@ static bool origin_unchanged(const struct boot_ovl *b, const struct image_header
 	return false;
 }
 
+/*
+ * What b's file system looks like through its overlay: the origin with
+ * every change its COW store holds, read through a temporary read-only
+ * snapshot mapping (nothing is written, the store stays as it is).
+ */
+static int overlay_view(const struct boot_ovl *b, struct fs_guard *ret)
+{
+	char name[OVERLAY_NAME_LEN + 32], params[400], path[sizeof(name) + 16];
+	int r, r2;
+
+	snprintf(name, sizeof(name), "snapresume-view-%s", b->spec.name);
+	snprintf(params, sizeof(params), "%u:%u %s P %u", b->origin_major, b->origin_minor, b->cow,
+		 b->chunk_sectors);
+	r = dmx_create_ro(name, b->len, "snapshot", params);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "/dev/mapper/%s", name);
+	r = fsguard_read(path, ret);
+	r2 = dmx_remove(name);
+	if (r2 < 0)
+		log_error("overlay %s: removing the temporary mapping %s failed: %s", b->spec.name,
+			  name, strerror(-r2));
+	return r;
+}
+
+int overlays_record_merge(const struct boot_plan *bp, struct image_header *h)
+{
+	for (size_t i = 0; i < bp->n; i++) {
+		const struct boot_ovl *b = &bp->o[i];
+		struct fs_guard into;
+		char why[256];
+		int r;
+
+		if (!b->found || b->state != COW_VALID || !store_is_ours(b, h, why, sizeof(why)))
+			continue;
+		r = overlay_view(b, &into);
+		if (r == 0)
+			r = image_merge_into_add(h, &into);
+		if (r < 0) {
+			log_error("overlay %s: the state its merge leaves could not be recorded (%s): "
+				  "should the merge be cut short, the next boot cannot tell "
+				  "whether another system wrote to %s meanwhile",
+				  b->spec.name, strerror(-r), b->origin);
+		}
+	}
+	return 0;
+}
+
+static bool either(uint64_t v, uint64_t a, uint64_t b)
+{
+	return v == a || v == b;
+}
+
+/*
+ * An earlier boot decided keep and began to merge b's store, and the merge
+ * did not finish.  Each block of the origin holds what the snapshot
+ * recorded (not merged yet) or what the overlay held (merged), so its file
+ * system must look like the one, the other, or a mix of the two (the
+ * superblock merged, the journal's not yet); anything else was written by
+ * another system meanwhile, and merging on would mix three states.
+ */
+static bool merge_resumable(const struct boot_ovl *b, const struct image_header *h, char *why,
+			    size_t size)
+{
+	struct fs_guard then, into, now;
+	char was[256], will[256];
+
+	if (fsguard_read(b->origin, &now) < 0) {
+		snprintf(why, size, "its origin %s cannot be read", b->origin);
+		return false;
+	}
+	if (!image_merge_into(h, now.uuid, &into)) {
+		log_msg("overlay %s: no record of the state the merge leaves (decided by an older "
+			"snapresume, or it could not be read): finishing the merge without checking "
+			"%s against it",
+			b->spec.name, b->origin);
+		return true;
+	}
+	if (!origin_unchanged(b, h, was, sizeof(was)) &&
+	    !fsguard_same(&into, &now, will, sizeof(will))) {
+		size_t cursor = 0;
+		const uint8_t *p;
+		uint16_t type, len;
+		bool mix = false;
+
+		while (image_record_next(h, &cursor, &type, &p, &len) == 1) {
+			if (type != IMAGE_REC_FS_GUARD)
+				continue;
+			fs_guard_decode(p, &then);
+			if (memcmp(then.uuid, now.uuid, 16) != 0 || then.fs_type != now.fs_type)
+				continue;
+			mix = either(now.mount_count, then.mount_count, into.mount_count) &&
+			      either(now.mount_time, then.mount_time, into.mount_time) &&
+			      either(now.write_time, then.write_time, into.write_time);
+		}
+		if (!mix) {
+			snprintf(why, size,
+				 "its origin %s was written by another system while the merge was "
+				 "cut short: it is neither as at the snapshot (%s) nor as the merge "
+				 "leaves it (%s)",
+				 b->origin, was, will);
+			return false;
+		}
+	}
+	return true;
+}
+
 enum rollback_action overlays_decide(const struct resume_opts *o, const struct boot_plan *bp,
 				     const struct image_header *h)
 {
@@ -305,7 +412,7 @@ int overlays_drop_for_resume(const struct boot_plan *bp, const struct image_head
  * past the timeout, negative errno. */
 static int merge(const struct resume_opts *o, struct boot_ovl *b)
 {
-	char params[96], linear[48], type[32], status[160];
+	char params[400], linear[48], type[32], status[160];
 	struct cow_usage u;
 	uint64_t len, start = now_ns(), said = start, changes = 0;
 	int r;
@@ -316,6 +423,8 @@ static int merge(const struct resume_opts *o, struct boot_ovl *b)
 
 	snprintf(params, sizeof(params), "%u:%u %s P %u", b->origin_major, b->origin_minor, b->cow,
 		 b->chunk_sectors);
+	log_msg("overlay %s: merging the changes since the snapshot (%" PRIu64 " KiB) into %s",
+		b->spec.name, changes * b->chunk_sectors / 2, b->origin);
 	r = dmx_create(b->spec.name, b->len, "snapshot-merge", params);
 	if (r < 0) {
 		log_error("overlay %s: starting the merge ('snapshot-merge %s') failed: %s",
@@ -384,6 +493,8 @@ static bool merge_wanted(const struct boot_plan *bp, enum rollback_action action
 	if (action == ROLLBACK_KEEP && !bp->refused)
 		return origin_unchanged(b, &bp->h, why, size);
 	if (action == ROLLBACK_UNSET && bp->h.dead_reason == IMAGE_DEAD_KEPT) {
+		if (!merge_resumable(b, &bp->h, why, size))
+			return false;
 		log_msg("overlay %s: finishing the merge an earlier boot began", b->spec.name);
 		return true;
 	}
@@ -401,7 +512,7 @@ void overlays_setup(const struct resume_opts *o, struct boot_plan *bp,
 
 	for (size_t i = 0; i < bp->n; i++) {
 		struct boot_ovl *b = &bp->o[i];
-		char linear[48], why[512] = "";
+		char linear[48], why[1024] = "";
 		int r;
 
 		if (!b->found)
@@ -423,6 +534,19 @@ void overlays_setup(const struct resume_opts *o, struct boot_plan *bp,
 		if (b->state != COW_NONE && !store_is_ours(b, h, why, sizeof(why))) {
 			log_error("overlay %s: the COW store %s is not touched: %s", b->spec.name,
 				  b->cow[0] ? b->cow : b->spec.cow, why);
+		} else if (b->state == COW_VALID && action == ROLLBACK_UNSET &&
+			   bp->h.dead_reason == IMAGE_DEAD_KEPT &&
+			   !merge_wanted(bp, action, b, why, sizeof(why))) {
+			/* Half merged, and changed by another system: no state
+			 * of it is right.  Neither merge on nor drop the store
+			 * (what it holds is the only copy of those changes),
+			 * and do not map the origin: the boot stops here. */
+			log_error("overlay %s: not merging on, and not mapped: %s; the COW store %s "
+				  "is left as it is (it holds the rest of the changes); repair %s "
+				  "by hand (fsck), or boot with noresume after taking the overlay "
+				  "out of the configuration",
+				  b->spec.name, why, b->cow, b->origin);
+			continue;
 		} else if (b->state == COW_VALID && merge_wanted(bp, action, b, why, sizeof(why))) {
 			/* Whatever the outcome, never map the origin alone under
 			 * a store that is (partly) merged: the file system would

@@ -50,6 +50,13 @@ void overlays_scan(const struct resume_opts *o, struct boot_plan *bp);
 enum rollback_action overlays_decide(const struct resume_opts *o, const struct boot_plan *bp,
 				     const struct image_header *h);
 
+/* The boot that decides keep, before it commits the decision: record in
+ * h, for each overlay it will merge, what the merge leaves (the file
+ * system as the overlay shows it), so that a boot finishing a merge that
+ * was cut short can tell whether anything else wrote to the origin.  0,
+ * or -errno (said). */
+int overlays_record_merge(const struct boot_plan *bp, struct image_header *h);
+
 /* Before the jump into a snapshot image: drop the COW store of each of its
  * persistent overlays (the restored system has the linear mappings).
  * check_only: only see that every one can be dropped.  0, or -errno with

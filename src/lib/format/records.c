@@ -29,6 +29,9 @@ int image_records_check(const uint8_t *b)
 		} else if (type == IMAGE_REC_POWER_MODE) {
 			if (len != 4)
 				return -EBADMSG;
+		} else if (type == IMAGE_REC_MERGE_INTO) {
+			if (len != IMAGE_MERGE_INTO_LEN || !string_field_ok(b + off + 4 + 48, 48))
+				return -EBADMSG;
 		} else if (type == IMAGE_REC_GOLDEN) {
 			if (len != IMAGE_GOLDEN_LEN)
 				return -EBADMSG;
@@ -223,6 +226,35 @@ int image_fs_digest_add(struct image_header *h, const struct fs_guard *g)
 	memcpy(rec, g->uuid, 16);
 	le64_put(rec + 16, g->digest);
 	return image_record_add(h, IMAGE_REC_FS_DIGEST, rec, sizeof(rec));
+}
+
+/* Payload of IMAGE_REC_MERGE_INTO: 0 struct fs_guard as in IMAGE_REC_FS_GUARD
+ * (96)  96 digest (8). */
+int image_merge_into_add(struct image_header *h, const struct fs_guard *g)
+{
+	uint8_t rec[IMAGE_MERGE_INTO_LEN];
+
+	fs_guard_encode(g, rec);
+	le64_put(rec + IMAGE_FS_GUARD_LEN, g->digest);
+	return image_record_add(h, IMAGE_REC_MERGE_INTO, rec, sizeof(rec));
+}
+
+bool image_merge_into(const struct image_header *h, const uint8_t uuid[16], struct fs_guard *ret)
+{
+	size_t cursor = 0;
+	const uint8_t *p;
+	uint16_t type, len;
+
+	while (image_record_next(h, &cursor, &type, &p, &len) == 1) {
+		if (type != IMAGE_REC_MERGE_INTO || len != IMAGE_MERGE_INTO_LEN)
+			continue;
+		fs_guard_decode(p, ret);
+		if (memcmp(ret->uuid, uuid, 16) != 0)
+			continue;
+		ret->digest = le64_get(p + IMAGE_FS_GUARD_LEN);
+		return true;
+	}
+	return false;
 }
 
 uint64_t image_fs_digest(const struct image_header *h, const uint8_t uuid[16])

@@ -23,6 +23,8 @@
 #define IMAGE_REC_FS_DIGEST 0x0007u  /* a guarded file system's superblocks' digest */
 #define IMAGE_REC_GOLDEN 0x8008u    /* a golden snapshot: resumed at every boot */
 #define IMAGE_REC_POWER_MODE 0x0009u /* how the writer powered off, u32 IMAGE_POWER_* */
+#define IMAGE_REC_MERGE_INTO 0x000Au /* a file system as a merge of its overlay leaves it */
+#define IMAGE_MERGE_INTO_LEN 104u    /* struct fs_guard (96), then its digest (8) */
 #define IMAGE_FS_DIGEST_LEN 24u
 #define IMAGE_GOLDEN_LEN 16u
 
@@ -110,6 +112,12 @@ int image_fs_digest_add(struct image_header *h, const struct fs_guard *g);
 
 /* The digest recorded for the file system with this uuid; 0 when none. */
 uint64_t image_fs_digest(const struct image_header *h, const uint8_t uuid[16]);
+
+/* The state a merge leaves a file system in (what the overlay showed when
+ * the boot that decided keep began merging), IMAGE_REC_MERGE_INTO: add
+ * one (0, or -ENOSPC), or find the one of uuid (true, with its digest). */
+int image_merge_into_add(struct image_header *h, const struct fs_guard *g);
+bool image_merge_into(const struct image_header *h, const uint8_t uuid[16], struct fs_guard *ret);
 
 void fs_guard_encode(const struct fs_guard *g, uint8_t out[IMAGE_FS_GUARD_LEN]);
 void fs_guard_decode(const uint8_t in[IMAGE_FS_GUARD_LEN], struct fs_guard *ret);
