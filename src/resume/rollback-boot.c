@@ -239,7 +239,10 @@ static bool merge_resumable(const struct boot_ovl *b, const struct image_header 
 			    size_t size)
 {
 	struct fs_guard then, into, now;
-	char was[256], will[256];
+	char was[256] = "the snapshot recorded no state of it", will[256];
+	size_t cursor = 0;
+	const uint8_t *p;
+	uint16_t type, len;
 
 	if (fsguard_read(b->origin, &now) < 0) {
 		snprintf(why, size, "its origin %s cannot be read", b->origin);
@@ -252,33 +255,29 @@ static bool merge_resumable(const struct boot_ovl *b, const struct image_header 
 			b->spec.name, b->origin);
 		return true;
 	}
-	if (!origin_unchanged(b, h, was, sizeof(was)) &&
-	    !fsguard_same(&into, &now, will, sizeof(will))) {
-		size_t cursor = 0;
-		const uint8_t *p;
-		uint16_t type, len;
-		bool mix = false;
-
-		while (image_record_next(h, &cursor, &type, &p, &len) == 1) {
-			if (type != IMAGE_REC_FS_GUARD)
-				continue;
-			fs_guard_decode(p, &then);
-			if (memcmp(then.uuid, now.uuid, 16) != 0 || then.fs_type != now.fs_type)
-				continue;
-			mix = either(now.mount_count, then.mount_count, into.mount_count) &&
-			      either(now.mount_time, then.mount_time, into.mount_time) &&
-			      either(now.write_time, then.write_time, into.write_time);
-		}
-		if (!mix) {
-			snprintf(why, size,
-				 "its origin %s was written by another system while the merge was "
-				 "cut short: it is neither as at the snapshot (%s) nor as the merge "
-				 "leaves it (%s)",
-				 b->origin, was, will);
-			return false;
-		}
+	if (fsguard_same(&into, &now, will, sizeof(will)))
+		return true; /* all that shows is merged */
+	while (image_record_next(h, &cursor, &type, &p, &len) == 1) {
+		if (type != IMAGE_REC_FS_GUARD)
+			continue;
+		fs_guard_decode(p, &then);
+		if (memcmp(then.uuid, now.uuid, 16) != 0)
+			continue;
+		then.digest = image_fs_digest(h, then.uuid);
+		if (fsguard_same(&then, &now, was, sizeof(was)))
+			return true; /* nothing that shows is merged yet */
+		if (then.fs_type == now.fs_type &&
+		    either(now.mount_count, then.mount_count, into.mount_count) &&
+		    either(now.mount_time, then.mount_time, into.mount_time) &&
+		    either(now.write_time, then.write_time, into.write_time))
+			return true; /* some of each */
+		break;
 	}
-	return true;
+	snprintf(why, size,
+		 "its origin %s was written by another system while the merge was cut short: "
+		 "against the snapshot, %s; against the merged state, %s",
+		 b->origin, was, will);
+	return false;
 }
 
 enum rollback_action overlays_decide(const struct resume_opts *o, const struct boot_plan *bp,
@@ -531,23 +530,27 @@ void overlays_setup(const struct resume_opts *o, struct boot_plan *bp,
 				b->state == COW_VALID ? "changes" : "nothing to keep");
 			continue;
 		}
-		if (b->state != COW_NONE && !store_is_ours(b, h, why, sizeof(why))) {
+		bool ours = b->state == COW_NONE || store_is_ours(b, h, why, sizeof(why));
+		bool want = ours && b->state == COW_VALID &&
+			    merge_wanted(bp, action, b, why, sizeof(why));
+		/* A merge an earlier boot began that may not go on. */
+		bool hold = ours && b->state == COW_VALID && !want && action == ROLLBACK_UNSET &&
+			    bp->h.dead_reason == IMAGE_DEAD_KEPT;
+
+		if (!ours) {
 			log_error("overlay %s: the COW store %s is not touched: %s", b->spec.name,
 				  b->cow[0] ? b->cow : b->spec.cow, why);
-		} else if (b->state == COW_VALID && action == ROLLBACK_UNSET &&
-			   bp->h.dead_reason == IMAGE_DEAD_KEPT &&
-			   !merge_wanted(bp, action, b, why, sizeof(why))) {
+		} else if (hold) {
 			/* Half merged, and changed by another system: no state
 			 * of it is right.  Neither merge on nor drop the store
 			 * (what it holds is the only copy of those changes),
 			 * and do not map the origin: the boot stops here. */
 			log_error("overlay %s: not merging on, and not mapped: %s; the COW store %s "
-				  "is left as it is (it holds the rest of the changes); repair %s "
-				  "by hand (fsck), or boot with noresume after taking the overlay "
-				  "out of the configuration",
+				  "is left as it is (it holds the rest of the changes); inspect and "
+				  "repair %s by hand, then boot without this overlay",
 				  b->spec.name, why, b->cow, b->origin);
 			continue;
-		} else if (b->state == COW_VALID && merge_wanted(bp, action, b, why, sizeof(why))) {
+		} else if (want) {
 			/* Whatever the outcome, never map the origin alone under
 			 * a store that is (partly) merged: the file system would
 			 * be in neither state.  A failed merge leaves the

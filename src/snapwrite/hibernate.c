@@ -624,6 +624,9 @@ int do_hibernate(const struct args *a)
 		return -ECANCELED;
 	}
 
+	if (a->snapshot && (a->then_suspend || a->mode_given || a->reboot))
+		return usage_error("%s", "snapshot runs on: --then-suspend, --mode and --reboot "
+					 "are for hibernate");
 	/* How the machine goes down once the image is committed: a mode the
 	 * platform cannot do is refused before anything is touched. */
 	if (!a->snapshot) {

@@ -400,7 +400,7 @@ swtpm_stop() {
 # vm_boot_once LOG APPEND [KILL_ERE]: one boot of the guest with ROOT_IMG as
 # /dev/vda and TARGET_IMG as /dev/vdb; the serial console goes to LOG.
 # With KILL_ERE, QEMU is killed (SIGKILL, a power cut) as soon as a console
-# line matches it. SNAPTEST_ANSWERS (pairs of ERE and reply) are typed on
+# line matches it (SNAPTEST_KILL_DELAY seconds later, when set). SNAPTEST_ANSWERS (pairs of ERE and reply) are typed on
 # the serial console when their prompts show (answer_console). Sets
 # SNAPTEST_QMP and SNAPTEST_ON_SUSPEND add the QMP monitor and its watcher.
 # BOOT_END to poweroff, killed or timeout and BOOT_SECONDS to the wall time.
@@ -456,6 +456,8 @@ vm_boot_once() {
 		# milliseconds of the line.
 		(
 			if tail -n +1 -F --pid="$spid" "$log" 2> /dev/null | grep -q -m 1 -E -- "$kill_ere"; then
+				# SNAPTEST_KILL_DELAY: seconds between the line and the cut.
+				sleep "${SNAPTEST_KILL_DELAY:-0}"
 				kill -9 "$(cat "$log.pid")" 2> /dev/null && : > "$log.killed"
 			fi
 		) &

@@ -1,14 +1,14 @@
 # shellcheck shell=bash
 # No merge over an origin another system wrote to, even half way. After a
 # snapshot the guest writes F and 32 MiB more; the next boot keeps the
-# changes and begins to merge, and the power is cut as the merge starts.
+# changes and begins to merge, and the power is cut a second into it.
 # Then a boot without overlays (another boot entry, a rescue system)
 # mounts /dev/vda itself and writes a file. The next boot with the overlay
 # finds the decision (keep) of the merge cut short, but the origin is
 # neither as at the snapshot nor as the merge leaves it: it neither merges
 # on (that would mix three states) nor drops the store (it holds the only
 # copy of the rest of the changes), maps nothing, says why, and the boot
-# stops there (root= never appears; rd.timeout ends it). The other
+# stops there (root= never appears; rd.timeout and rd.retry end it). The other
 # system's file is still there, and the COW store's header is intact.
 #
 # kernels: none
@@ -17,15 +17,19 @@
 rollback_setup
 take_snapshot b1-snapshot "snaptest.fill=32"
 
-boot b2-cut check "" 'snapresume: overlay snaproot: merging the changes since the snapshot'
+# The merge of 32 MiB takes about 3 s here: cut it a second in.
+SNAPTEST_KILL_DELAY=1 \
+	boot b2-cut check "" 'snapresume: overlay snaproot: merging the changes since the snapshot'
 [ "$BOOT_END" = killed ] || fail "no merge to cut the power in (boot ended by $BOOT_END)"
 expect_not 'merged into /dev/vda' "the merge finished before the power cut"
+to_merge=$(sed -n 's/.*overlay snaproot: merging the changes since the snapshot (\([0-9]*\) KiB).*/\1/p' "$LOG" | head -n 1)
 
 SNAPTEST_APPEND='' SNAPTEST_ROOT_DEV=/dev/vda SNAPTEST_RESUME='' \
 	boot b3-other-system check "snaptest.mark=written-by-another-boot"
 expect '^SNAPTEST: marked: written-by-another-boot' "the plain boot did not write its file"
+note "merge: $to_merge KiB to merge when the power was cut"
 
-boot b4-overlays check "rd.timeout=30"
+boot b4-overlays check "rd.timeout=30 rd.retry=30"
 expect 'snapresume: overlay snaproot: not merging on, and not mapped: its origin /dev/vda was written by another system while the merge was cut short' \
 	"snapresume did not refuse to merge on over the changed origin"
 expect_not 'finishing the merge an earlier boot began' "snapresume finished the merge over the changed origin"
