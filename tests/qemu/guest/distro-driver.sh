@@ -24,6 +24,30 @@
 #                    which is then removed), rebuild the initramfs with
 #                    the generator snaptest.gen= names (dracut or
 #                    initramfs-tools), report what snapwrite check says.
+#   sleep            the other sleep verbs: "systemctl VERB" (snaptest.verb=:
+#                    hybrid-sleep, suspend-then-hibernate, or suspend),
+#                    HibernateDelaySec= from snaptest.delay= written into
+#                    /etc/systemd/sleep.conf.d/snaptest.conf first, with the
+#                    workload and the sleep hook as for hibernate; waits for
+#                    the hook's "post VERB" (the host wakes the guest, or
+#                    cuts the power and the next boot resumes it, or the
+#                    alarm does), then reports whether this is a resumed
+#                    system (the journal's resume entry in this boot), the
+#                    workload, the hooks, snapwrite status and the service's
+#                    journal.
+#   logind-verbs     logind's CanHibernate, CanHybridSleep and
+#                    CanSuspendThenHibernate with /etc/snapwrite.conf
+#                    naming the target; with it moved away (first as the
+#                    path unit sees it, up to 20 s, then after "snapwrite
+#                    check"); with it back; snapwrite's file in
+#                    /run/systemd/sleep.conf.d each time (present, saying
+#                    yes, only while the check passes).
+#   platform-refuse  mode=platform in /etc/snapwrite.conf on a machine
+#                    without S4: "snapwrite check", a direct "snapwrite
+#                    hibernate" and "systemctl hibernate" must refuse while
+#                    the workload runs on; the line taken out again (auto),
+#                    "snapwrite check" once more, then as hibernate (that
+#                    workload kept).
 #   check            a fresh boot: report it.
 #   setup            "snapwrite setup" on a fresh machine (no
 #                    /etc/snapwrite.conf), target snaptest.setup_target=
@@ -74,15 +98,42 @@ start_workload() {
 	say "before hibernate pid=$wpid counter=$before"
 }
 
-do_hibernate() {
-	# A system-sleep hook, as packages install them: it must still run.
+# install_sleep_hook: a system-sleep hook, as packages install them (it
+# must still run), logging its calls to /var/lib/snaptest-sleep-hook.log.
+install_sleep_hook() {
 	mkdir -p /usr/lib/systemd/system-sleep
 	cat > /usr/lib/systemd/system-sleep/snaptest <<-'EOF'
 		#!/bin/sh
 		echo "$(date +%s) $1 $2" >> /var/lib/snaptest-sleep-hook.log
 	EOF
 	chmod +x /usr/lib/systemd/system-sleep/snaptest
-	start_workload
+}
+
+# sleep_states: what the kernel offers (and so what the firmware does).
+sleep_states() {
+	say "sleep states: state=[$(cat /sys/power/state)] mem_sleep=[$(cat /sys/power/mem_sleep)]" \
+		"disk=[$(cat /sys/power/disk)]"
+}
+
+# exec_start UNIT: the program and arguments of UNIT's ExecStart.
+exec_start() {
+	systemctl show -P ExecStart "$1" | sed -n 's/.*argv\[\]=\([^;]*[^ ;]\) *;.*/\1/p'
+}
+
+# The journal has snapwrite's resume entry in this boot (a resumed system's
+# boot is the one it hibernated in).
+resumed_here() {
+	journalctl -b -q -o cat MESSAGE_ID=4d2c6f1e0a8b4b7e9f3a51c2d8e6b701 | grep -q 'Resumed from snapresume image'
+}
+
+do_hibernate() {
+	install_sleep_hook
+	if [ "$(cmdline_value snaptest.showcheck 0)" = 1 ]; then
+		sleep_states
+		snapwrite check 2>&1 | sed 's/^/SNAPTEST: check: /'
+	fi
+	# The workload of an action that did something before (platform-refuse).
+	[ -n "${wpid:-}" ] || start_workload
 	# A block inhibitor on sleep stops snapwrite called directly, not
 	# systemctl (logind decides there, and it does not block root).
 	systemd-inhibit --what=sleep --mode=block --who=snaptest --why="testing inhibitors" \
@@ -106,7 +157,8 @@ do_hibernate() {
 	resumed=no
 	_i=0
 	while [ "$_i" -lt 300 ]; do
-		if journalctl -q -o cat MESSAGE_ID=4d2c6f1e0a8b4b7e9f3a51c2d8e6b701 | grep -q 'Resumed from snapresume image'; then
+		# This boot's: a machine that hibernated before has older ones.
+		if resumed_here; then
 			resumed=yes
 			break
 		fi
@@ -124,8 +176,8 @@ do_hibernate() {
 	say "resumed after $(($(date +%s) - t0)) s"
 	journalctl -b -u systemd-hibernate.service -o cat | sed 's/^/SNAPTEST: service: /'
 	check_workload
-	journalctl -o cat MESSAGE_ID=4d2c6f1e0a8b4b7e9f3a51c2d8e6b701 | sed 's/^/SNAPTEST: journal: /'
-	journalctl -o verbose MESSAGE_ID=4d2c6f1e0a8b4b7e9f3a51c2d8e6b701 |
+	journalctl -b -o cat MESSAGE_ID=4d2c6f1e0a8b4b7e9f3a51c2d8e6b701 | sed 's/^/SNAPTEST: journal: /'
+	journalctl -b -o verbose MESSAGE_ID=4d2c6f1e0a8b4b7e9f3a51c2d8e6b701 |
 		grep -E '^ +SNAPRESUME_(WRITE|RESTORE)_USEC=' | sed 's/^ */SNAPTEST: field: /'
 	home=none
 	if [ "$home_sum" != none ]; then
@@ -160,16 +212,159 @@ do_kernel_hibernate() {
 	fi
 }
 
-# logind's answer to CanHibernate: yes, no, na or challenge.
+# logind's answer to CanHibernate (or to the Can* method named): yes, no,
+# na or challenge.
 can_hibernate() {
 	busctl call org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager \
-		CanHibernate 2>&1 | sed 's/^s "\(.*\)"$/\1/'
+		"${1:-CanHibernate}" 2>&1 | sed 's/^s "\(.*\)"$/\1/'
+}
+
+# can_all: logind's answers for the verbs that involve hibernation.
+can_all() {
+	echo "CanHibernate=$(can_hibernate CanHibernate) CanHybridSleep=$(can_hibernate CanHybridSleep)" \
+		"CanSuspendThenHibernate=$(can_hibernate CanSuspendThenHibernate)"
+}
+
+# sleep_dropin: what "snapwrite check" told logind (its sleep.conf.d file
+# in /run, which hides the package's saying no), or "none".
+sleep_dropin() {
+	if [ -e /run/systemd/sleep.conf.d/50-snapresume.conf ]; then
+		grep -v '^#' /run/systemd/sleep.conf.d/50-snapresume.conf | tr '\n' ' '
+	else
+		echo none
+	fi
+}
+
+# wait_can VALUE SECONDS: until logind's CanHibernate says VALUE; prints
+# how long that took, or "never".
+wait_can() {
+	_i=0
+	while [ "$_i" -le "$(($2 * 2))" ]; do
+		if [ "$(can_hibernate)" = "$1" ]; then
+			echo "$((_i / 2))s"
+			return 0
+		fi
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+	echo never
+}
+
+do_logind_verbs() {
+	sleep_states
+	snapwrite check > /run/check1.log 2>&1
+	check1=$?
+	sed 's/^/SNAPTEST: check configured: /' /run/check1.log
+	say "dropin configured: $(sleep_dropin)"
+	say "logind configured: $(can_all)"
+	mv /etc/snapwrite.conf /etc/snapwrite.conf.away
+	say "logind without target after $(wait_can na 20): $(can_all)"
+	snapwrite check > /run/check2.log 2>&1
+	check2=$?
+	sed 's/^/SNAPTEST: check no target: /' /run/check2.log
+	say "dropin no target: $(sleep_dropin)"
+	say "logind no target: $(can_all)"
+	mv /etc/snapwrite.conf.away /etc/snapwrite.conf
+	say "logind target back after $(wait_can yes 20): $(can_all)"
+	snapwrite check > /run/check3.log 2>&1
+	check3=$?
+	say "dropin target back: $(sleep_dropin)"
+	say "logind target back: $(can_all)"
+	sync
+	say "RESULT action=logind-verbs check1=$check1 check2=$check2 check3=$check3"
+}
+
+do_sleep() {
+	verb=$(cmdline_value snaptest.verb hybrid-sleep)
+	delay=$(cmdline_value snaptest.delay "")
+	install_sleep_hook
+	rm -f /var/lib/snaptest-sleep-hook.log
+	if [ -n "$delay" ]; then
+		mkdir -p /etc/systemd/sleep.conf.d
+		printf '[Sleep]\nHibernateDelaySec=%s\n' "$delay" > /etc/systemd/sleep.conf.d/snaptest.conf
+	fi
+	sleep_states
+	say "$verb ExecStart=$(exec_start "systemd-$verb.service")"
+	say "logind: $(can_all)"
+	start_workload
+	say "running systemctl $verb"
+	# The serial console drains slowly under emulation: give the lines
+	# above time to reach the host before everything freezes.
+	sleep 2
+	t0=$(date +%s)
+	systemctl "$verb"
+	say "systemctl $verb rc=$?"
+	# logind only queued the job. Back here when the host woke the guest,
+	# or, after the resume of its image, in the resumed system.
+	returned=no
+	_i=0
+	while [ "$_i" -lt 1200 ]; do
+		if grep -q "post $verb" /var/lib/snaptest-sleep-hook.log 2> /dev/null; then
+			returned=yes
+			break
+		fi
+		systemctl -q is-failed "systemd-$verb.service" && break
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+	say "back after $(($(date +%s) - t0)) s"
+	resumed=no
+	resumed_here && resumed=yes
+	journalctl -b -u "systemd-$verb.service" -o cat | sed 's/^/SNAPTEST: service: /'
+	journalctl -b -k -o cat | grep -E 'PM: |ACPI: PM: ' | sed 's/^/SNAPTEST: kernel: /'
+	snapwrite status > /run/status.log 2>&1
+	sed 's/^/SNAPTEST: status: /' /run/status.log
+	state=$(sed -n 's/^state: *//p' /run/status.log | head -n 1)
+	check_workload
+	hooks=$(tr '\n' ',' < /var/lib/snaptest-sleep-hook.log 2> /dev/null)
+	say "sleep hook: $hooks"
+	case $hooks in
+	*"pre $verb"*"post $verb"*) hook=ok ;;
+	*) hook=BAD ;;
+	esac
+	sync
+	say "RESULT action=sleep verb=$verb returned=$returned resumed=$resumed pid=$wpid alive=$alive verify=$verify counter_before=$before counter_after=$after tmpfs=$tmpfs hook=$hook state=${state:-none}"
+}
+
+do_platform_refuse() {
+	sleep_states
+	echo "mode=platform" >> /etc/snapwrite.conf
+	snapwrite check > /run/check-platform.log 2>&1
+	say "check platform rc=$?"
+	sed 's/^/SNAPTEST: check platform: /' /run/check-platform.log
+	start_workload
+	snapwrite hibernate > /run/direct-platform.log 2>&1
+	say "direct platform rc=$?"
+	sed 's/^/SNAPTEST: direct platform: /' /run/direct-platform.log
+	systemctl hibernate > /run/systemctl-platform.log 2>&1
+	say "systemctl platform rc=$?"
+	sed 's/^/SNAPTEST: systemctl platform: /' /run/systemctl-platform.log
+	# logind may refuse it, or queue it and the service fail.
+	_i=0
+	while [ "$_i" -lt 120 ] && ! systemctl -q is-failed systemd-hibernate.service; do
+		systemctl -q is-active systemd-hibernate.service || [ "$_i" -lt 10 ] || break
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+	say "service platform: $(systemctl show -P Result systemd-hibernate.service)" \
+		"$(systemctl show -P ActiveState systemd-hibernate.service)"
+	journalctl -b -u systemd-hibernate.service -o cat | sed 's/^/SNAPTEST: service platform: /'
+	snapwrite status > /run/status-platform.log 2>&1
+	say "status platform: $(sed -n 's/^state: *//p' /run/status-platform.log | head -n 1)"
+	if kill -0 "$wpid" 2> /dev/null; then alive=yes; else alive=no; fi
+	sleep 2
+	say "refused: alive=$alive counter_before=$before counter_now=$(last_counter "$wpid")"
+	systemctl reset-failed systemd-hibernate.service 2> /dev/null
+	sed -i '/^mode=platform$/d' /etc/snapwrite.conf
+	snapwrite check > /run/check-auto.log 2>&1
+	say "check auto rc=$?"
+	sed 's/^/SNAPTEST: check auto: /' /run/check-auto.log
+	do_hibernate
 }
 
 do_stock_hibernate() {
 	say "stock: snapwrite=$(command -v snapwrite || echo none)"
-	say "stock: hibernate ExecStart=$(systemctl show -P ExecStart systemd-hibernate.service |
-		sed -n 's/.*argv\[\]=\([^;]*[^ ;]\) *;.*/\1/p')"
+	say "stock: hibernate ExecStart=$(exec_start systemd-hibernate.service)"
 	say "stock: drop-ins hibernate=[$(systemctl show -P DropInPaths systemd-hibernate.service)]" \
 		"logind=[$(systemctl show -P DropInPaths systemd-logind.service)]"
 	say "stock: logind environment=[$(systemctl show -P Environment systemd-logind.service)]"
@@ -299,6 +494,9 @@ hibernate) do_hibernate ;;
 kernel-hibernate) do_kernel_hibernate ;;
 stock-hibernate) do_stock_hibernate ;;
 tpm2-enroll) do_tpm2_enroll ;;
+sleep) do_sleep ;;
+logind-verbs) do_logind_verbs ;;
+platform-refuse) do_platform_refuse ;;
 setup) do_setup ;;
 setup-undo) do_setup_undo ;;
 check)

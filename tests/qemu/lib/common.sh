@@ -47,6 +47,16 @@ SNAPTEST_RESUME=${SNAPTEST_RESUME-/dev/vdb}
 # (swtpm) started for each boot with its state in that folder, which lasts
 # across the boots of a scenario (vm_boot_once).
 : "${SNAPTEST_SWTPM_DIR:=}"
+# SNAPTEST_QMP=1: a QMP monitor on the unix socket LOG.qmp of each boot
+# (lib/qmp.py SOCKET COMMAND sends one command to it).
+: "${SNAPTEST_QMP:=0}"
+# SNAPTEST_ON_SUSPEND: the host watches the guest's power events through
+# QMP (implies SNAPTEST_QMP=1), one line each in LOG.power (lib/qmp.py
+# watch), and acts when the guest first enters S3 (query-status says
+# suspended): "watch" nothing more, "wake SECONDS" system_wakeup after that
+# long, "kill" QEMU killed (-9), a power cut in S3 (BOOT_END=killed). S3
+# itself needs SNAPTEST_QEMU_ARGS="-global PIIX4_PM.disable_s3=0".
+: "${SNAPTEST_ON_SUSPEND:=}"
 # SNAPTEST_NO_TARGET=1: boot without the target disk (/dev/vdb absent).
 : "${SNAPTEST_NO_TARGET:=0}"
 # The machine's identity (SMBIOS product UUID, /sys/class/dmi/id/product_uuid).
@@ -394,11 +404,12 @@ swtpm_stop() {
 # With KILL_ERE, QEMU is killed (SIGKILL, a power cut) as soon as a console
 # line matches it (SNAPTEST_KILL_DELAY seconds later, when set). SNAPTEST_ANSWERS (pairs of ERE and reply) are typed on
 # the serial console when their prompts show (answer_console). Sets
+# SNAPTEST_QMP and SNAPTEST_ON_SUSPEND add the QMP monitor and its watcher.
 # BOOT_END to poweroff, killed or timeout and BOOT_SECONDS to the wall time.
 vm_boot_once() {
-	local log=$1 append=$2 kill_ere=${3:-} spid watcher="" answerer="" start input=/dev/null fifo_fd
+	local log=$1 append=$2 kill_ere=${3:-} spid watcher="" answerer="" pwatcher="" start input=/dev/null fifo_fd i
 	: > "$log"
-	rm -f "$log.killed" "$log.pid" "$log.answers" "$log.in"
+	rm -f "$log.killed" "$log.pid" "$log.answers" "$log.in" "$log.qmp" "$log.power"
 	if [ "${#SNAPTEST_ANSWERS[@]}" -gt 0 ]; then
 		# Held open read-write here, so that QEMU never sees the end of
 		# its input between two answers.
@@ -421,6 +432,9 @@ vm_boot_once() {
 		# shellcheck disable=SC2054 # QEMU's option values have commas
 		qemu_extra+=(-chardev "socket,id=chrtpm,path=$SNAPTEST_SWTPM_DIR/sock"
 			-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0)
+	fi
+	if [ "$SNAPTEST_QMP" = 1 ] || [ -n "$SNAPTEST_ON_SUSPEND" ]; then
+		qemu_extra+=(-qmp "unix:$log.qmp,server=on,wait=off")
 	fi
 	start=$SECONDS
 	# QEMU runs in a subshell whose stderr is dropped, so that a kill -9 of
@@ -451,6 +465,13 @@ vm_boot_once() {
 		) &
 		watcher=$!
 	fi
+	if [ -n "$SNAPTEST_ON_SUSPEND" ]; then
+		# Its errors go to the same log (appended, as its own lines are).
+		# shellcheck disable=SC2086,SC2094 # the action and its seconds are two words
+		python3 "$SNAPTEST_DIR/lib/qmp.py" watch "$log.qmp" "$log.power" "$log.pid" "$log.killed" \
+			$SNAPTEST_ON_SUSPEND 2>> "$log.power" &
+		pwatcher=$!
+	fi
 	if [ "$input" != /dev/null ]; then
 		answer_console "$log" "$log.in" "${SNAPTEST_ANSWERS[@]}" &
 		answerer=$!
@@ -469,6 +490,16 @@ vm_boot_once() {
 		kill "$watcher" 2> /dev/null
 		wait "$watcher"
 	fi
+	if [ -n "$pwatcher" ]; then
+		# It ends when QEMU closes the monitor; a few seconds at most.
+		for i in $(seq 50); do
+			kill -0 "$pwatcher" 2> /dev/null || break
+			sleep 0.1
+		done
+		kill "$pwatcher" 2> /dev/null
+		wait "$pwatcher"
+	fi
+	rm -f "$log.qmp"
 	if [ -n "$answerer" ]; then
 		kill "$answerer" 2> /dev/null
 		wait "$answerer"

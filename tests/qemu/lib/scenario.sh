@@ -409,11 +409,14 @@ distro_tpm2_enroll() {
 # powers off; the next boot's initramfs resumes it: the workload is intact,
 # the journal has the resume with both sides' timings, the sleep hook ran.
 # APPEND goes on both boots' command lines; DISTRO_ANSWERS (pairs, as
-# SNAPTEST_ANSWERS) are typed on the console of each.
+# SNAPTEST_ANSWERS) are typed on the console of each. DISTRO_ACTION is the
+# driver's action of the first boot (default hibernate; platform-refuse
+# does its own part first).
 DISTRO_ANSWERS=()
+DISTRO_ACTION=hibernate
 distro_hibernate_resume() {
 	SNAPTEST_ANSWERS=("${DISTRO_ANSWERS[@]}")
-	boot "$1-hibernate" hibernate "${2:-}"
+	boot "$1-hibernate" "$DISTRO_ACTION" "${2:-}"
 	expect '^SNAPTEST: before hibernate' "the guest did not get to the hibernation"
 	expect '^SNAPTEST: direct: snapwrite: Sleep is inhibited by snaptest \(testing inhibitors' \
 		"snapwrite called directly did not honour the block inhibitor"
@@ -508,4 +511,95 @@ xfs_btrfs_target() {
 	put_fs 2 mkfs.xfs -q -f
 	put_fs 3 mkfs.btrfs -q -f
 	guest_modules crc32c_generic xfs btrfs
+}
+
+# ---- the other sleep verbs: S3 and S4 (Debian guests) ----------------------
+
+# S3 and S4 of QEMU's i440fx (its PIIX4 power management), on or off for
+# the guest (SNAPTEST_QEMU_ARGS). QEMU 7.2 offers both by default; the
+# scenarios say which they need. no_console_suspend keeps the serial
+# console on while the kernel enters a sleep state, so that its lines on
+# the way in (e.g. "ACPI: PM: Preparing to enter system sleep state S4")
+# reach the log before QEMU stops or exits.
+SLEEP_S3_ARGS="-global PIIX4_PM.disable_s3=0"
+SLEEP_NO_S3_ARGS="-global PIIX4_PM.disable_s3=1"
+SLEEP_S4_ARGS="-global PIIX4_PM.disable_s4=0"
+SLEEP_NO_S4_ARGS="-global PIIX4_PM.disable_s4=1"
+SLEEP_APPEND="no_console_suspend"
+
+# expect_power ERE WHAT: the guest's power events the host saw in the last
+# boot (LOG.power, written by lib/qmp.py watch: SNAPTEST_ON_SUSPEND) must
+# have a line matching ERE.
+expect_power() {
+	grep -q -E -- "$1" "$LOG.power" 2> /dev/null ||
+		fail "$2 (no line matching /$1/ in ${LOG##*/}.power: $(tr '\n' ';' < "$LOG.power" 2> /dev/null))"
+}
+
+# expect_power_not ERE WHAT: no such line.
+expect_power_not() {
+	local line
+	line=$(grep -m 1 -E -- "$1" "$LOG.power" 2> /dev/null) || return 0
+	fail "$2 (${LOG##*/}.power: $line)"
+}
+
+# power_gap FROM TO: seconds from the first FROM event of LOG.power to the
+# first TO event after it (empty when there is none).
+power_gap() {
+	awk -v a="$1" -v b="$2" '$2 == a && t == "" { t = $1; next }
+		t != "" && $2 == b { printf "%d\n", $1 - t; exit }' "$LOG.power" 2> /dev/null
+}
+
+# sleep_boot LABEL VERB ON_SUSPEND [APPEND]: a Debian guest (distro_guest
+# first) with S3 runs "systemctl VERB" (the driver's sleep action) with the
+# workload running, while the host watches its power events and does
+# ON_SUSPEND when it first enters S3 (SNAPTEST_ON_SUSPEND: "watch",
+# "wake SECONDS" or "kill"). Checks that the verb goes through
+# snapwrite-sleep and that the guest reached S3 (QMP: SUSPEND, and
+# query-status said suspended). Sets BEFORE_PID and BEFORE_COUNTER.
+sleep_boot() {
+	local label=$1 verb=$2 on=$3
+	SNAPTEST_QEMU_ARGS=$SLEEP_S3_ARGS
+	SNAPTEST_ON_SUSPEND=$on
+	boot "$label" sleep "snaptest.verb=$verb $SLEEP_APPEND${4:+ $4}"
+	SNAPTEST_ON_SUSPEND=
+	expect '^SNAPTEST: sleep states: state=\[[^]]*mem[^]]*\] mem_sleep=\[.*deep' "the guest does not offer S3 (deep)"
+	expect "^SNAPTEST: $verb ExecStart=/usr/lib/snapresume/snapwrite-sleep $verb\$" \
+		"systemd-$verb.service does not run snapwrite-sleep $verb"
+	expect '^SNAPTEST: before hibernate' "the guest did not start its workload"
+	expect "^SNAPTEST: running systemctl $verb" "the guest did not run systemctl $verb"
+	BEFORE_PID=$(sed -n 's/^SNAPTEST: before hibernate pid=\([0-9]*\) .*/\1/p' "$LOG")
+	BEFORE_COUNTER=$(sed -n 's/^SNAPTEST: before hibernate .*counter=\([0-9]*\)$/\1/p' "$LOG")
+	if [ -z "$BEFORE_PID" ] || [ -z "$BEFORE_COUNTER" ]; then
+		fail "could not read the workload's pid and counter from ${LOG##*/}"
+	fi
+	expect_power '^[0-9.]+ SUSPEND$' "the guest never entered S3 (no SUSPEND event on the monitor)"
+	expect_power '^[0-9.]+ status suspended$' "query-status did not say suspended after the SUSPEND event"
+	note "$label: power events: $(tr '\n' ';' < "$LOG.power")"
+}
+
+# expect_sleep_result: the guest's report (action sleep) of a system that
+# slept and came back (woken, or resumed): the same workload, alive, its
+# memory intact, its counter gone on, the tmpfs file unchanged, the hooks
+# run as "pre VERB" and "post VERB".
+expect_sleep_result() {
+	expect_result action sleep
+	expect_result returned yes
+	expect_result pid "$BEFORE_PID"
+	expect_result alive yes
+	expect_result verify ok
+	expect_result tmpfs ok
+	expect_result hook ok
+	local after
+	after=$(result counter_after)
+	[ "${after:-0}" -gt "$BEFORE_COUNTER" ] || fail "workload counter did not go on ($BEFORE_COUNTER -> ${after:-<none>})"
+	note "came back: pid=$BEFORE_PID counter $BEFORE_COUNTER -> $after"
+}
+
+# expect_ran_on: LOG is one boot all through: the system was woken and
+# ran on, nothing was resumed.
+expect_ran_on() {
+	[ "$(grep -c '^SNAPTEST: fresh boot' "$LOG")" = 1 ] || fail "the guest booted more than once in ${LOG##*/}"
+	expect_no_resume_attempt
+	expect_result resumed no
+	expect_sleep_result
 }
