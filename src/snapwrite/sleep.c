@@ -241,17 +241,20 @@ int do_suspend_then_hibernate(const struct args *a)
 			close(tfd);
 			return r == -EOPNOTSUPP ? r : -ECANCELED;
 		}
-		/* Right after the wake-up the alarm may not be delivered yet:
-		 * give it a moment, and count a wake-up at the alarm's time
-		 * (CLOCK_BOOTTIME runs on in suspend) as the alarm's. */
+		/* The kernel sets the RTC alarm in whole seconds of the RTC,
+		 * rounded down, and counts the time asleep in whole seconds:
+		 * woken by it, the timer may still be up to two seconds from
+		 * expiring.  Wait for it that long, and count a wake-up that
+		 * close to the alarm's time (CLOCK_BOOTTIME runs on in
+		 * suspend) as the alarm's. */
 		{
 			struct pollfd pfd = {.fd = tfd, .events = POLLIN};
 
-			if (poll(&pfd, 1, 1000) > 0 &&
+			if (poll(&pfd, 1, 2000) > 0 &&
 			    read(tfd, &fired, sizeof(fired)) != (ssize_t)sizeof(fired))
 				fired = 0;
 		}
-		if (!fired && boottime_usec() - went + 1000000 >= step)
+		if (!fired && boottime_usec() - went + 2000000 >= step)
 			fired = 1;
 		if (!fired) {
 			log_msg("woken before the alarm, after %.0f s: running on, no image written",
