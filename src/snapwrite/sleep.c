@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,20 +243,12 @@ int do_suspend_then_hibernate(const struct args *a)
 		/* The kernel sets the RTC alarm in whole seconds of the RTC,
 		 * rounded down, and counts the time asleep in whole seconds:
 		 * woken by it, the timer may still be up to two seconds from
-		 * expiring.  Wait for it that long, and count a wake-up that
-		 * close to the alarm's time (CLOCK_BOOTTIME runs on in
-		 * suspend) as the alarm's. */
-		{
-			struct pollfd pfd = {.fd = tfd, .events = POLLIN};
-			uint64_t slept = boottime_usec() - went;
-			bool near = slept + 2000000 >= step;
-
-			if (poll(&pfd, 1, near ? 2100 : 0) > 0 &&
-			    read(tfd, &fired, sizeof(fired)) != (ssize_t)sizeof(fired))
-				fired = 0;
-			if (!fired && near)
-				fired = 1;
-		}
+		 * expiring.  A wake-up that close to the alarm's time
+		 * (CLOCK_BOOTTIME runs on in suspend) is the alarm's. */
+		if (read(tfd, &fired, sizeof(fired)) != (ssize_t)sizeof(fired))
+			fired = 0;
+		if (!fired && boottime_usec() - went + 2000000 >= step)
+			fired = 1;
 		if (!fired) {
 			log_msg("woken before the alarm, after %.0f s: running on, no image written",
 				(double)(boottime_usec() - start) / 1e6);
