@@ -114,8 +114,10 @@ do_hibernate() {
 		image_size=$(cmdline_value bench.image_size "")
 		# The same image as the kernel's contenders (image_size is all
 		# of memory for both): no temporary swap area, which would let
-		# the kernel push part of the workload out first.
-		echo temp_swap=no > /tmp/bench-snapwrite.conf
+		# the kernel push part of the workload out first; and the same
+		# way down (shutdown, not the platform's S4), whose last line
+		# the timing reads.
+		printf 'temp_swap=no\nmode=shutdown\n' > /tmp/bench-snapwrite.conf
 		snapwrite --config /tmp/bench-snapwrite.conf hibernate --target "$target" \
 			${workers:+--workers="$workers"} ${image_size:+--image-size="$image_size"}
 		rc=$?
