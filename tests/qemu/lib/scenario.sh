@@ -135,8 +135,7 @@ hibernate() {
 	expect 'snapwrite: writing image to /dev/' "snapwrite did not start writing"
 	expect 'snapwrite: image committed' "snapwrite did not commit the image"
 	expect_not '^SNAPTEST: RESULT' "the guest went on running after hibernation"
-	BEFORE_PID=$(sed -n 's/^SNAPTEST: before hibernate pid=\([0-9]*\) .*/\1/p' "$LOG")
-	BEFORE_COUNTER=$(sed -n 's/^SNAPTEST: before hibernate .*counter=\([0-9]*\)$/\1/p' "$LOG")
+	before_workload
 	BEFORE_TMPFS=$(sed -n 's/^SNAPTEST: tmpfs file sha256=//p' "$LOG")
 	if [ -z "$BEFORE_PID" ] || [ -z "$BEFORE_COUNTER" ] || [ -z "$BEFORE_TMPFS" ]; then
 		fail "could not read the workload state before hibernation from ${LOG##*/}"
@@ -187,6 +186,26 @@ rollback_setup() {
 	fi
 	SNAPTEST_ROOT_DEV=/dev/mapper/snaproot
 	SNAPTEST_APPEND="${SNAPTEST_APPEND:+$SNAPTEST_APPEND }rd.snap.overlay=snaproot,/dev/vda,$cow"
+}
+
+# merge_cut_short: a snapshot (rollback_setup, take_snapshot b1-snapshot)
+# after which the guest writes F and 32 MiB more; the next boot (b2-cut)
+# keeps the changes and begins to merge, and the power is cut a second and
+# a half in (its root disk takes 8 MB/s of writes, so that the merge takes
+# 4 s or more). Sets TO_MERGE: the KiB that merge began with.
+merge_cut_short() {
+	rollback_setup
+	take_snapshot b1-snapshot "snaptest.fill=32"
+	SNAPTEST_ROOT_OPTS=throttling.bps-write=8000000 SNAPTEST_KILL_DELAY=1.5 \
+		boot b2-cut check "" 'snapresume: overlay snaproot: merging the changes since the snapshot'
+	[ "$BOOT_END" = killed ] || fail "no merge to cut the power in (boot ended by $BOOT_END)"
+	expect_not 'merged into /dev/vda' "the merge finished before the power cut"
+	TO_MERGE=$(merge_began_with)
+}
+
+# merge_began_with: the KiB of changes LOG's merge of snaproot began with.
+merge_began_with() {
+	sed -n 's/.*overlay snaproot: merging the changes since the snapshot (\([0-9]*\) KiB).*/\1/p' "$LOG" | head -n 1
 }
 
 # root_4k: the root file system on 4 KiB blocks (ROOT_TEMPLATE_4K), as a
@@ -412,6 +431,13 @@ distro_tpm2_enroll() {
 # SNAPTEST_ANSWERS) are typed on the console of each. DISTRO_ACTION is the
 # driver's action of the first boot (default hibernate; platform-refuse
 # does its own part first).
+# before_workload: BEFORE_PID and BEFORE_COUNTER from LOG's "before
+# hibernate" line (a Debian guest's driver).
+before_workload() {
+	BEFORE_PID=$(sed -n 's/^SNAPTEST: before hibernate pid=\([0-9]*\) .*/\1/p' "$LOG")
+	BEFORE_COUNTER=$(sed -n 's/^SNAPTEST: before hibernate .*counter=\([0-9]*\)$/\1/p' "$LOG")
+}
+
 DISTRO_ANSWERS=()
 DISTRO_ACTION=hibernate
 distro_hibernate_resume() {
@@ -422,8 +448,7 @@ distro_hibernate_resume() {
 		"snapwrite called directly did not honour the block inhibitor"
 	expect '^SNAPTEST: running systemctl hibernate' "the guest did not run systemctl hibernate"
 	expect_not '^SNAPTEST: RESULT' "the guest did not power off after systemctl hibernate"
-	BEFORE_PID=$(sed -n 's/^SNAPTEST: before hibernate pid=\([0-9]*\) .*/\1/p' "$LOG")
-	BEFORE_COUNTER=$(sed -n 's/^SNAPTEST: before hibernate .*counter=\([0-9]*\)$/\1/p' "$LOG")
+	before_workload
 
 	SNAPTEST_ANSWERS=("${DISTRO_ANSWERS[@]}")
 	# BEFORE_RESUME: what changes for the resume boot (answers to type,
@@ -567,8 +592,7 @@ sleep_boot() {
 		"systemd-$verb.service does not run snapwrite-sleep $verb"
 	expect '^SNAPTEST: before hibernate' "the guest did not start its workload"
 	expect "^SNAPTEST: running systemctl $verb" "the guest did not run systemctl $verb"
-	BEFORE_PID=$(sed -n 's/^SNAPTEST: before hibernate pid=\([0-9]*\) .*/\1/p' "$LOG")
-	BEFORE_COUNTER=$(sed -n 's/^SNAPTEST: before hibernate .*counter=\([0-9]*\)$/\1/p' "$LOG")
+	before_workload
 	if [ -z "$BEFORE_PID" ] || [ -z "$BEFORE_COUNTER" ]; then
 		fail "could not read the workload's pid and counter from ${LOG##*/}"
 	fi

@@ -14,21 +14,12 @@
 # kernels: none
 # full-kernels: 6.12
 
-rollback_setup
-take_snapshot b1-snapshot "snaptest.fill=32"
-
-# The root disk takes 8 MB/s of writes in this boot, so that the merge of
-# 32 MiB takes 4 s or more: cut it a second and a half in.
-SNAPTEST_ROOT_OPTS=throttling.bps-write=8000000 SNAPTEST_KILL_DELAY=1.5 \
-	boot b2-cut check "" 'snapresume: overlay snaproot: merging the changes since the snapshot'
-[ "$BOOT_END" = killed ] || fail "no merge to cut the power in (boot ended by $BOOT_END)"
-expect_not 'merged into /dev/vda' "the merge finished before the power cut"
-to_merge=$(sed -n 's/.*overlay snaproot: merging the changes since the snapshot (\([0-9]*\) KiB).*/\1/p' "$LOG" | head -n 1)
+merge_cut_short
 
 SNAPTEST_APPEND='' SNAPTEST_ROOT_DEV=/dev/vda SNAPTEST_RESUME='' \
 	boot b3-other-system check "snaptest.mark=written-by-another-boot"
 expect '^SNAPTEST: marked: written-by-another-boot' "the plain boot did not write its file"
-note "merge: $to_merge KiB to merge when the power was cut"
+note "merge: $TO_MERGE KiB to merge when the power was cut"
 
 boot b4-overlays check "rd.timeout=30 rd.retry=30"
 expect 'snapresume: overlay snaproot: not merging on, and not mapped: its origin /dev/vda was written by another system while the merge was cut short' \

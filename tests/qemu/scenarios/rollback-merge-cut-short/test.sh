@@ -9,16 +9,7 @@
 #
 # kernels: 6.12
 
-rollback_setup
-take_snapshot b1-snapshot "snaptest.fill=32"
-
-# The root disk takes 8 MB/s of writes in this boot, so that the merge of
-# 32 MiB takes 4 s or more: cut it a second and a half in.
-SNAPTEST_ROOT_OPTS=throttling.bps-write=8000000 SNAPTEST_KILL_DELAY=1.5 \
-	boot b2-cut check "" 'snapresume: overlay snaproot: merging the changes since the snapshot'
-[ "$BOOT_END" = killed ] || fail "no merge to cut the power in (boot ended by $BOOT_END)"
-expect_not 'merged into /dev/vda' "the merge finished before the power cut"
-to_merge=$(sed -n 's/.*overlay snaproot: merging the changes since the snapshot (\([0-9]*\) KiB).*/\1/p' "$LOG" | head -n 1)
+merge_cut_short
 
 boot b3-finish check
 expect 'snapresume: overlay snaproot: finishing the merge an earlier boot began' \
@@ -26,10 +17,10 @@ expect 'snapresume: overlay snaproot: finishing the merge an earlier boot began'
 expect 'snapresume: overlay snaproot: the changes since the snapshot \([1-9][0-9]* KiB\) merged into /dev/vda' \
 	"the merge did not complete"
 # Part of it was merged before the cut: less is left now.
-left=$(sed -n 's/.*overlay snaproot: merging the changes since the snapshot (\([0-9]*\) KiB).*/\1/p' "$LOG" | head -n 1)
-note "merge: $to_merge KiB to merge, $left KiB left after the cut"
-if [ -z "$left" ] || [ -z "$to_merge" ] || [ "$left" -ge "$to_merge" ]; then
-	fail "the power cut did not leave a half-merged origin ($to_merge KiB to merge, ${left:-?} KiB left after it)"
+left=$(merge_began_with)
+note "merge: $TO_MERGE KiB to merge, $left KiB left after the cut"
+if [ -z "$left" ] || [ -z "$TO_MERGE" ] || [ "$left" -ge "$TO_MERGE" ]; then
+	fail "the power cut did not leave a half-merged origin ($TO_MERGE KiB to merge, ${left:-?} KiB left after it)"
 fi
 expect_not 'not merging on' "the merge was refused although nothing else wrote to the origin"
 expect_fresh_boot
