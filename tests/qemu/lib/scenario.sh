@@ -432,7 +432,7 @@ distro_tpm2_enroll() {
 # driver's action of the first boot (default hibernate; platform-refuse
 # does its own part first).
 # before_workload: BEFORE_PID and BEFORE_COUNTER from LOG's "before
-# hibernate" line (a Debian guest's driver).
+# hibernate" line (either guest).
 before_workload() {
 	BEFORE_PID=$(sed -n 's/^SNAPTEST: before hibernate pid=\([0-9]*\) .*/\1/p' "$LOG")
 	BEFORE_COUNTER=$(sed -n 's/^SNAPTEST: before hibernate .*counter=\([0-9]*\)$/\1/p' "$LOG")
