@@ -211,7 +211,8 @@ int do_suspend_then_hibernate(const struct args *a)
 		int battery = battery_discharging();
 		struct itimerspec its = {0};
 
-		if (elapsed >= delay) {
+		/* Within two seconds of it counts (see below). */
+		if (elapsed + 2000000 >= delay) {
 			log_msg("HibernateDelaySec= passed (%.0f s suspended in all): hibernating",
 				(double)elapsed / 1e6);
 			break;
@@ -254,6 +255,14 @@ int do_suspend_then_hibernate(const struct args *a)
 				(double)(boottime_usec() - start) / 1e6);
 			close(tfd);
 			return 0;
+		}
+		if (step >= left) {
+			/* The alarm of the delay itself (it may come a moment
+			 * early: suspending again for that moment would fail). */
+			log_msg("woken by the alarm after %.0f s: HibernateDelaySec= passed, "
+				"hibernating",
+				(double)(boottime_usec() - start) / 1e6);
+			break;
 		}
 		log_msg("woken by the alarm after %.0f s", (double)(boottime_usec() - start) / 1e6);
 	}
