@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/reboot.h>
+#include <termios.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/sysmacros.h>
@@ -925,6 +926,13 @@ int do_hibernate(const struct args *a)
 		ct.marked = false; /* the image stays valid, its marker with it */
 		goto cancel;
 	}
+
+	/* What was said must reach the terminal (a serial console) before
+	 * the devices suspend: a platform S4 or S3 entry drops what the
+	 * terminal has not sent yet. */
+	for (int tty = STDOUT_FILENO; tty <= STDERR_FILENO; tty++)
+		if (isatty(tty))
+			tcdrain(tty);
 
 	/* Hybrid sleep: to RAM, still frozen.  Woken, the system runs on from
 	 * here, so the image is stale before anything thaws; if the machine
