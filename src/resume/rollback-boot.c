@@ -141,13 +141,31 @@ static bool store_is_ours(const struct boot_ovl *b, const struct image_header *h
  * fs-guard record with its UUID) must pass the guard the resume uses.
  * true, or false and why.
  */
+/* The state the snapshot recorded of the file system with this uuid
+ * (its digest included): true when there is one. */
+static bool recorded_guard(const struct image_header *h, const uint8_t uuid[16],
+			   struct fs_guard *ret)
+{
+	size_t cursor = 0;
+	const uint8_t *p;
+	uint16_t type, len;
+
+	while (image_record_next(h, &cursor, &type, &p, &len) == 1) {
+		if (type != IMAGE_REC_FS_GUARD)
+			continue;
+		fs_guard_decode(p, ret);
+		if (memcmp(ret->uuid, uuid, 16) != 0)
+			continue;
+		ret->digest = image_fs_digest(h, uuid);
+		return true;
+	}
+	return false;
+}
+
 static bool origin_unchanged(const struct boot_ovl *b, const struct image_header *h, char *why,
 			     size_t size)
 {
 	struct fs_guard then, now;
-	const uint8_t *p;
-	uint16_t type, len;
-	size_t cursor = 0;
 	char reason[256];
 	int r;
 
@@ -156,21 +174,15 @@ static bool origin_unchanged(const struct boot_ovl *b, const struct image_header
 		snprintf(why, size, "its origin %s cannot be checked: %s", b->origin, strerror(-r));
 		return false;
 	}
-	while (image_record_next(h, &cursor, &type, &p, &len) == 1) {
-		if (type != IMAGE_REC_FS_GUARD)
-			continue;
-		fs_guard_decode(p, &then);
-		if (memcmp(then.uuid, now.uuid, sizeof(now.uuid)) != 0)
-			continue;
-		then.digest = image_fs_digest(h, then.uuid);
-		if (fsguard_same(&then, &now, reason, sizeof(reason)))
-			return true;
-		snprintf(why, size, "its origin %s changed since the snapshot: %s", b->origin,
-			 reason);
+	if (!recorded_guard(h, now.uuid, &then)) {
+		snprintf(why, size,
+			 "the snapshot recorded no state of the file system on its origin %s",
+			 b->origin);
 		return false;
 	}
-	snprintf(why, size, "the snapshot recorded no state of the file system on its origin %s",
-		 b->origin);
+	if (fsguard_same(&then, &now, reason, sizeof(reason)))
+		return true;
+	snprintf(why, size, "its origin %s changed since the snapshot: %s", b->origin, reason);
 	return false;
 }
 
@@ -240,9 +252,6 @@ static bool merge_resumable(const struct boot_ovl *b, const struct image_header 
 {
 	struct fs_guard then, into, now;
 	char was[256] = "the snapshot recorded no state of it", will[256];
-	size_t cursor = 0;
-	const uint8_t *p;
-	uint16_t type, len;
 
 	if (fsguard_read(b->origin, &now) < 0) {
 		snprintf(why, size, "its origin %s cannot be read", b->origin);
@@ -257,13 +266,7 @@ static bool merge_resumable(const struct boot_ovl *b, const struct image_header 
 	}
 	if (fsguard_same(&into, &now, will, sizeof(will)))
 		return true; /* all that shows is merged */
-	while (image_record_next(h, &cursor, &type, &p, &len) == 1) {
-		if (type != IMAGE_REC_FS_GUARD)
-			continue;
-		fs_guard_decode(p, &then);
-		if (memcmp(then.uuid, now.uuid, 16) != 0)
-			continue;
-		then.digest = image_fs_digest(h, then.uuid);
+	if (recorded_guard(h, now.uuid, &then)) {
 		if (fsguard_same(&then, &now, was, sizeof(was)))
 			return true; /* nothing that shows is merged yet */
 		if (then.fs_type == now.fs_type &&
@@ -271,7 +274,6 @@ static bool merge_resumable(const struct boot_ovl *b, const struct image_header 
 		    either(now.mount_time, then.mount_time, into.mount_time) &&
 		    either(now.write_time, then.write_time, into.write_time))
 			return true; /* some of each */
-		break;
 	}
 	snprintf(why, size,
 		 "its origin %s was written by another system while the merge was cut short: "

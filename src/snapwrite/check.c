@@ -500,8 +500,8 @@ static void check_sleep(struct checks *c, const struct args *a)
 	unsigned ours = 0;
 	int mode;
 
-	if (a->reboot || a->mode != POWER_AUTO) {
-		mode = a->reboot ? POWER_REBOOT : a->mode;
+	if (a->mode != POWER_AUTO) {
+		mode = a->mode;
 		if (mode == POWER_PLATFORM && !platform_s4_offered())
 			check_say(c, "mode", CHECK_FAIL,
 				  "mode=platform, but the platform offers no S4 (/sys/power/disk): "

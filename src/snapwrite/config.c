@@ -293,7 +293,8 @@ int parse_args(int argc, char **argv, struct args *a)
 			a->config_given = true;
 			break;
 		case OPT_REBOOT:
-			a->reboot = true;
+			a->mode = POWER_REBOOT; /* --mode=reboot */
+			a->mode_given = true;
 			break;
 		case OPT_WORKERS:
 			if (parse_u64(optarg, 1, PIPE_MAX_WORKERS, &a->workers) < 0)

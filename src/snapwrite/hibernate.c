@@ -625,7 +625,7 @@ int do_hibernate(const struct args *a)
 		return -ECANCELED;
 	}
 
-	if (a->snapshot && (a->then_suspend || a->mode_given || a->reboot))
+	if (a->snapshot && (a->then_suspend || a->mode_given))
 		return usage_error("%s", "snapshot runs on: --then-suspend, --mode and --reboot "
 					 "are for hibernate");
 	/* How the machine goes down once the image is committed: a mode the

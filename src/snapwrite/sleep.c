@@ -69,7 +69,7 @@ bool s3_offered(void)
 
 int power_mode_pick(const struct args *a, int *ret)
 {
-	int mode = a->reboot ? POWER_REBOOT : a->mode;
+	int mode = a->mode;
 
 	if (mode == POWER_AUTO) {
 		*ret = platform_s4_offered() ? POWER_PLATFORM : POWER_SHUTDOWN;

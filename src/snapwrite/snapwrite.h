@@ -59,7 +59,6 @@ struct args {
 	char target[256];
 	const char *config;
 	bool config_given;
-	bool reboot;
 	bool list;
 	bool quiet;
 	uint64_t workers;
@@ -85,7 +84,7 @@ struct args {
 	bool golden;               /* --golden, golden=yes: every boot returns to the snapshot */
 	bool dry_run;              /* setup: print the plan, change nothing */
 	bool undo;                 /* setup --undo */
-	int mode;                  /* POWER_*: mode=, --mode (--reboot: POWER_REBOOT) */
+	int mode;                  /* POWER_*: mode=, --mode, --reboot */
 	bool mode_given;           /* --mode */
 	bool then_suspend;         /* --then-suspend: hybrid sleep */
 	uint64_t delay_usec;       /* suspend-then-hibernate --delay: 0, sleep.conf's */
